@@ -1,0 +1,120 @@
+#include "cli.hpp"
+
+#include "validate_allowlist.hpp"
+
+#include "crcr/error.hpp"
+#include "crcr/version.hpp"
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+#include <fmt/ostream.h>
+
+#include <algorithm>
+#include <cctype>
+#include <vector>
+
+namespace crcr {
+
+namespace {
+
+// Levenshtein distance, for "did you mean".
+std::size_t edit_distance(std::string_view a, std::string_view b) {
+    std::vector<std::size_t> row(b.size() + 1);
+    for (std::size_t j = 0; j <= b.size(); ++j) {
+        row[j] = j;
+    }
+    for (std::size_t i = 1; i <= a.size(); ++i) {
+        std::size_t diagonal = row[0];
+        row[0] = i;
+        for (std::size_t j = 1; j <= b.size(); ++j) {
+            const std::size_t above = row[j];
+            row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+            diagonal = above;
+        }
+    }
+    return row[b.size()];
+}
+
+// The visible command closest to `typed`, if it is close enough to be a typo.
+std::string closest_command(const CLI::App& app, std::string_view typed) {
+    std::string best;
+    std::size_t best_distance = 3; // more edits than this is not a typo
+    for (const CLI::App* sub : app.get_subcommands([](const CLI::App* s) { return !s->get_group().empty(); })) {
+        const std::size_t d = edit_distance(typed, sub->get_name());
+        if (d < best_distance) {
+            best_distance = d;
+            best = sub->get_name();
+        }
+    }
+    return best;
+}
+
+std::string usage_message(const CLI::App* app, const CLI::Error& e) {
+    std::string what = e.what();
+    if (!what.empty()) {
+        what[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(what[0])));
+    }
+    while (!what.empty() && (what.back() == '.' || what.back() == '\n')) {
+        what.pop_back();
+    }
+    if (app->get_subcommands().empty() && !app->remaining().empty()) {
+        what = fmt::format("'{}' is not a crcr command", app->remaining().front());
+        const std::string suggestion = closest_command(*app, app->remaining().front());
+        if (!suggestion.empty()) {
+            what += fmt::format("; did you mean '{}'?", suggestion);
+        }
+    }
+    std::string command = "crcr";
+    for (const CLI::App* sub : app->get_subcommands()) {
+        command += " " + sub->get_name();
+    }
+    return fmt::format("crcr: error: {}\nsee '{} --help'\n", what, command);
+}
+
+} // namespace
+
+void add_commands(CLI::App& app, const CommandRunner& run) {
+    add_validate_allowlist(app, [run](const ValidateAllowlistOptions& opts) {
+        run([opts](Context& ctx) { return run_validate_allowlist(opts, ctx); });
+    });
+}
+
+int run_cli(int argc, const char* const* argv, Context& ctx) {
+    CLI::App app{"crcr: tools for PyTorch's Cross-Repository CI Relay (CRCR)", "crcr"};
+    app.require_subcommand(1);
+    app.fallthrough();
+    app.set_version_flag("--version", fmt::format("crcr {}", k_version));
+    app.failure_message(usage_message);
+    app.footer("Run 'crcr <command> --help' for a command's options and examples; 'man crcr' for "
+               "everything.\nExit status: 0 ok, 1 failure, 2 usage, 4 authentication, 5 "
+               "unreachable or transient.");
+    bool verbose = false;
+    app.add_flag("-v,--verbose", verbose, "Trace every HTTP exchange on stderr (secrets as ***)");
+
+    ExitCode result = ExitCode::ok;
+    const CommandRunner run = [&](const std::function<ExitCode(Context&)>& command) {
+        if (!verbose) {
+            result = command(ctx);
+            return;
+        }
+        TracingHttpClient traced(ctx.http, ctx.err);
+        Context traced_ctx{ctx.out, ctx.err, traced, ctx.env, ctx.now, ctx.out_is_terminal, ctx.err_is_terminal};
+        result = command(traced_ctx);
+    };
+    add_commands(app, run);
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        const int rc = app.exit(e, ctx.out, ctx.err);
+        return rc == 0 ? 0 : to_int(ExitCode::usage);
+    } catch (const Error& e) {
+        fmt::print(ctx.err, "crcr: error: {}\n", e.what());
+        return to_int(e.code());
+    } catch (const std::exception& e) {
+        fmt::print(ctx.err, "crcr: error: internal error: {}\n", e.what());
+        return to_int(ExitCode::failure);
+    }
+    return to_int(result);
+}
+
+} // namespace crcr

@@ -1,0 +1,51 @@
+#pragma once
+
+#include "crcr/http.hpp"
+
+#include <chrono>
+#include <functional>
+#include <iosfwd>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace crcr {
+
+// A snapshot of environment variables. `main` takes the process's; tests build their own, so no
+// command ever calls getenv.
+class Environment {
+public:
+    Environment() = default;
+    using Variables = std::map<std::string, std::string, std::less<>>;
+
+    explicit Environment(Variables vars) : m_vars(std::move(vars)) {}
+
+    // The value of `name`, or nothing when it is unset. An empty value counts as set.
+    std::optional<std::string> get(std::string_view name) const;
+
+    // The process environment (`environ`), read once.
+    static Environment from_process();
+
+private:
+    Variables m_vars;
+};
+
+// Every side effect a command may use. `main` makes the real one; tests make one with string
+// streams, a fake or loopback HTTP client, a fixed clock and a chosen environment, and run
+// commands in-process.
+struct Context {
+    std::ostream& out;
+    std::ostream& err;
+    HttpClient& http;
+    const Environment& env;
+    std::function<std::chrono::system_clock::time_point()> now = std::chrono::system_clock::now;
+    bool out_is_terminal = false; // stdout is a terminal (colour, progress)
+    bool err_is_terminal = false; // stderr is a terminal
+};
+
+// Whether to colour output written to a stream that is (or is not) a terminal: never when
+// `NO_COLOR` is set (to anything, as no-color.org says) or when `TERM` is "dumb".
+bool use_color(bool is_terminal, const Environment& env);
+
+} // namespace crcr

@@ -1,0 +1,28 @@
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace crcr {
+
+// GitHub's naming rules (relay-contract section 3). Each returns why `name` cannot exist on
+// GitHub, or nothing when it can.
+
+// An owner (user or organisation): 1-39 ASCII letters, digits and single hyphens, neither first
+// nor last.
+std::optional<std::string> owner_name_problem(std::string_view name);
+
+// A login (an oncall): the owner rule.
+std::optional<std::string> login_problem(std::string_view login);
+
+// A repository name: 1-100 ASCII letters, digits, '.', '-' and '_', and not '.' or '..'.
+std::optional<std::string> repo_name_problem(std::string_view name);
+
+// `owner/name`, both parts valid, exactly one '/'.
+std::optional<std::string> full_name_problem(std::string_view full_name);
+
+// The lowercase form GitHub uses to compare names (they are case-insensitive).
+std::string fold_case(std::string_view name);
+
+} // namespace crcr

@@ -1,0 +1,75 @@
+#pragma once
+
+#include <chrono>
+#include <iosfwd>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace crcr {
+
+using HttpHeaders = std::vector<std::pair<std::string, std::string>>;
+
+// One HTTP request. Header names keep the case given; HTTP compares them case-insensitively.
+struct HttpRequest {
+    std::string method; // "GET", "POST", ...
+    std::string url;
+    HttpHeaders headers;
+    std::string body;
+    std::chrono::milliseconds connect_timeout{10'000};
+    std::chrono::milliseconds timeout{30'000}; // the whole exchange, connection included
+
+    bool operator==(const HttpRequest&) const = default;
+};
+
+// One HTTP response, whatever its status.
+struct HttpResponse {
+    int status = 0;
+    std::string reason; // the status line's text, "OK", "Not Found"; may be empty
+    HttpHeaders headers;
+    std::string body;
+    std::chrono::microseconds elapsed{0}; // from sending the request to the last byte received
+
+    // The value of the first header named `name` (compared case-insensitively), if any.
+    std::optional<std::string> header(std::string_view name) const;
+};
+
+// The HTTP port. Sends one request and waits for its response. Throws `crcr::Error` with
+// `ExitCode::unavailable` when no complete response arrives (refused, reset, timeout, TLS, a
+// malformed answer). Error statuses such as 404 or 500 are returned, not thrown: callers decide
+// what they mean.
+class HttpClient {
+public:
+    virtual ~HttpClient() = default;
+    virtual HttpResponse send(const HttpRequest& request) = 0;
+};
+
+// The `User-Agent` every crcr request carries: `crcr/<version>`.
+std::string user_agent();
+
+// The libcurl implementation: TLS verification on, HTTP(S) only, no redirects followed,
+// `User-Agent: crcr/<version>` unless the request sets one. Call once, from `main`, before any
+// thread starts (it initialises libcurl).
+std::unique_ptr<HttpClient> make_curl_http_client();
+
+// True when a header named `name` carries a credential (Authorization, cookies, signatures,
+// anything named like a token or secret), so traces print its value as `***`.
+bool is_secret_header(std::string_view name);
+
+// Wraps another client and writes a `--verbose` trace of every exchange to `trace`: the method
+// and URL, each header (secrets as `***`), the status with the time taken, or the error.
+// Bodies are not traced: they may carry tokens.
+class TracingHttpClient final : public HttpClient {
+public:
+    TracingHttpClient(HttpClient& inner, std::ostream& trace) : m_inner(inner), m_trace(trace) {}
+    HttpResponse send(const HttpRequest& request) override;
+
+private:
+    HttpClient& m_inner;
+    std::ostream& m_trace;
+};
+
+} // namespace crcr

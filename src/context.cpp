@@ -1,0 +1,33 @@
+#include "crcr/context.hpp"
+
+#include <unistd.h>
+
+extern char** environ; // NOLINT(readability-identifier-naming): POSIX names it
+
+namespace crcr {
+
+std::optional<std::string> Environment::get(std::string_view name) const {
+    const auto it = m_vars.find(name);
+    if (it == m_vars.end()) {
+        return std::nullopt;
+    }
+    return it->second;
+}
+
+Environment Environment::from_process() {
+    Variables vars;
+    for (char** entry = environ; entry != nullptr && *entry != nullptr; ++entry) {
+        const std::string_view text(*entry);
+        const std::size_t equals = text.find('=');
+        if (equals != std::string_view::npos) {
+            vars.emplace(std::string(text.substr(0, equals)), std::string(text.substr(equals + 1)));
+        }
+    }
+    return Environment(std::move(vars));
+}
+
+bool use_color(bool is_terminal, const Environment& env) {
+    return is_terminal && !env.get("NO_COLOR") && env.get("TERM").value_or("") != "dumb";
+}
+
+} // namespace crcr

@@ -1,0 +1,83 @@
+#include "crcr/http.hpp"
+
+#include "crcr/error.hpp"
+#include "crcr/version.hpp"
+
+#include <fmt/format.h>
+#include <fmt/ostream.h>
+
+#include <algorithm>
+#include <array>
+#include <ostream>
+
+namespace crcr {
+
+namespace {
+
+bool iequals(std::string_view a, std::string_view b) {
+    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+               return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+           });
+}
+
+std::string lowercase(std::string_view text) {
+    std::string out(text);
+    std::transform(out.begin(), out.end(), out.begin(), [](char c) {
+        return static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    });
+    return out;
+}
+
+} // namespace
+
+std::optional<std::string> HttpResponse::header(std::string_view name) const {
+    for (const auto& [key, value] : headers) {
+        if (iequals(key, name)) {
+            return value;
+        }
+    }
+    return std::nullopt;
+}
+
+std::string user_agent() { return fmt::format("crcr/{}", k_version); }
+
+bool is_secret_header(std::string_view name) {
+    const std::string lower = lowercase(name);
+    constexpr std::array<std::string_view, 4> k_exact = {
+        "authorization", "proxy-authorization", "cookie", "set-cookie"};
+    if (std::find(k_exact.begin(), k_exact.end(), lower) != k_exact.end()) {
+        return true;
+    }
+    constexpr std::array<std::string_view, 4> k_parts = {"token", "secret", "password", "key"};
+    return std::any_of(k_parts.begin(), k_parts.end(), [&lower](std::string_view part) {
+        return lower.find(part) != std::string::npos;
+    });
+}
+
+HttpResponse TracingHttpClient::send(const HttpRequest& request) {
+    fmt::print(m_trace, "> {} {}\n", request.method, request.url);
+    for (const auto& [name, value] : request.headers) {
+        fmt::print(m_trace, "> {}: {}\n", name, is_secret_header(name) ? "***" : value);
+    }
+    if (!request.body.empty()) {
+        fmt::print(m_trace, "> ({} bytes of body)\n", request.body.size());
+    }
+    try {
+        HttpResponse response = m_inner.send(request);
+        fmt::print(m_trace,
+                   "< {} {} ({} ms)\n",
+                   response.status,
+                   response.reason,
+                   std::chrono::duration_cast<std::chrono::milliseconds>(response.elapsed).count());
+        for (const auto& [name, value] : response.headers) {
+            fmt::print(m_trace, "< {}: {}\n", name, is_secret_header(name) ? "***" : value);
+        }
+        fmt::print(m_trace, "< ({} bytes of body)\n", response.body.size());
+        return response;
+    } catch (const Error& e) {
+        fmt::print(m_trace, "< no response: {}\n", e.what());
+        throw;
+    }
+}
+
+} // namespace crcr

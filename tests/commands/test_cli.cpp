@@ -1,0 +1,54 @@
+#include "cli.hpp"
+
+#include "test_support.hpp"
+
+#include <doctest/doctest.h>
+
+using crcr::test::run_crcr;
+
+TEST_CASE("cli: exit codes and messages at the boundary") {
+    struct Case {
+        std::string name;
+        std::vector<std::string> args;
+        int code;
+        std::string err_starts;
+    };
+    const Case cases[] = {
+        {"no command", {}, 2, "crcr: error: a subcommand is required\nsee 'crcr --help'\n"},
+        {"unknown command", {"frobnicate"}, 2, "crcr: error: 'frobnicate' is not a crcr command\nsee 'crcr --help'\n"},
+        {"typo", {"validate-alowlist"}, 2, "crcr: error: 'validate-alowlist' is not a crcr command; did you mean 'validate-allowlist'?\n"},
+        {"unknown option", {"validate-allowlist", "--frob"}, 2, "crcr: error: the following argument was not expected: --frob\nsee 'crcr validate-allowlist --help'"},
+        {"bad format value", {"validate-allowlist", "--format", "xml"}, 2, "crcr: error: --format: xml not in {text,json,github,sarif}"},
+        {"missing file", {"validate-allowlist", "missing.yml"}, 1, "crcr: error: cannot read 'missing.yml': No such file or directory\n"},
+        {"help", {"--help"}, 0, ""},
+        {"command help", {"validate-allowlist", "--help"}, 0, ""},
+    };
+    for (const Case& c : cases) {
+        CAPTURE(c.name);
+        const crcr::test::CliRun run = run_crcr(c.args);
+        CHECK(run.code == c.code);
+        CHECK(run.err.substr(0, c.err_starts.size()) == c.err_starts);
+    }
+}
+
+TEST_CASE("cli: --help lists the commands and examples") {
+    const crcr::test::CliRun run = run_crcr({"--help"});
+    CHECK(run.out.find("validate-allowlist") != std::string::npos);
+    const crcr::test::CliRun sub = run_crcr({"validate-allowlist", "--help"});
+    CHECK(sub.out.find("Examples:") != std::string::npos);
+    CHECK(sub.out.find("--strict") != std::string::npos);
+}
+
+TEST_CASE("cli: --version") {
+    const crcr::test::CliRun run = run_crcr({"--version"});
+    CHECK(run.code == 0);
+    CHECK(run.out.starts_with("crcr 0."));
+}
+
+TEST_CASE("cli: --verbose traces HTTP on stderr") {
+    // validate-allowlist sends nothing, so the trace is empty; the flag is accepted anywhere.
+    const crcr::test::TempDir dir;
+    const std::string file = dir.write("a.yml", "L1: [org/a]\n");
+    CHECK(run_crcr({"-v", "validate-allowlist", file}).code == 0);
+    CHECK(run_crcr({"validate-allowlist", "--verbose", file}).code == 0);
+}

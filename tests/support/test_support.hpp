@@ -1,0 +1,103 @@
+#pragma once
+
+// Helpers shared by the tests: running the whole command line in-process, and temporary folders.
+
+#include "cli.hpp"
+#include "crcr/context.hpp"
+#include "crcr/error.hpp"
+
+#include <doctest/doctest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace crcr::test {
+
+// An HttpClient for tests that must not touch the network: every request is an error.
+class NoNetworkHttpClient final : public HttpClient {
+public:
+    HttpResponse send(const HttpRequest& request) override {
+        throw Error("no network in this test: " + request.method + " " + request.url,
+                    ExitCode::unavailable);
+    }
+};
+
+struct CliRun {
+    int code = -1;
+    std::string out;
+    std::string err;
+};
+
+// Runs `crcr <args...>` in-process, as `main` would, with `env` as the environment.
+inline CliRun run_crcr(const std::vector<std::string>& args,
+                       const Environment& env = Environment(),
+                       HttpClient* http = nullptr) {
+    NoNetworkHttpClient no_network;
+    std::ostringstream out;
+    std::ostringstream err;
+    Context ctx{out, err, http != nullptr ? *http : no_network, env};
+    std::vector<const char*> argv = {"crcr"};
+    for (const std::string& arg : args) {
+        argv.push_back(arg.c_str());
+    }
+    CliRun result;
+    result.code = run_cli(static_cast<int>(argv.size()), argv.data(), ctx);
+    result.out = out.str();
+    result.err = err.str();
+    return result;
+}
+
+// A fresh folder under the system's temporary folder, removed with everything in it at the end.
+class TempDir {
+public:
+    TempDir() {
+        std::string pattern = (std::filesystem::temp_directory_path() / "crcr-test-XXXXXX").string();
+        if (mkdtemp(pattern.data()) == nullptr) {
+            throw std::runtime_error("mkdtemp failed");
+        }
+        m_path = pattern;
+    }
+    ~TempDir() {
+        std::error_code ignored;
+        std::filesystem::remove_all(m_path, ignored);
+    }
+    TempDir(const TempDir&) = delete;
+    TempDir& operator=(const TempDir&) = delete;
+
+    // Writes `content` to `name` inside the folder and returns its path.
+    std::string write(const std::string& name, const std::string& content) const {
+        const std::filesystem::path path = m_path / name;
+        std::ofstream(path, std::ios::binary) << content;
+        return path.string();
+    }
+    std::string path(const std::string& name = "") const { return (m_path / name).string(); }
+
+private:
+    std::filesystem::path m_path;
+};
+
+// The content of a test data file, `tests/data/<relative>`.
+inline std::string test_data(const std::string& relative) {
+    std::ifstream in(std::string(CRCR_TEST_DATA) + "/" + relative, std::ios::binary);
+    std::stringstream buffer;
+    buffer << in.rdbuf();
+    return buffer.str();
+}
+
+} // namespace crcr::test
+
+namespace doctest {
+// Failed checks on lists of strings print the lists.
+template <> struct StringMaker<std::vector<std::string>> {
+    static String convert(const std::vector<std::string>& values) {
+        std::string out = "{";
+        for (const std::string& v : values) {
+            out += (out.size() > 1 ? ", \"" : "\"") + v + "\"";
+        }
+        return (out + "}").c_str();
+    }
+};
+} // namespace doctest

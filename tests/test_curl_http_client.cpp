@@ -1,0 +1,129 @@
+// The libcurl adapter against a real HTTP server on 127.0.0.1.
+#include "crcr/error.hpp"
+#include "crcr/http.hpp"
+#include "test_server.hpp"
+
+#include <doctest/doctest.h>
+
+#include <chrono>
+
+using crcr::test::Reply;
+using crcr::test::TestServer;
+using namespace std::chrono_literals;
+
+namespace {
+
+crcr::HttpRequest get(const std::string& url) {
+    crcr::HttpRequest request{"GET", url, {}, ""};
+    request.timeout = 5s;
+    return request;
+}
+
+// The message of the crcr::Error that `send` throws, checking it is marked "try again later".
+std::string failure_of(crcr::HttpClient& client, const crcr::HttpRequest& request) {
+    try {
+        client.send(request);
+    } catch (const crcr::Error& e) {
+        CHECK(e.code() == crcr::ExitCode::unavailable);
+        return e.what();
+    }
+    FAIL("send did not fail");
+    return {};
+}
+
+} // namespace
+
+TEST_CASE("curl client: answers come back whatever their status") {
+    struct Case {
+        std::string name;
+        Reply reply;
+    };
+    const Case cases[] = {
+        {"200 with a body", {.status = 200, .reason = "OK", .headers = {{"X-Ratelimit-Remaining", "10"}}, .body = R"({"ok":true})"}},
+        {"204 no body", {.status = 204, .reason = "No Content"}},
+        {"404 with a body", {.status = 404, .reason = "Not Found", .body = R"({"message":"Not Found"})"}},
+        {"500 with a body", {.status = 500, .reason = "Internal Server Error", .body = "boom"}},
+    };
+    for (const Case& c : cases) {
+        CAPTURE(c.name);
+        TestServer server({c.reply});
+        const std::unique_ptr<crcr::HttpClient> client = crcr::make_curl_http_client();
+        const crcr::HttpResponse response = client->send(get(server.url("/x")));
+        CHECK(response.status == c.reply.status);
+        CHECK(response.reason == c.reply.reason);
+        CHECK(response.body == c.reply.body);
+        for (const auto& [name, value] : c.reply.headers) {
+            CHECK(response.header(name) == value);
+        }
+        CHECK(response.elapsed.count() > 0);
+    }
+}
+
+TEST_CASE("curl client: sends what it is given") {
+    TestServer server({Reply{.status = 201, .reason = "Created"}});
+    const std::unique_ptr<crcr::HttpClient> client = crcr::make_curl_http_client();
+    crcr::HttpRequest request{"POST", server.url("/repos/o/r/dispatches?x=1"), {{"Accept", "application/vnd.github+json"}}, R"({"a":1})"};
+    CHECK(client->send(request).status == 201);
+    const std::vector<crcr::test::RecordedRequest> seen = server.requests();
+    REQUIRE(seen.size() == 1);
+    CHECK(seen[0].method == "POST");
+    CHECK(seen[0].target == "/repos/o/r/dispatches?x=1");
+    CHECK(seen[0].body == R"({"a":1})");
+    CHECK(seen[0].header("Accept") == "application/vnd.github+json");
+    CHECK(seen[0].header("User-Agent") == crcr::user_agent());
+    CHECK_FALSE(seen[0].header("Expect"));
+
+    SUBCASE("a request's own User-Agent wins") {
+        TestServer other({Reply{}});
+        crcr::HttpRequest custom = get(other.url("/"));
+        custom.headers = {{"User-Agent", "GitHub-Hookshot/044aadd"}};
+        client->send(custom);
+        CHECK(other.requests().at(0).header("User-Agent") == "GitHub-Hookshot/044aadd");
+    }
+}
+
+TEST_CASE("curl client: keeps the connection alive between requests") {
+    TestServer server({Reply{}, Reply{}, Reply{}});
+    const std::unique_ptr<crcr::HttpClient> client = crcr::make_curl_http_client();
+    for (int i = 0; i < 3; ++i) {
+        CHECK(client->send(get(server.url("/"))).status == 200);
+    }
+    CHECK(server.connections() == 1);
+}
+
+TEST_CASE("curl client: no answer is an error marked try-again-later") {
+    const std::unique_ptr<crcr::HttpClient> client = crcr::make_curl_http_client();
+    SUBCASE("a slow answer hits the timeout") {
+        TestServer server({Reply{.body = "late", .delay = 3s}});
+        crcr::HttpRequest request = get(server.url("/slow"));
+        request.timeout = 200ms;
+        const auto start = std::chrono::steady_clock::now();
+        const std::string why = failure_of(*client, request);
+        CHECK(why.starts_with("GET " + server.url("/slow") + ": Operation timed out after"));
+        CHECK(std::chrono::steady_clock::now() - start < 2s);
+    }
+    SUBCASE("a refused connection") {
+        const std::string url = crcr::test::refused_url();
+        const std::string why = failure_of(*client, get(url));
+        CHECK(why.starts_with("GET " + url + ": Failed to connect to 127.0.0.1 port"));
+        CHECK(why.ends_with("Couldn't connect to server"));
+    }
+    SUBCASE("a reset in the middle of the body") {
+        TestServer server({Reply{.body = std::string(100000, 'x'), .action = Reply::Action::reset_mid_body}});
+        const std::string why = failure_of(*client, get(server.url("/")));
+        CHECK(why.starts_with("GET " + server.url("/") + ": "));
+    }
+    SUBCASE("the server closes without answering") {
+        TestServer server({Reply{.action = Reply::Action::close_silently}});
+        CHECK(failure_of(*client, get(server.url("/"))) == "GET " + server.url("/") + ": Empty reply from server");
+    }
+    SUBCASE("a malformed answer") {
+        TestServer server({Reply{.action = Reply::Action::malformed}});
+        const std::string why = failure_of(*client, get(server.url("/")));
+        CHECK(why.starts_with("GET " + server.url("/") + ": "));
+    }
+    SUBCASE("a scheme other than http and https") {
+        const std::string why = failure_of(*client, get("file:///etc/passwd"));
+        CHECK(why.find("file:///etc/passwd") != std::string::npos);
+    }
+}

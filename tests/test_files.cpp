@@ -1,0 +1,53 @@
+#include "crcr/files.hpp"
+
+#include "crcr/error.hpp"
+#include "test_support.hpp"
+
+#include <doctest/doctest.h>
+
+#include <filesystem>
+#include <sys/stat.h>
+
+TEST_CASE("read_file") {
+    const crcr::test::TempDir dir;
+    SUBCASE("reads bytes as they are") {
+        const std::string bytes("a\0b\r\n\xff", 6);
+        CHECK(crcr::read_file(dir.write("x", bytes)) == bytes);
+    }
+    SUBCASE("a missing file names the path and the reason") {
+        CHECK_THROWS_WITH_AS(crcr::read_file(dir.path("nope.yml")),
+                             ("cannot read '" + dir.path("nope.yml") + "': No such file or directory").c_str(),
+                             crcr::Error);
+    }
+    SUBCASE("a directory") {
+        CHECK_THROWS_WITH_AS(crcr::read_file(dir.path()),
+                             ("cannot read '" + dir.path() + "': Is a directory").c_str(),
+                             crcr::Error);
+    }
+    SUBCASE("an unreadable file") {
+        const std::string path = dir.write("secret", "x");
+        chmod(path.c_str(), 0);
+        if (geteuid() != 0) { // root reads anything
+            CHECK_THROWS_WITH_AS(crcr::read_file(path), ("cannot read '" + path + "': Permission denied").c_str(), crcr::Error);
+        }
+    }
+    SUBCASE("too large") {
+        CHECK_THROWS_AS(crcr::read_file(dir.write("big", std::string(100, 'x')), 10), crcr::Error);
+    }
+}
+
+TEST_CASE("write_file_atomically") {
+    const crcr::test::TempDir dir;
+    const std::string path = dir.path("out.yml");
+    crcr::write_file_atomically(path, "one", false);
+    CHECK(crcr::read_file(path) == "one");
+    CHECK_THROWS_WITH_AS(crcr::write_file_atomically(path, "two", false),
+                         ("'" + path + "' already exists: use --force to overwrite it").c_str(),
+                         crcr::Error);
+    CHECK(crcr::read_file(path) == "one");
+    crcr::write_file_atomically(path, "two", true);
+    CHECK(crcr::read_file(path) == "two");
+    // No temporary file is left behind.
+    CHECK(std::distance(std::filesystem::directory_iterator(dir.path()), std::filesystem::directory_iterator()) == 1);
+    CHECK_THROWS_AS(crcr::write_file_atomically(dir.path("no/such/dir/x"), "x", false), crcr::Error);
+}

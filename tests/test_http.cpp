@@ -1,0 +1,68 @@
+#include "crcr/http.hpp"
+
+#include "crcr/error.hpp"
+
+#include <doctest/doctest.h>
+
+#include <functional>
+#include <sstream>
+
+namespace {
+
+class LambdaHttpClient final : public crcr::HttpClient {
+public:
+    explicit LambdaHttpClient(std::function<crcr::HttpResponse(const crcr::HttpRequest&)> answer)
+        : m_answer(std::move(answer)) {}
+    crcr::HttpResponse send(const crcr::HttpRequest& request) override { return m_answer(request); }
+
+private:
+    std::function<crcr::HttpResponse(const crcr::HttpRequest&)> m_answer;
+};
+
+} // namespace
+
+TEST_CASE("HttpResponse::header") {
+    const crcr::HttpResponse response{200, "OK", {{"Retry-After", "5"}, {"retry-after", "6"}}, "", {}};
+    CHECK(response.header("retry-after") == "5");
+    CHECK_FALSE(response.header("x"));
+}
+
+TEST_CASE("is_secret_header") {
+    for (const char* name : {"Authorization", "authorization", "Cookie", "Set-Cookie", "X-Api-Key",
+                             "X-GitHub-Token", "Proxy-Authorization"}) {
+        CAPTURE(std::string(name));
+        CHECK(crcr::is_secret_header(name));
+    }
+    for (const char* name : {"Content-Type", "User-Agent", "X-GitHub-Delivery", "X-Hub-Signature-256"}) {
+        CAPTURE(std::string(name));
+        CHECK_FALSE(crcr::is_secret_header(name));
+    }
+}
+
+TEST_CASE("user_agent") { CHECK(crcr::user_agent().starts_with("crcr/")); }
+
+TEST_CASE("TracingHttpClient") {
+    std::ostringstream trace;
+    SUBCASE("redacts secrets, shows status and timing") {
+        LambdaHttpClient inner([](const crcr::HttpRequest& request) {
+            CHECK(request.headers.at(0).second == "Bearer ghs_secret"); // the real value is sent
+            return crcr::HttpResponse{204, "No Content", {{"Set-Cookie", "s=1"}, {"X-Id", "7"}}, "", std::chrono::milliseconds(12)};
+        });
+        crcr::TracingHttpClient client(inner, trace);
+        const crcr::HttpResponse response =
+            client.send({"POST", "https://api.example/x", {{"Authorization", "Bearer ghs_secret"}}, "{}"});
+        CHECK(response.status == 204);
+        CHECK(trace.str()
+              == "> POST https://api.example/x\n> Authorization: ***\n> (2 bytes of body)\n"
+                 "< 204 No Content (12 ms)\n< Set-Cookie: ***\n< X-Id: 7\n< (0 bytes of body)\n");
+        CHECK(trace.str().find("ghs_secret") == std::string::npos);
+    }
+    SUBCASE("an error is traced and passed on") {
+        LambdaHttpClient inner([](const crcr::HttpRequest&) -> crcr::HttpResponse {
+            throw crcr::Error("GET x: refused", crcr::ExitCode::unavailable);
+        });
+        crcr::TracingHttpClient client(inner, trace);
+        CHECK_THROWS_AS(client.send({"GET", "x", {}, ""}), crcr::Error);
+        CHECK(trace.str() == "> GET x\n< no response: GET x: refused\n");
+    }
+}

@@ -1,0 +1,191 @@
+#include "crcr/yaml.hpp"
+
+#include <doctest/doctest.h>
+
+#include <string>
+
+using crcr::yaml::Kind;
+
+namespace {
+
+crcr::yaml::NodePtr scalar(const std::string& text) {
+    const crcr::yaml::Document doc = crcr::yaml::load("- " + text + "\n");
+    REQUIRE(doc.errors.empty());
+    REQUIRE(doc.root);
+    return doc.root->items.at(0);
+}
+
+std::string first_error_rule(std::string_view text) {
+    const crcr::yaml::Document doc = crcr::yaml::load(text);
+    return doc.errors.empty() ? std::string() : doc.errors.front().rule;
+}
+
+} // namespace
+
+TEST_CASE("yaml::load resolves plain scalars as PyYAML's safe_load") {
+    struct Case {
+        std::string text;
+        Kind kind;
+        std::string str; // Python's str() of the value
+    };
+    const Case cases[] = {
+        {"org/repo", Kind::string, "org/repo"},
+        {"yes", Kind::boolean, "True"},
+        {"Off", Kind::boolean, "False"},
+        {"y", Kind::string, "y"},
+        {"~", Kind::null, "None"},
+        {"null", Kind::null, "None"},
+        {"123", Kind::integer, "123"},
+        {"010", Kind::integer, "8"},
+        {"0x1F", Kind::integer, "31"},
+        {"0b101", Kind::integer, "5"},
+        {"1_000", Kind::integer, "1000"},
+        {"1:30", Kind::integer, "90"},
+        {"-0", Kind::integer, "0"},
+        {"99999999999999999999999", Kind::integer, "99999999999999999999999"},
+        {"1.5", Kind::floating, "1.5"},
+        {"1e3", Kind::string, "1e3"},
+        {".inf", Kind::floating, ".inf"},
+        {"2026-08-01", Kind::timestamp, "2026-08-01"},
+        {"'yes'", Kind::string, "yes"},
+        {"\"010\"", Kind::string, "010"},
+        {"!!str 123", Kind::string, "123"},
+        {"!!int \"12\"", Kind::integer, "12"},
+        {"<<x", Kind::string, "<<x"},
+    };
+    for (const Case& c : cases) {
+        CAPTURE(c.text);
+        const crcr::yaml::NodePtr node = scalar(c.text);
+        CHECK(node->kind == c.kind);
+        CHECK(crcr::yaml::python_str(*node) == c.str);
+    }
+}
+
+TEST_CASE("yaml::is_falsy") {
+    struct Case {
+        std::string text;
+        bool falsy;
+    };
+    const Case cases[] = {
+        {"~", true},   {"false", true}, {"0", true},    {"0.0", true}, {"''", true}, {"[]", true},
+        {"{}", true},  {"no", true},    {"1", false},   {"a", false},  {"[a]", false},
+        {".nan", false}, {"0.5", false},
+    };
+    for (const Case& c : cases) {
+        CAPTURE(c.text);
+        CHECK(crcr::yaml::is_falsy(*scalar(c.text)) == c.falsy);
+    }
+}
+
+TEST_CASE("yaml::load keeps the last of duplicate keys at the first key's place") {
+    const crcr::yaml::Document doc = crcr::yaml::load("a: 1\nb: 2\na: 3\n");
+    REQUIRE(doc.root);
+    REQUIRE(doc.root->entries.size() == 2);
+    CHECK(doc.root->entries[0].key->text == "a");
+    CHECK(doc.root->entries[0].value->text == "3");
+    REQUIRE(doc.duplicates.size() == 1);
+    CHECK(doc.duplicates[0].first->location.line == 1);
+    CHECK(doc.duplicates[0].second->location.line == 3);
+    CHECK(doc.duplicates[0].dropped->text == "1");
+    CHECK(doc.duplicates[0].path.empty());
+
+    SUBCASE("keys equal as Python values are duplicates") {
+        const crcr::yaml::Document ints = crcr::yaml::load("x:\n  1: a\n  0x1: b\n");
+        REQUIRE(ints.duplicates.size() == 1);
+        CHECK(ints.duplicates[0].path == "x");
+    }
+}
+
+TEST_CASE("yaml::load applies merge keys and aliases") {
+    const crcr::yaml::Document doc = crcr::yaml::load(
+        "base: &b {x: 1, y: 2}\n"
+        "other: &o {z: 9}\n"
+        "m:\n  <<: [*b, *o]\n  y: 3\n"
+        "list: [&s a, *s]\n");
+    REQUIRE(doc.errors.empty());
+    const crcr::yaml::Node& m = *doc.root->entries[2].value;
+    REQUIRE(m.entries.size() == 3);
+    CHECK(m.entries[0].key->text == "z"); // later mappings of a merge list come first, as in PyYAML
+    CHECK(m.entries[1].key->text == "x");
+    CHECK(m.entries[2].key->text == "y");
+    CHECK(m.entries[2].value->text == "3");
+    CHECK(doc.duplicates.empty()); // overriding a merged key is not a duplicate
+    const crcr::yaml::Node& list = *doc.root->entries[3].value;
+    CHECK(list.items.at(1)->text == "a");
+}
+
+TEST_CASE("yaml::load rejects what PyYAML rejects, with a location") {
+    struct Case {
+        std::string name;
+        std::string text;
+        std::string rule;
+        int line;
+        int column;
+    };
+    const Case cases[] = {
+        {"tab indentation", "L1:\n\t- a/b\n", "yaml-tab", 2, 1},
+        {"tab after a value", "L1:\n  - a/b\t# c\n", "yaml-tab", 2, 8},
+        {"tab after dash", "L1:\n  -\ta/b\n", "yaml-tab", 2, 4},
+        {"at sign", "L4:\n  - org/repo: @a, b\n", "yaml-syntax", 2, 15},
+        {"backtick", "a: `b`\n", "yaml-syntax", 1, 4},
+        {"two documents", "a: 1\n---\nb: 2\n", "yaml-syntax", 3, 1},
+        {"unclosed flow", "L1: [a/b\n", "yaml-syntax", 2, 1},
+        {"unknown tag", "a: !foo x\n", "yaml-syntax", 1, 4},
+        {"python tag", "a: !!python/object x\n", "yaml-syntax", 1, 4},
+        {"list as key", "? [a]\n: b\n", "yaml-syntax", 1, 3},
+        {"bad merge", "a:\n  <<: 5\n", "yaml-syntax", 2, 7},
+        {"invalid utf-8", "a: b\nc: \xff\n", "invalid-utf8", 2, 4},
+        {"overlong utf-8", "a: \xc0\xaf\n", "invalid-utf8", 1, 4},
+        {"NUL byte", std::string("a: b\0c\n", 7), "non-printable-character", 1, 5},
+        {"escape char", "a: \x1b[0m\n", "non-printable-character", 1, 4},
+    };
+    for (const Case& c : cases) {
+        CAPTURE(c.name);
+        const crcr::yaml::Document doc = crcr::yaml::load(c.text);
+        REQUIRE_FALSE(doc.errors.empty());
+        CHECK(doc.root == nullptr);
+        CHECK(doc.errors[0].rule == c.rule);
+        CHECK(doc.errors[0].location.line == c.line);
+        CHECK(doc.errors[0].location.column == c.column);
+    }
+}
+
+TEST_CASE("yaml::load accepts tabs where PyYAML does") {
+    CHECK(first_error_rule("a: \"x\ty\"\n") == "");
+    CHECK(first_error_rule("a: 'x\ty'\n") == "");
+    CHECK(first_error_rule("a: b # c\td\n") == "");
+    CHECK(first_error_rule("a: |\n  x\ty\nb: c\n") == "");
+    CHECK(first_error_rule("# \t\na: b\n") == "");
+}
+
+TEST_CASE("yaml::load on empty and comment-only input gives no document") {
+    for (const std::string text : {"", "# only a comment\n", "\n\n", "---\n"}) {
+        CAPTURE(text);
+        const crcr::yaml::Document doc = crcr::yaml::load(text);
+        CHECK(doc.errors.empty());
+        CHECK(doc.root == nullptr);
+    }
+}
+
+TEST_CASE("yaml::load bounds alias expansion") {
+    std::string bomb = "a: &a [x, x, x, x, x, x, x, x, x, x]\n";
+    char previous = 'a';
+    for (char name = 'b'; name <= 'k'; ++name) {
+        bomb += std::string(1, name) + ": &" + name + " [";
+        for (int i = 0; i < 10; ++i) {
+            bomb += std::string(i == 0 ? "*" : ", *") + previous;
+        }
+        bomb += "]\n";
+        previous = name;
+    }
+    const crcr::yaml::Document doc = crcr::yaml::load(bomb);
+    REQUIRE_FALSE(doc.errors.empty());
+    CHECK(doc.errors[0].message.find("aliases expand") != std::string::npos);
+}
+
+TEST_CASE("yaml::python_type") {
+    CHECK(crcr::yaml::python_type(Kind::null) == "NoneType");
+    CHECK(crcr::yaml::python_type(Kind::mapping) == "dict");
+    CHECK(crcr::yaml::python_type(Kind::sequence) == "list");
+    CHECK(crcr::yaml::python_type(Kind::integer) == "int");
+}
