@@ -1,4 +1,7 @@
-// The only file that includes libcurl.
+// The only file that includes libcurl. libcurl is loaded with dlopen the first time a request is
+// sent, not linked: its dependency tree (OpenSSL, GnuTLS, Kerberos, LDAP, ...) costs about 20 ms
+// of start-up on every run, which commands that never touch the network (validate-allowlist,
+// gen-workflow, simulate without --send) should not pay.
 #include "crcr/error.hpp"
 #include "crcr/http.hpp"
 
@@ -7,13 +10,80 @@
 
 #include <algorithm>
 #include <cstring>
+#include <dlfcn.h>
+#include <mutex>
+#include <strings.h>
 
 namespace crcr {
 
 namespace {
 
-using CurlHandle = std::unique_ptr<CURL, decltype(&curl_easy_cleanup)>;
-using CurlHeaders = std::unique_ptr<curl_slist, decltype(&curl_slist_free_all)>;
+// The libcurl functions crcr uses, looked up in the shared library.
+struct CurlApi {
+    decltype(&curl_global_init) global_init = nullptr;
+    decltype(&curl_easy_init) easy_init = nullptr;
+    decltype(&curl_easy_cleanup) easy_cleanup = nullptr;
+    decltype(&curl_easy_reset) easy_reset = nullptr;
+    decltype(&curl_easy_setopt) easy_setopt = nullptr;
+    decltype(&curl_easy_perform) easy_perform = nullptr;
+    decltype(&curl_easy_getinfo) easy_getinfo = nullptr;
+    decltype(&curl_easy_strerror) easy_strerror = nullptr;
+    decltype(&curl_slist_append) slist_append = nullptr;
+    decltype(&curl_slist_free_all) slist_free_all = nullptr;
+};
+
+template <typename Function> void bind(void* library, const char* name, Function& target) {
+    void* symbol = dlsym(library, name);
+    if (symbol == nullptr) {
+        throw Error(fmt::format("cannot use libcurl: '{}' is missing from libcurl.so.4", name));
+    }
+    target = reinterpret_cast<Function>(symbol); // NOLINT: dlsym returns void*
+}
+
+// libcurl, loaded and initialised once per process. Throws `crcr::Error` when it is missing.
+const CurlApi& curl_api() {
+    static CurlApi api;
+    static std::string failure;
+    static std::once_flag once;
+    std::call_once(once, [] {
+        void* library = dlopen("libcurl.so.4", RTLD_NOW | RTLD_LOCAL);
+        if (library == nullptr) {
+            failure = fmt::format("cannot load libcurl: {}; install Debian's libcurl4 package", dlerror());
+            return;
+        }
+        try {
+            bind(library, "curl_global_init", api.global_init);
+            bind(library, "curl_easy_init", api.easy_init);
+            bind(library, "curl_easy_cleanup", api.easy_cleanup);
+            bind(library, "curl_easy_reset", api.easy_reset);
+            bind(library, "curl_easy_setopt", api.easy_setopt);
+            bind(library, "curl_easy_perform", api.easy_perform);
+            bind(library, "curl_easy_getinfo", api.easy_getinfo);
+            bind(library, "curl_easy_strerror", api.easy_strerror);
+            bind(library, "curl_slist_append", api.slist_append);
+            bind(library, "curl_slist_free_all", api.slist_free_all);
+        } catch (const Error& e) {
+            failure = e.what();
+            return;
+        }
+        if (const CURLcode code = api.global_init(CURL_GLOBAL_DEFAULT); code != CURLE_OK) {
+            failure = fmt::format("cannot initialise libcurl: {}", api.easy_strerror(code));
+        }
+    });
+    if (!failure.empty()) {
+        throw Error(failure, ExitCode::unavailable);
+    }
+    return api;
+}
+
+struct EasyCleanup {
+    void operator()(CURL* curl) const { curl_api().easy_cleanup(curl); }
+};
+struct SlistCleanup {
+    void operator()(curl_slist* list) const { curl_api().slist_free_all(list); }
+};
+using CurlHandle = std::unique_ptr<CURL, EasyCleanup>;
+using CurlHeaders = std::unique_ptr<curl_slist, SlistCleanup>;
 
 constexpr std::size_t k_max_body = 256U << 20U; // a response larger than this is refused
 
@@ -73,19 +143,20 @@ bool has_header(const HttpHeaders& headers, std::string_view name) {
 
 class CurlHttpClient final : public HttpClient {
 public:
-    CurlHttpClient() : m_curl(curl_easy_init(), &curl_easy_cleanup) {
-        if (!m_curl) {
-            throw Error("cannot start libcurl");
-        }
-    }
-
     HttpResponse send(const HttpRequest& request) override {
+        const CurlApi& api = curl_api();
+        if (!m_curl) {
+            m_curl.reset(api.easy_init());
+            if (!m_curl) {
+                throw Error("cannot start libcurl", ExitCode::unavailable);
+            }
+        }
         CURL* curl = m_curl.get();
-        curl_easy_reset(curl); // keeps the connection cache, so connections are reused
+        api.easy_reset(curl); // keeps the connection cache, so connections are reused
         Exchange exchange;
-        CurlHeaders headers(nullptr, &curl_slist_free_all);
-        const auto add_header = [&headers](const std::string& line) {
-            curl_slist* next = curl_slist_append(headers.get(), line.c_str());
+        CurlHeaders headers;
+        const auto add_header = [&headers, &api](const std::string& line) {
+            curl_slist* next = api.slist_append(headers.get(), line.c_str());
             if (next == nullptr) {
                 throw Error("out of memory building HTTP headers");
             }
@@ -101,43 +172,43 @@ public:
         add_header("Expect:"); // no 100-continue round trip before bodies
 
         char error_text[CURL_ERROR_SIZE] = {};
-        curl_easy_setopt(curl, CURLOPT_URL, request.url.c_str());
-        curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
-        curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-        curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 1L);
-        curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 2L);
-        curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
-        curl_easy_setopt(curl, CURLOPT_ACCEPT_ENCODING, "");
-        curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(request.connect_timeout.count()));
-        curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(request.timeout.count()));
-        curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers.get());
-        curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, error_text);
-        curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, &on_body);
-        curl_easy_setopt(curl, CURLOPT_WRITEDATA, &exchange);
-        curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, &on_header);
-        curl_easy_setopt(curl, CURLOPT_HEADERDATA, &exchange);
+        api.easy_setopt(curl, CURLOPT_URL, request.url.c_str());
+        api.easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
+        api.easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+        api.easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 1L);
+        api.easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 2L);
+        api.easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
+        api.easy_setopt(curl, CURLOPT_ACCEPT_ENCODING, "");
+        api.easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(request.connect_timeout.count()));
+        api.easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(request.timeout.count()));
+        api.easy_setopt(curl, CURLOPT_HTTPHEADER, headers.get());
+        api.easy_setopt(curl, CURLOPT_ERRORBUFFER, error_text);
+        api.easy_setopt(curl, CURLOPT_WRITEFUNCTION, &on_body);
+        api.easy_setopt(curl, CURLOPT_WRITEDATA, &exchange);
+        api.easy_setopt(curl, CURLOPT_HEADERFUNCTION, &on_header);
+        api.easy_setopt(curl, CURLOPT_HEADERDATA, &exchange);
         if (request.method == "GET") {
-            curl_easy_setopt(curl, CURLOPT_HTTPGET, 1L);
+            api.easy_setopt(curl, CURLOPT_HTTPGET, 1L);
         } else if (request.method == "HEAD") {
-            curl_easy_setopt(curl, CURLOPT_NOBODY, 1L);
+            api.easy_setopt(curl, CURLOPT_NOBODY, 1L);
         } else {
-            curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, request.method.c_str());
-            curl_easy_setopt(curl, CURLOPT_POSTFIELDS, request.body.data());
-            curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(request.body.size()));
+            api.easy_setopt(curl, CURLOPT_CUSTOMREQUEST, request.method.c_str());
+            api.easy_setopt(curl, CURLOPT_POSTFIELDS, request.body.data());
+            api.easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(request.body.size()));
         }
 
-        const CURLcode code = curl_easy_perform(curl);
+        const CURLcode code = api.easy_perform(curl);
         if (code != CURLE_OK) {
             const std::string why = exchange.too_large
                                         ? fmt::format("response larger than {} bytes", k_max_body)
                                     : error_text[0] != '\0' ? std::string(error_text)
-                                                            : std::string(curl_easy_strerror(code));
+                                                            : std::string(api.easy_strerror(code));
             throw Error(fmt::format("{} {}: {}", request.method, request.url, why), ExitCode::unavailable);
         }
         long status = 0;
-        curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+        api.easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
         curl_off_t elapsed_us = 0;
-        curl_easy_getinfo(curl, CURLINFO_TOTAL_TIME_T, &elapsed_us);
+        api.easy_getinfo(curl, CURLINFO_TOTAL_TIME_T, &elapsed_us);
         exchange.response.status = static_cast<int>(status);
         exchange.response.elapsed = std::chrono::microseconds(elapsed_us);
         return std::move(exchange.response);
@@ -149,12 +220,6 @@ private:
 
 } // namespace
 
-std::unique_ptr<HttpClient> make_curl_http_client() {
-    static const CURLcode k_init = curl_global_init(CURL_GLOBAL_DEFAULT);
-    if (k_init != CURLE_OK) {
-        throw Error(fmt::format("cannot initialise libcurl: {}", curl_easy_strerror(k_init)));
-    }
-    return std::make_unique<CurlHttpClient>();
-}
+std::unique_ptr<HttpClient> make_curl_http_client() { return std::make_unique<CurlHttpClient>(); }
 
 } // namespace crcr

@@ -1,6 +1,7 @@
 #include "crcr/yaml.hpp"
 
 #include <fmt/format.h>
+#include <yaml-cpp/depthguard.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -173,16 +174,32 @@ bool match(const std::regex& re, const std::string& text) { return std::regex_ma
 
 // YAML 1.1 implicit resolution as PyYAML's Resolver does it, in its order (bool, float, int, merge,
 // null, timestamp, value), only ever for plain scalars.
-Kind resolve_plain(const std::string& text) {
+// PyYAML's implicit-resolver patterns, compiled on first use: most files have no scalar that
+// starts like a number, and compiling std::regex costs more than parsing a small allowlist.
+const std::regex& float_pattern() {
     static const std::regex k_float(
         R"([-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+][0-9]+)?|\.[0-9][0-9_]*(?:[eE][-+][0-9]+)?|)"
         R"([-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+\.[0-9_]*|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))");
+    return k_float;
+}
+
+const std::regex& int_pattern() {
     static const std::regex k_int(R"([-+]?0b[0-1_]+|[-+]?0[0-7_]+|[-+]?(?:0|[1-9][0-9_]*)|)"
                                   R"([-+]?0x[0-9a-fA-F_]+|[-+]?[1-9][0-9_]*(?::[0-5]?[0-9])+)");
+    return k_int;
+}
+
+const std::regex& timestamp_pattern() {
     static const std::regex k_timestamp(
         R"([0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]|)"
         R"([0-9][0-9][0-9][0-9]-[0-9][0-9]?-[0-9][0-9]?(?:[Tt]|[ \t]+)[0-9][0-9]?:[0-9][0-9]:[0-9][0-9])"
         R"((?:\.[0-9]*)?(?:[ \t]*(?:Z|[-+][0-9][0-9]?(?::[0-9][0-9])?))?)");
+    return k_timestamp;
+}
+
+// YAML 1.1 implicit resolution as PyYAML's Resolver does it, in its order (bool, float, int, merge,
+// null, timestamp, value), only ever for plain scalars.
+Kind resolve_plain(const std::string& text) {
     static const std::array<std::string_view, 18> k_bools = {
         "yes", "Yes", "YES", "no", "No", "NO", "true", "True", "TRUE",
         "false", "False", "FALSE", "on", "On", "ON", "off", "Off", "OFF"};
@@ -194,13 +211,13 @@ Kind resolve_plain(const std::string& text) {
     }
     const char c = text[0];
     const bool numeric_start = (c >= '0' && c <= '9') || c == '-' || c == '+' || c == '.';
-    if (numeric_start && match(k_float, text)) {
+    if (numeric_start && match(float_pattern(), text)) {
         return Kind::floating;
     }
-    if (numeric_start && match(k_int, text)) {
+    if (numeric_start && match(int_pattern(), text)) {
         return Kind::integer;
     }
-    if (c >= '0' && c <= '9' && match(k_timestamp, text)) {
+    if (c >= '0' && c <= '9' && match(timestamp_pattern(), text)) {
         return Kind::timestamp;
     }
     return Kind::string;
@@ -435,6 +452,12 @@ Document load(std::string_view text) {
     std::vector<YAML::Node> documents;
     try {
         documents = YAML::LoadAll(std::string(text));
+    } catch (const YAML::DeepRecursion& e) {
+        doc.errors.push_back({Severity::error,
+                              "yaml-syntax",
+                              fmt::format("YAML nested more than {} levels deep; flatten it", e.depth()),
+                              {e.mark.line + 1, e.mark.column + 1, 1}});
+        return doc;
     } catch (const YAML::Exception& e) {
         SourceLocation where{e.mark.line + 1, e.mark.column + 1, 1};
         std::string message = e.msg;

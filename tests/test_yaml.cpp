@@ -138,6 +138,7 @@ TEST_CASE("yaml::load rejects what PyYAML rejects, with a location") {
         {"overlong utf-8", "a: \xc0\xaf\n", "invalid-utf8", 1, 4},
         {"NUL byte", std::string("a: b\0c\n", 7), "non-printable-character", 1, 5},
         {"escape char", "a: \x1b[0m\n", "non-printable-character", 1, 4},
+        {"deep nesting", "a: " + std::string(600, '[') + std::string(600, ']') + "\n", "yaml-syntax", 1, 1204},
     };
     for (const Case& c : cases) {
         CAPTURE(c.name);

@@ -51,8 +51,9 @@ public:
 std::string user_agent();
 
 // The libcurl implementation: TLS verification on, HTTP(S) only, no redirects followed,
-// `User-Agent: crcr/<version>` unless the request sets one. Call once, from `main`, before any
-// thread starts (it initialises libcurl).
+// `User-Agent: crcr/<version>` unless the request sets one, connections kept alive between
+// requests. libcurl is loaded on the first request (a missing libcurl is a `crcr::Error` then).
+// One client serves one thread at a time.
 std::unique_ptr<HttpClient> make_curl_http_client();
 
 // True when a header named `name` carries a credential (Authorization, cookies, signatures,
