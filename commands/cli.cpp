@@ -28,7 +28,8 @@ std::size_t edit_distance(std::string_view a, std::string_view b) {
         row[0] = i;
         for (std::size_t j = 1; j <= b.size(); ++j) {
             const std::size_t above = row[j];
-            row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+            row[j] =
+                std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
             diagonal = above;
         }
     }
@@ -39,7 +40,8 @@ std::size_t edit_distance(std::string_view a, std::string_view b) {
 std::string closest_command(const CLI::App& app, std::string_view typed) {
     std::string best;
     std::size_t best_distance = 3; // more edits than this is not a typo
-    for (const CLI::App* sub : app.get_subcommands([](const CLI::App* s) { return !s->get_group().empty(); })) {
+    for (const CLI::App* sub :
+         app.get_subcommands([](const CLI::App* s) { return !s->get_group().empty(); })) {
         const std::size_t d = edit_distance(typed, sub->get_name());
         if (d < best_distance) {
             best_distance = d;
@@ -98,7 +100,8 @@ int run_cli(int argc, const char* const* argv, Context& ctx) {
             return;
         }
         TracingHttpClient traced(ctx.http, ctx.err);
-        Context traced_ctx{ctx.out, ctx.err, traced, ctx.env, ctx.now, ctx.out_is_terminal, ctx.err_is_terminal};
+        Context traced_ctx{
+            ctx.out, ctx.err, traced, ctx.env, ctx.now, ctx.out_is_terminal, ctx.err_is_terminal};
         result = command(traced_ctx);
     };
     add_commands(app, run);

@@ -42,14 +42,15 @@ std::string summary_line(const CheckedFile& file) {
     const std::size_t errors = count(file.report.findings, Severity::error);
     const std::size_t warnings = count(file.report.findings, Severity::warning);
     const std::array<std::size_t, 4> levels = count_levels(file.check.allowlist);
-    const std::string repos = fmt::format("{} ({} L1, {} L2, {} L3, {} L4)",
-                                          file.check.allowlist.entries.size() == 1
-                                              ? std::string("1 repository")
-                                              : fmt::format("{} repositories", file.check.allowlist.entries.size()),
-                                          levels[0],
-                                          levels[1],
-                                          levels[2],
-                                          levels[3]);
+    const std::string repos =
+        fmt::format("{} ({} L1, {} L2, {} L3, {} L4)",
+                    file.check.allowlist.entries.size() == 1
+                        ? std::string("1 repository")
+                        : fmt::format("{} repositories", file.check.allowlist.entries.size()),
+                    levels[0],
+                    levels[1],
+                    levels[2],
+                    levels[3]);
     if (errors == 0 && warnings == 0) {
         return fmt::format("{}: ok, {}\n", file.report.path, repos);
     }
@@ -81,11 +82,13 @@ nlohmann::json file_to_json(const CheckedFile& file, bool with_changes) {
         findings.push_back(to_json(f));
     }
     const std::array<std::size_t, 4> levels = count_levels(file.check.allowlist);
-    nlohmann::json out = {{"path", file.report.path},
-                          {"errors", count(file.report.findings, Severity::error)},
-                          {"warnings", count(file.report.findings, Severity::warning)},
-                          {"repositories", {{"L1", levels[0]}, {"L2", levels[1]}, {"L3", levels[2]}, {"L4", levels[3]}}},
-                          {"findings", findings}};
+    nlohmann::json out = {
+        {"path", file.report.path},
+        {"errors", count(file.report.findings, Severity::error)},
+        {"warnings", count(file.report.findings, Severity::warning)},
+        {"repositories",
+         {{"L1", levels[0]}, {"L2", levels[1]}, {"L3", levels[2]}, {"L4", levels[3]}}},
+        {"findings", findings}};
     if (with_changes) {
         nlohmann::json changes = nlohmann::json::array();
         for (const AllowlistChange& change : file.changes) {
@@ -98,19 +101,26 @@ nlohmann::json file_to_json(const CheckedFile& file, bool with_changes) {
 
 } // namespace
 
-void add_validate_allowlist(CLI::App& parent, std::function<void(const ValidateAllowlistOptions&)> on_parsed) {
+void add_validate_allowlist(CLI::App& parent,
+                            std::function<void(const ValidateAllowlistOptions&)> on_parsed) {
     auto opts = std::make_shared<ValidateAllowlistOptions>();
     CLI::App* cmd = parent.add_subcommand(
         "validate-allowlist",
         "Check the relay's allowlist (.github/allowlist.yml) as the relay reads it");
-    cmd->add_option("file", opts->files, "Allowlist files to check (default: .github/allowlist.yml)")
+    cmd->add_option(
+           "file", opts->files, "Allowlist files to check (default: .github/allowlist.yml)")
         ->type_name("FILE...");
-    cmd->add_option("--format", opts->format, "Output format (default: github when GITHUB_ACTIONS=true, else text)")
+    cmd->add_option("--format",
+                    opts->format,
+                    "Output format (default: github when GITHUB_ACTIONS=true, else text)")
         ->check(CLI::IsMember({"text", "json", "github", "sarif"}))
         ->type_name("text|json|github|sarif");
-    cmd->add_flag_callback("--json", [opts] { opts->format = "json"; }, "Same as --format json");
+    cmd->add_flag_callback(
+        "--json", [opts] { opts->format = "json"; }, "Same as --format json");
     cmd->add_flag("--strict", opts->strict, "Fail on warnings too");
-    cmd->add_option("--base", opts->base, "Compare with this previous version: repos added, removed, promoted, demoted")
+    cmd->add_option("--base",
+                    opts->base,
+                    "Compare with this previous version: repos added, removed, promoted, demoted")
         ->type_name("FILE");
     cmd->footer(R"(Examples:
   crcr validate-allowlist
@@ -176,7 +186,8 @@ ExitCode run_validate_allowlist(const ValidateAllowlistOptions& opts, Context& c
     const bool failed = errors > 0 || (opts.strict && warnings > 0);
 
     if (format == "json") {
-        nlohmann::json out = {{"version", 1}, {"ok", !failed}, {"errors", errors}, {"warnings", warnings}};
+        nlohmann::json out = {
+            {"version", 1}, {"ok", !failed}, {"errors", errors}, {"warnings", warnings}};
         out["files"] = nlohmann::json::array();
         for (const CheckedFile& file : files) {
             out["files"].push_back(file_to_json(file, base.has_value()));
@@ -191,7 +202,10 @@ ExitCode run_validate_allowlist(const ValidateAllowlistOptions& opts, Context& c
     } else {
         const bool color = format == "text" && use_color(ctx.out_is_terminal, ctx.env);
         for (const CheckedFile& file : files) {
-            fmt::print(ctx.out, "{}", format == "github" ? format_github(file.report) : format_text(file.report, color));
+            fmt::print(ctx.out,
+                       "{}",
+                       format == "github" ? format_github(file.report)
+                                          : format_text(file.report, color));
             fmt::print(ctx.out, "{}", summary_line(file));
         }
     }

@@ -22,26 +22,40 @@ constexpr std::array<Rule, 41> k_rules = {{
     {"non-printable-character", Severity::error, "a character YAML does not allow (binary data?)"},
     {"yaml-tab", Severity::error, "a tab where YAML allows only spaces"},
     {"yaml-syntax", Severity::error, "the relay's YAML loader (PyYAML safe_load) rejects the file"},
-    {"empty-allowlist", Severity::error, "no repository at all: the relay would dispatch to nothing"},
+    {"empty-allowlist",
+     Severity::error,
+     "no repository at all: the relay would dispatch to nothing"},
     {"root-not-mapping", Severity::error, "the file is not a mapping of levels"},
     {"unknown-level", Severity::error, "a level-like key other than L1..L4, ignored by the relay"},
     {"unknown-key", Severity::warning, "a top-level key the relay ignores"},
-    {"duplicate-level", Severity::error, "a level written twice: the relay keeps only the last block"},
+    {"duplicate-level",
+     Severity::error,
+     "a level written twice: the relay keeps only the last block"},
     {"duplicate-key", Severity::error, "a key written twice: the relay keeps only the last value"},
     {"level-not-list", Severity::error, "L1, L2 or L4 is not a list"},
-    {"level-not-list-value", Severity::warning, "a level set to a scalar that the relay reads as empty"},
+    {"level-not-list-value",
+     Severity::warning,
+     "a level set to a scalar that the relay reads as empty"},
     {"l3-not-mapping", Severity::error, "L3 is not a mapping of devices"},
     {"device-empty", Severity::error, "an empty L3 device name"},
     {"device-not-mapping", Severity::error, "an L3 device that is not a mapping of repositories"},
     {"device-name", Severity::warning, "an L3 device name that is not a plain label-safe token"},
-    {"device-name-too-long", Severity::error, "a device whose label would exceed GitHub's 50 characters"},
+    {"device-name-too-long",
+     Severity::error,
+     "a device whose label would exceed GitHub's 50 characters"},
     {"empty-device", Severity::warning, "an L3 device with no repository"},
-    {"entry-type", Severity::error, "an entry that is neither 'owner/repo' nor 'owner/repo: oncalls'"},
-    {"entry-mapping-keys", Severity::error, "a mapping entry with more or fewer than one repository"},
+    {"entry-type",
+     Severity::error,
+     "an entry that is neither 'owner/repo' nor 'owner/repo: oncalls'"},
+    {"entry-mapping-keys",
+     Severity::error,
+     "a mapping entry with more or fewer than one repository"},
     {"entry-not-owner-repo", Severity::error, "a repository not in owner/repo form"},
     {"entry-padding", Severity::warning, "spaces or slashes around a name, stripped by the relay"},
     {"invalid-repo-name", Severity::error, "a repository name that cannot exist on GitHub"},
-    {"duplicate-repo", Severity::error, "a repository listed twice (names compared case-insensitively)"},
+    {"duplicate-repo",
+     Severity::error,
+     "a repository listed twice (names compared case-insensitively)"},
     {"relay-mangles-oncall-list", Severity::error, "a YAML list of oncalls under L1, L2 or L4"},
     {"relay-mangles-oncall-string", Severity::error, "a string of oncalls under L3"},
     {"oncall-type", Severity::error, "oncalls of a type the relay's parser cannot iterate"},
@@ -50,7 +64,9 @@ constexpr std::array<Rule, 41> k_rules = {{
     {"invalid-login", Severity::error, "an oncall that is not a valid GitHub login"},
     {"missing-oncall", Severity::warning, "an L3 or L4 repository with no oncall"},
     {"buildkite-invalid-entry", Severity::error, "a buildkite_repos entry the relay skips"},
-    {"buildkite-unknown-repo", Severity::warning, "a Buildkite pipeline mapped to a repo not at L2+"},
+    {"buildkite-unknown-repo",
+     Severity::warning,
+     "a Buildkite pipeline mapped to a repo not at L2+"},
     {"new-repo-above-l1", Severity::warning, "a new repository entering above L1"},
     {"promotion-skips-level", Severity::warning, "a promotion by more than one level"},
     {"repo-added", Severity::note, "a repository added"},
@@ -131,9 +147,8 @@ bool looks_like_level(std::string_view key) {
     } else {
         return false;
     }
-    return !rest.empty() && std::all_of(rest.begin(), rest.end(), [](char c) {
-        return c >= '0' && c <= '9';
-    });
+    return !rest.empty()
+           && std::all_of(rest.begin(), rest.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
 class Checker {
@@ -182,9 +197,9 @@ private:
     }
 
     bool has_error() const {
-        return std::any_of(m_result.findings.begin(), m_result.findings.end(), [](const Finding& f) {
-            return f.severity == Severity::error;
-        });
+        return std::any_of(m_result.findings.begin(),
+                           m_result.findings.end(),
+                           [](const Finding& f) { return f.severity == Severity::error; });
     }
 
     static NodePtr find(const Node& mapping, std::string_view key) {
@@ -271,15 +286,16 @@ private:
                 const bool known = name.find_first_of("0123456789") == name.size() - 1
                                    && digit >= '1' && digit <= '4';
                 add("unknown-level",
-                    known ? fmt::format("unknown level '{}': the relay reads only 'L1'..'L4' exactly "
-                                        "and ignores this block{}; write 'L{}'",
-                                        name,
-                                        dropped,
-                                        digit)
-                          : fmt::format("unknown level '{}': the relay knows only L1, L2, L3 and L4 "
-                                        "and ignores this block{}",
-                                        name,
-                                        dropped),
+                    known
+                        ? fmt::format("unknown level '{}': the relay reads only 'L1'..'L4' exactly "
+                                      "and ignores this block{}; write 'L{}'",
+                                      name,
+                                      dropped,
+                                      digit)
+                        : fmt::format("unknown level '{}': the relay knows only L1, L2, L3 and L4 "
+                                      "and ignores this block{}",
+                                      name,
+                                      dropped),
                     key.location);
             } else {
                 add("unknown-key",
@@ -407,7 +423,8 @@ private:
             if (comma == std::string::npos) {
                 comma = value.text.size();
             }
-            std::string login = strip_spaces(std::string_view(value.text).substr(start, comma - start));
+            std::string login =
+                strip_spaces(std::string_view(value.text).substr(start, comma - start));
             if (!login.empty()) {
                 oncalls.push_back(check_login(std::move(login), value.location));
             }
@@ -658,7 +675,8 @@ private:
     }
 
     void check_duplicate(const std::string& repo, SourceLocation location) {
-        const auto [it, inserted] = m_seen.emplace(fold_case(repo), m_result.allowlist.entries.size());
+        const auto [it, inserted] =
+            m_seen.emplace(fold_case(repo), m_result.allowlist.entries.size());
         if (inserted) {
             return;
         }
@@ -734,14 +752,18 @@ std::string_view to_string(Level level) {
     return k_level_names.at(static_cast<std::size_t>(level) - 1);
 }
 
-std::span<const Rule> allowlist_rules() { return k_rules; }
+std::span<const Rule> allowlist_rules() {
+    return k_rules;
+}
 
 AllowlistCheck check_allowlist(std::string_view yaml_text) {
     AllowlistCheck result;
     Checker(result).check(yaml::load(yaml_text));
-    std::stable_sort(result.findings.begin(), result.findings.end(), [](const Finding& a, const Finding& b) {
-        return std::pair(a.location.line, a.location.column) < std::pair(b.location.line, b.location.column);
-    });
+    std::stable_sort(
+        result.findings.begin(), result.findings.end(), [](const Finding& a, const Finding& b) {
+            return std::pair(a.location.line, a.location.column)
+                   < std::pair(b.location.line, b.location.column);
+        });
     return result;
 }
 
@@ -765,13 +787,25 @@ std::vector<AllowlistChange> compare_allowlists(const Allowlist& base, const All
         }
         const auto it = in_base.find(key);
         if (it == in_base.end()) {
-            changes.push_back({ChangeKind::added, entry.repo, {}, std::nullopt, entry.level, {},
-                               entry.device, entry.location});
+            changes.push_back({ChangeKind::added,
+                               entry.repo,
+                               {},
+                               std::nullopt,
+                               entry.level,
+                               {},
+                               entry.device,
+                               entry.location});
             continue;
         }
         const AllowlistEntry& old = *it->second;
-        AllowlistChange change{ChangeKind::renamed, entry.repo, old.repo, old.level, entry.level,
-                               old.device, entry.device, entry.location};
+        AllowlistChange change{ChangeKind::renamed,
+                               entry.repo,
+                               old.repo,
+                               old.level,
+                               entry.level,
+                               old.device,
+                               entry.device,
+                               entry.location};
         if (entry.level > old.level) {
             change.kind = ChangeKind::promoted;
         } else if (entry.level < old.level) {
@@ -785,8 +819,14 @@ std::vector<AllowlistChange> compare_allowlists(const Allowlist& base, const All
     }
     for (const AllowlistEntry& entry : base.entries) {
         if (in_head.emplace(fold_case(entry.repo), true).second) {
-            changes.push_back({ChangeKind::removed, entry.repo, entry.repo, entry.level,
-                               std::nullopt, entry.device, {}, entry.location});
+            changes.push_back({ChangeKind::removed,
+                               entry.repo,
+                               entry.repo,
+                               entry.level,
+                               std::nullopt,
+                               entry.device,
+                               {},
+                               entry.location});
         }
     }
     return changes;
@@ -800,11 +840,14 @@ std::vector<Finding> change_findings(const std::vector<AllowlistChange>& changes
             !c.base_repo.empty() && c.base_repo != c.repo
                 ? fmt::format(" (written '{}' in {})", c.base_repo, base_name)
                 : std::string();
-        const std::string device_of_to = c.to_device.empty() ? "" : fmt::format(" (device '{}')", c.to_device);
+        const std::string device_of_to =
+            c.to_device.empty() ? "" : fmt::format(" (device '{}')", c.to_device);
         switch (c.kind) {
         case ChangeKind::added:
             findings.push_back(make_finding(
-                "repo-added", fmt::format("'{}' added at {}{}", c.repo, to_string(*c.to), device_of_to), c.location));
+                "repo-added",
+                fmt::format("'{}' added at {}{}", c.repo, to_string(*c.to), device_of_to),
+                c.location));
             if (*c.to > Level::l1) {
                 findings.push_back(make_finding(
                     "new-repo-above-l1",
@@ -816,27 +859,26 @@ std::vector<Finding> change_findings(const std::vector<AllowlistChange>& changes
             }
             break;
         case ChangeKind::removed:
-            findings.push_back(make_finding(
-                "repo-removed",
-                fmt::format("'{}' removed (was {} at line {} of {})",
-                            c.repo,
-                            to_string(*c.from),
-                            c.location.line,
-                            base_name),
-                {}));
+            findings.push_back(make_finding("repo-removed",
+                                            fmt::format("'{}' removed (was {} at line {} of {})",
+                                                        c.repo,
+                                                        to_string(*c.from),
+                                                        c.location.line,
+                                                        base_name),
+                                            {}));
             break;
         case ChangeKind::promoted:
         case ChangeKind::demoted:
-            findings.push_back(make_finding(
-                c.kind == ChangeKind::promoted ? "repo-promoted" : "repo-demoted",
-                fmt::format("'{}' {} {} -> {}{}{}",
-                            c.repo,
-                            to_string(c.kind),
-                            to_string(*c.from),
-                            to_string(*c.to),
-                            device_of_to,
-                            renamed),
-                c.location));
+            findings.push_back(
+                make_finding(c.kind == ChangeKind::promoted ? "repo-promoted" : "repo-demoted",
+                             fmt::format("'{}' {} {} -> {}{}{}",
+                                         c.repo,
+                                         to_string(c.kind),
+                                         to_string(*c.from),
+                                         to_string(*c.to),
+                                         device_of_to,
+                                         renamed),
+                             c.location));
             if (c.kind == ChangeKind::promoted
                 && static_cast<int>(*c.to) - static_cast<int>(*c.from) > 1) {
                 findings.push_back(make_finding(
@@ -851,16 +893,18 @@ std::vector<Finding> change_findings(const std::vector<AllowlistChange>& changes
         case ChangeKind::renamed:
             findings.push_back(make_finding(
                 "repo-renamed",
-                fmt::format("'{}' changed case{}; GitHub treats both as one repository",
-                            c.repo,
-                            renamed),
+                fmt::format(
+                    "'{}' changed case{}; GitHub treats both as one repository", c.repo, renamed),
                 c.location));
             break;
         case ChangeKind::moved:
-            findings.push_back(make_finding(
-                "repo-moved",
-                fmt::format("'{}' moved from device '{}' to '{}'{}", c.repo, c.from_device, c.to_device, renamed),
-                c.location));
+            findings.push_back(make_finding("repo-moved",
+                                            fmt::format("'{}' moved from device '{}' to '{}'{}",
+                                                        c.repo,
+                                                        c.from_device,
+                                                        c.to_device,
+                                                        renamed),
+                                            c.location));
             break;
         }
     }

@@ -8,11 +8,12 @@
 #include <curl/curl.h>
 #include <fmt/format.h>
 
+#include <dlfcn.h>
+#include <strings.h>
+
 #include <algorithm>
 #include <cstring>
-#include <dlfcn.h>
 #include <mutex>
-#include <strings.h>
 
 namespace crcr {
 
@@ -32,7 +33,7 @@ struct CurlApi {
     decltype(&curl_slist_free_all) slist_free_all = nullptr;
 };
 
-template <typename Function> void bind(void* library, const char* name, Function& target) {
+template<typename Function> void bind(void* library, const char* name, Function& target) {
     void* symbol = dlsym(library, name);
     if (symbol == nullptr) {
         throw Error(fmt::format("cannot use libcurl: '{}' is missing from libcurl.so.4", name));
@@ -48,7 +49,8 @@ const CurlApi& curl_api() {
     std::call_once(once, [] {
         void* library = dlopen("libcurl.so.4", RTLD_NOW | RTLD_LOCAL);
         if (library == nullptr) {
-            failure = fmt::format("cannot load libcurl: {}; install Debian's libcurl4 package", dlerror());
+            failure = fmt::format("cannot load libcurl: {}; install Debian's libcurl4 package",
+                                  dlerror());
             return;
         }
         try {
@@ -122,8 +124,9 @@ std::size_t on_header(char* data, std::size_t size, std::size_t count, void* use
         exchange->response.headers.clear();
         const std::size_t first_space = line.find(' ');
         const std::size_t second_space = line.find(' ', first_space + 1);
-        exchange->response.reason =
-            second_space == std::string_view::npos ? "" : std::string(line.substr(second_space + 1));
+        exchange->response.reason = second_space == std::string_view::npos
+                                        ? ""
+                                        : std::string(line.substr(second_space + 1));
         return n;
     }
     const std::size_t colon = line.find(':');
@@ -179,7 +182,8 @@ public:
         api.easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 2L);
         api.easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
         api.easy_setopt(curl, CURLOPT_ACCEPT_ENCODING, "");
-        api.easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(request.connect_timeout.count()));
+        api.easy_setopt(
+            curl, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(request.connect_timeout.count()));
         api.easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(request.timeout.count()));
         api.easy_setopt(curl, CURLOPT_HTTPHEADER, headers.get());
         api.easy_setopt(curl, CURLOPT_ERRORBUFFER, error_text);
@@ -194,7 +198,8 @@ public:
         } else {
             api.easy_setopt(curl, CURLOPT_CUSTOMREQUEST, request.method.c_str());
             api.easy_setopt(curl, CURLOPT_POSTFIELDS, request.body.data());
-            api.easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(request.body.size()));
+            api.easy_setopt(
+                curl, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(request.body.size()));
         }
 
         const CURLcode code = api.easy_perform(curl);
@@ -203,7 +208,8 @@ public:
                                         ? fmt::format("response larger than {} bytes", k_max_body)
                                     : error_text[0] != '\0' ? std::string(error_text)
                                                             : std::string(api.easy_strerror(code));
-            throw Error(fmt::format("{} {}: {}", request.method, request.url, why), ExitCode::unavailable);
+            throw Error(fmt::format("{} {}: {}", request.method, request.url, why),
+                        ExitCode::unavailable);
         }
         long status = 0;
         api.easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
@@ -220,6 +226,8 @@ private:
 
 } // namespace
 
-std::unique_ptr<HttpClient> make_curl_http_client() { return std::make_unique<CurlHttpClient>(); }
+std::unique_ptr<HttpClient> make_curl_http_client() {
+    return std::make_unique<CurlHttpClient>();
+}
 
 } // namespace crcr

@@ -19,7 +19,8 @@ std::optional<std::string> owner_rule(std::string_view name, std::string_view wh
     if (name.size() > 39) {
         return fmt::format("{} '{}' is longer than 39 characters", what, name);
     }
-    if (!std::all_of(name.begin(), name.end(), [](char c) { return is_ascii_alnum(c) || c == '-'; })) {
+    if (!std::all_of(
+            name.begin(), name.end(), [](char c) { return is_ascii_alnum(c) || c == '-'; })) {
         return fmt::format(
             "{} '{}' may contain only ASCII letters, digits and hyphens", what, name);
     }
@@ -34,9 +35,13 @@ std::optional<std::string> owner_rule(std::string_view name, std::string_view wh
 
 } // namespace
 
-std::optional<std::string> owner_name_problem(std::string_view name) { return owner_rule(name, "owner"); }
+std::optional<std::string> owner_name_problem(std::string_view name) {
+    return owner_rule(name, "owner");
+}
 
-std::optional<std::string> login_problem(std::string_view login) { return owner_rule(login, "login"); }
+std::optional<std::string> login_problem(std::string_view login) {
+    return owner_rule(login, "login");
+}
 
 std::optional<std::string> repo_name_problem(std::string_view name) {
     if (name.empty()) {

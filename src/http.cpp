@@ -16,7 +16,8 @@ namespace {
 
 bool iequals(std::string_view a, std::string_view b) {
     return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-               return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+               return std::tolower(static_cast<unsigned char>(x))
+                      == std::tolower(static_cast<unsigned char>(y));
            });
 }
 
@@ -39,7 +40,9 @@ std::optional<std::string> HttpResponse::header(std::string_view name) const {
     return std::nullopt;
 }
 
-std::string user_agent() { return fmt::format("crcr/{}", k_version); }
+std::string user_agent() {
+    return fmt::format("crcr/{}", k_version);
+}
 
 bool is_secret_header(std::string_view name) {
     const std::string lower = lowercase(name);

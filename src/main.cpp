@@ -4,9 +4,10 @@
 
 #include <fmt/format.h>
 
+#include <unistd.h>
+
 #include <cstdio>
 #include <iostream>
-#include <unistd.h>
 
 int main(int argc, char** argv) {
     const crcr::Environment env = crcr::Environment::from_process();

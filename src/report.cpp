@@ -108,8 +108,9 @@ std::string path_to_uri(std::string_view path) {
     std::string out;
     for (const char c : path) {
         const auto byte = static_cast<unsigned char>(c);
-        if ((byte >= 'a' && byte <= 'z') || (byte >= 'A' && byte <= 'Z') || (byte >= '0' && byte <= '9')
-            || c == '-' || c == '.' || c == '_' || c == '~' || c == '/') {
+        if ((byte >= 'a' && byte <= 'z') || (byte >= 'A' && byte <= 'Z')
+            || (byte >= '0' && byte <= '9') || c == '-' || c == '.' || c == '_' || c == '~'
+            || c == '/') {
             out += c;
         } else {
             out += fmt::format("%{:02X}", byte);
@@ -121,8 +122,10 @@ std::string path_to_uri(std::string_view path) {
 } // namespace
 
 std::size_t count(const std::vector<Finding>& findings, Severity severity) {
-    return static_cast<std::size_t>(std::count_if(
-        findings.begin(), findings.end(), [severity](const Finding& f) { return f.severity == severity; }));
+    return static_cast<std::size_t>(
+        std::count_if(findings.begin(), findings.end(), [severity](const Finding& f) {
+            return f.severity == severity;
+        }));
 }
 
 std::string format_text(const FileFindings& file, bool color) {
@@ -131,9 +134,10 @@ std::string format_text(const FileFindings& file, bool color) {
     const std::string_view green = color ? "\033[1;32m" : "";
     std::string out;
     for (const Finding& f : file.findings) {
-        const std::string where = f.location.line > 0
-                                      ? fmt::format("{}:{}:{}", file.path, f.location.line, f.location.column)
-                                      : file.path;
+        const std::string where =
+            f.location.line > 0
+                ? fmt::format("{}:{}:{}", file.path, f.location.line, f.location.column)
+                : file.path;
         out += fmt::format("{}{}:{} {}{}:{} {} [{}]\n",
                            bold,
                            where,
@@ -164,7 +168,8 @@ std::string format_text(const FileFindings& file, bool color) {
 std::string format_github(const FileFindings& file) {
     std::string out;
     for (const Finding& f : file.findings) {
-        const std::string_view command = f.severity == Severity::note ? "notice" : to_string(f.severity);
+        const std::string_view command =
+            f.severity == Severity::note ? "notice" : to_string(f.severity);
         std::string properties = "file=" + escape_property(file.path);
         if (f.location.line > 0) {
             properties += fmt::format(",line={},col={}", f.location.line, f.location.column);
@@ -199,17 +204,20 @@ nlohmann::json to_sarif(std::span<const FileFindings> files, std::span<const Rul
         const std::string uri = path_to_uri(file.path);
         artifacts.push_back({{"location", {{"uri", uri}}}});
         for (const Finding& f : file.findings) {
-            nlohmann::json physical = {{"artifactLocation", {{"uri", uri}, {"index", artifacts.size() - 1}}}};
+            nlohmann::json physical = {
+                {"artifactLocation", {{"uri", uri}, {"index", artifacts.size() - 1}}}};
             if (f.location.line > 0) {
-                physical["region"] = {{"startLine", f.location.line},
-                                      {"startColumn", std::max(1, f.location.column)},
-                                      {"endColumn", std::max(1, f.location.column) + std::max(1, f.location.length)}};
+                physical["region"] = {
+                    {"startLine", f.location.line},
+                    {"startColumn", std::max(1, f.location.column)},
+                    {"endColumn", std::max(1, f.location.column) + std::max(1, f.location.length)}};
             }
             nlohmann::json result = {{"ruleId", f.rule},
                                      {"level", to_string(f.severity)},
                                      {"message", {{"text", f.message}}},
                                      {"locations", {{{"physicalLocation", physical}}}}};
-            const auto it = std::find_if(rules.begin(), rules.end(), [&f](const Rule& r) { return r.id == f.rule; });
+            const auto it = std::find_if(
+                rules.begin(), rules.end(), [&f](const Rule& r) { return r.id == f.rule; });
             if (it != rules.end()) {
                 result["ruleIndex"] = it - rules.begin();
             }

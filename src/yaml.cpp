@@ -24,8 +24,9 @@ struct Rejected {
 };
 
 int utf8_length(std::string_view text) {
-    return static_cast<int>(std::count_if(
-        text.begin(), text.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xC0U) != 0x80U; }));
+    return static_cast<int>(std::count_if(text.begin(), text.end(), [](char c) {
+        return (static_cast<unsigned char>(c) & 0xC0U) != 0x80U;
+    }));
 }
 
 // PyYAML's reader accepts only printable characters: tab, line breaks, printable ASCII, NEL, and
@@ -62,10 +63,11 @@ std::optional<Finding> check_encoding(std::string_view text) {
             valid = false;
         }
         if (!valid) {
-            return Finding{Severity::error,
-                           "invalid-utf8",
-                           fmt::format("invalid UTF-8 byte 0x{:02x}: the file must be UTF-8 text", lead),
-                           {line, column, 1}};
+            return Finding{
+                Severity::error,
+                "invalid-utf8",
+                fmt::format("invalid UTF-8 byte 0x{:02x}: the file must be UTF-8 text", lead),
+                {line, column, 1}};
         }
         const bool printable = cp == 0x09 || cp == 0x0A || cp == 0x0D || (cp >= 0x20 && cp <= 0x7E)
                                || cp == 0x85 || (cp >= 0xA0 && cp <= 0xD7FF)
@@ -95,7 +97,8 @@ bool is_block_scalar_header(std::string_view content) {
         content.remove_suffix(1);
     }
     const std::size_t start = content.find_last_of(' ');
-    const std::string_view token = start == std::string_view::npos ? content : content.substr(start + 1);
+    const std::string_view token =
+        start == std::string_view::npos ? content : content.substr(start + 1);
     if (token.empty() || (token[0] != '|' && token[0] != '>')) {
         return false;
     }
@@ -170,7 +173,9 @@ std::vector<Finding> check_tabs(std::string_view text) {
     return findings;
 }
 
-bool match(const std::regex& re, const std::string& text) { return std::regex_match(text, re); }
+bool match(const std::regex& re, const std::string& text) {
+    return std::regex_match(text, re);
+}
 
 // YAML 1.1 implicit resolution as PyYAML's Resolver does it, in its order (bool, float, int, merge,
 // null, timestamp, value), only ever for plain scalars.
@@ -200,9 +205,24 @@ const std::regex& timestamp_pattern() {
 // YAML 1.1 implicit resolution as PyYAML's Resolver does it, in its order (bool, float, int, merge,
 // null, timestamp, value), only ever for plain scalars.
 Kind resolve_plain(const std::string& text) {
-    static const std::array<std::string_view, 18> k_bools = {
-        "yes", "Yes", "YES", "no", "No", "NO", "true", "True", "TRUE",
-        "false", "False", "FALSE", "on", "On", "ON", "off", "Off", "OFF"};
+    static const std::array<std::string_view, 18> k_bools = {"yes",
+                                                             "Yes",
+                                                             "YES",
+                                                             "no",
+                                                             "No",
+                                                             "NO",
+                                                             "true",
+                                                             "True",
+                                                             "TRUE",
+                                                             "false",
+                                                             "False",
+                                                             "FALSE",
+                                                             "on",
+                                                             "On",
+                                                             "ON",
+                                                             "off",
+                                                             "Off",
+                                                             "OFF"};
     if (text.empty() || text == "~" || text == "null" || text == "Null" || text == "NULL") {
         return Kind::null;
     }
@@ -385,7 +405,8 @@ private:
             }
             return;
         }
-        throw Rejected{source->location, "a merge key ('<<') takes a mapping or a list of mappings"};
+        throw Rejected{source->location,
+                       "a merge key ('<<') takes a mapping or a list of mappings"};
     }
 
     void build_mapping(const YAML::Node& in, const std::string& path, Node& out) {
@@ -415,13 +436,15 @@ private:
         for (std::size_t i = 0; i < merged.size(); ++i) {
             Entry& entry = merged[i];
             const bool explicit_key = i >= merged_count;
-            const auto [it, inserted] = index.emplace(canonical_key(*entry.key), out.entries.size());
+            const auto [it, inserted] =
+                index.emplace(canonical_key(*entry.key), out.entries.size());
             if (inserted) {
                 out.entries.push_back(std::move(entry));
                 is_explicit.push_back(explicit_key);
                 continue;
             }
-            // A key written twice is a duplicate; a key overriding a merged one is what `<<` is for.
+            // A key written twice is a duplicate; a key overriding a merged one is what `<<` is
+            // for.
             Entry& kept = out.entries[it->second];
             if (explicit_key && is_explicit[it->second]) {
                 m_duplicates.push_back({path, kept.key, entry.key, kept.value});
@@ -453,15 +476,17 @@ Document load(std::string_view text) {
     try {
         documents = YAML::LoadAll(std::string(text));
     } catch (const YAML::DeepRecursion& e) {
-        doc.errors.push_back({Severity::error,
-                              "yaml-syntax",
-                              fmt::format("YAML nested more than {} levels deep; flatten it", e.depth()),
-                              {e.mark.line + 1, e.mark.column + 1, 1}});
+        doc.errors.push_back(
+            {Severity::error,
+             "yaml-syntax",
+             fmt::format("YAML nested more than {} levels deep; flatten it", e.depth()),
+             {e.mark.line + 1, e.mark.column + 1, 1}});
         return doc;
     } catch (const YAML::Exception& e) {
         SourceLocation where{e.mark.line + 1, e.mark.column + 1, 1};
         std::string message = e.msg;
-        const std::size_t offset = e.mark.pos >= 0 ? static_cast<std::size_t>(e.mark.pos) : text.size();
+        const std::size_t offset =
+            e.mark.pos >= 0 ? static_cast<std::size_t>(e.mark.pos) : text.size();
         if (offset < text.size() && (text[offset] == '@' || text[offset] == '`')) {
             message = fmt::format("'{}' cannot start an unquoted YAML value; quote the value or "
                                   "drop the '{}'",
@@ -532,7 +557,8 @@ std::optional<std::string> python_int(std::string value) {
         for (const char c : digits) {
             const unsigned digit = c <= '9' ? static_cast<unsigned>(c - '0')
                                             : static_cast<unsigned>((c | 0x20) - 'a' + 10);
-            if (__builtin_mul_overflow(result, base, &result) || __builtin_add_overflow(result, digit, &result)) {
+            if (__builtin_mul_overflow(result, base, &result)
+                || __builtin_add_overflow(result, digit, &result)) {
                 return false;
             }
         }

@@ -1,6 +1,6 @@
-#include "crcr/allowlist.hpp"
-
 #include "test_support.hpp"
+
+#include "crcr/allowlist.hpp"
 
 #include <doctest/doctest.h>
 #include <fmt/format.h>
@@ -38,14 +38,18 @@ TEST_CASE("check_allowlist") {
         std::vector<std::string> want; // rule@line:column
     };
     const Case cases[] = {
-        {"good file", "L1:\n  - org/a\nL2:\n  - org/b\nL3:\n  dev:\n    org/c: [x]\nL4:\n  - org/d: x, y\n", {}},
+        {"good file",
+         "L1:\n  - org/a\nL2:\n  - org/b\nL3:\n  dev:\n    org/c: [x]\nL4:\n  - org/d: x, y\n",
+         {}},
         // Bad input as a whole
         {"empty file", "", {"empty-allowlist@1:1"}},
         {"comment only", "# nothing here\n", {"empty-allowlist@1:1"}},
         {"only empty levels", "L1: []\nL2:\n", {"empty-allowlist@1:1"}},
         {"not yaml", "L1: [a/b\n", {"yaml-syntax@2:1"}},
         {"tab indentation", "L1:\n\t- org/a\n", {"yaml-tab@2:1"}},
-        {"binary garbage", std::string("\x7f\x45\x4c\x46\x02\x01\x01\x00", 8), {"non-printable-character@1:1"}},
+        {"binary garbage",
+         std::string("\x7f\x45\x4c\x46\x02\x01\x01\x00", 8),
+         {"non-printable-character@1:1"}},
         {"invalid utf-8", "L1:\n  - org/\xe9t\xe9\n", {"invalid-utf8@2:9"}},
         {"root is a list", "- org/a\n", {"root-not-mapping@1:1"}},
         {"root is a string", "org/a\n", {"root-not-mapping@1:1"}},
@@ -55,7 +59,9 @@ TEST_CASE("check_allowlist") {
         {"level with space", "L 1:\n  - org/a\nL1:\n  - org/b\n", {"unknown-level@1:1"}},
         {"other key", "meta: x\nL1:\n  - org/b\n", {"unknown-key@1:1"}},
         {"buildkite key is known", "L2:\n  - org/b\nbuildkite_repos:\n  o/p: org/b\n", {}},
-        {"level twice", "L1:\n  - org/a\nL2:\n  - org/b\nL1:\n  - org/c\n", {"duplicate-level@1:1"}},
+        {"level twice",
+         "L1:\n  - org/a\nL2:\n  - org/b\nL1:\n  - org/c\n",
+         {"duplicate-level@1:1"}},
         // L1, L2, L4 shapes
         {"level is a mapping", "L1:\n  org/a: x\n", {"level-not-list@2:3"}},
         {"level is a string", "L2: org/a\nL1: [org/b]\n", {"level-not-list@1:5"}},
@@ -63,7 +69,9 @@ TEST_CASE("check_allowlist") {
         {"number entry", "L1:\n  - 123\n  - org/a\n", {"entry-type@2:5"}},
         {"null entry", "L1:\n  -\n  - org/a\n", {"entry-type@2:3"}},
         {"nested list entry", "L1:\n  - [org/a]\n  - org/b\n", {"entry-type@2:5"}},
-        {"two-key mapping", "L4:\n  - org/a: x\n    org/b: y\n  - org/c: z\n", {"entry-mapping-keys@2:5"}},
+        {"two-key mapping",
+         "L4:\n  - org/a: x\n    org/b: y\n  - org/c: z\n",
+         {"entry-mapping-keys@2:5"}},
         {"no slash", "L1:\n  - orga\n  - org/b\n", {"entry-not-owner-repo@2:5"}},
         {"only slashes", "L1:\n  - ' / '\n  - org/b\n", {"entry-not-owner-repo@2:5"}},
         {"number key", "L1:\n  - 12: x\n  - org/b\n", {"entry-not-owner-repo@2:5"}},
@@ -77,7 +85,9 @@ TEST_CASE("check_allowlist") {
         // Oncalls
         {"list oncalls under L4", "L4:\n  - org/a: [x, y]\n", {"relay-mangles-oncall-list@2:12"}},
         {"mapping oncalls under L4", "L4:\n  - org/a: {x: 1}\n", {"oncall-type@2:12"}},
-        {"string oncalls under L3", "L3:\n  dev:\n    org/a: \"x, y\"\n", {"relay-mangles-oncall-string@3:12"}},
+        {"string oncalls under L3",
+         "L3:\n  dev:\n    org/a: \"x, y\"\n",
+         {"relay-mangles-oncall-string@3:12"}},
         {"number oncalls under L3", "L3:\n  dev:\n    org/a: 5\n", {"oncall-type@3:12"}},
         {"at sign quoted", "L4:\n  - org/a: \"@x, y\"\n", {"oncall-at-sign@2:12"}},
         {"at sign in L3 list", "L3:\n  dev:\n    org/a: ['@x']\n", {"oncall-at-sign@3:13"}},
@@ -95,15 +105,25 @@ TEST_CASE("check_allowlist") {
         {"device with a list", "L3:\n  dev:\n    - org/a\n", {"device-not-mapping@3:5"}},
         {"device with empty mapping", "L3:\n  dev: {}\nL1: [org/b]\n", {"empty-device@2:3"}},
         {"device not label-safe", "L3:\n  my dev:\n    org/a: [x]\n", {"device-name@2:3"}},
-        {"device too long", "L3:\n  " + std::string(39, 'd') + ":\n    org/a: [x]\n", {"device-name-too-long@2:3"}},
+        {"device too long",
+         "L3:\n  " + std::string(39, 'd') + ":\n    org/a: [x]\n",
+         {"device-name-too-long@2:3"}},
         {"device read as bool", "L3:\n  on:\n    org/a: [x]\n", {"yaml-type-coercion@2:3"}},
         {"device padded", "L3:\n  ' dev':\n    org/a: [x]\n", {"entry-padding@2:3"}},
-        {"repo key twice in a device", "L3:\n  dev:\n    org/a: [x]\n    org/a: [y]\n", {"duplicate-key@4:5"}},
+        {"repo key twice in a device",
+         "L3:\n  dev:\n    org/a: [x]\n    org/a: [y]\n",
+         {"duplicate-key@4:5"}},
         {"L3 repo not owner/repo", "L3:\n  dev:\n    orga: [x]\n", {"entry-not-owner-repo@3:5"}},
         // Buildkite
-        {"buildkite entry without slash", "L2: [org/b]\nbuildkite_repos:\n  pipeline: org/b\n", {"buildkite-invalid-entry@3:3"}},
-        {"buildkite not a mapping", "L2: [org/b]\nbuildkite_repos: [x]\n", {"buildkite-invalid-entry@2:18"}},
-        {"buildkite repo below L2", "L1: [org/b]\nbuildkite_repos:\n  o/p: org/b\n", {"buildkite-unknown-repo@3:8"}},
+        {"buildkite entry without slash",
+         "L2: [org/b]\nbuildkite_repos:\n  pipeline: org/b\n",
+         {"buildkite-invalid-entry@3:3"}},
+        {"buildkite not a mapping",
+         "L2: [org/b]\nbuildkite_repos: [x]\n",
+         {"buildkite-invalid-entry@2:18"}},
+        {"buildkite repo below L2",
+         "L1: [org/b]\nbuildkite_repos:\n  o/p: org/b\n",
+         {"buildkite-unknown-repo@3:8"}},
         // Merge keys resolve as the relay's loader does.
         {"merge key", "L3:\n  a: &d\n    org/a: [x]\n  b:\n    <<: *d\n", {"duplicate-repo@3:5"}},
     };
@@ -140,20 +160,23 @@ TEST_CASE("check_allowlist: messages say what to write instead") {
     SUBCASE("a level written twice names what is dropped") {
         const crcr::AllowlistCheck check =
             crcr::check_allowlist("L1:\n  - org/a\n  - org/b\nL2: [org/x]\nL1:\n  - org/c\n");
-        CHECK(message_of(check, "duplicate-level")
-              == "'L1' is written again at line 5; the relay's YAML loader keeps only the last 'L1' "
-                 "block, so 'org/a', 'org/b' would be dropped; merge the two blocks");
+        CHECK(
+            message_of(check, "duplicate-level")
+            == "'L1' is written again at line 5; the relay's YAML loader keeps only the last 'L1' "
+               "block, so 'org/a', 'org/b' would be dropped; merge the two blocks");
         REQUIRE(check.allowlist.entries.size() == 2);
         CHECK(check.allowlist.entries[0].repo == "org/c");
     }
     SUBCASE("a list of oncalls under L4") {
         const crcr::AllowlistCheck check = crcr::check_allowlist("L4:\n  - org/a: [x, y]\n");
-        CHECK(message_of(check, "relay-mangles-oncall-list")
-              == "oncalls written as a YAML list: under L1, L2 and L4 the relay reads one "
-                 "comma-separated string and would notify \"['x'\", \"'y']\"; write 'x, y' instead");
+        CHECK(
+            message_of(check, "relay-mangles-oncall-list")
+            == "oncalls written as a YAML list: under L1, L2 and L4 the relay reads one "
+               "comma-separated string and would notify \"['x'\", \"'y']\"; write 'x, y' instead");
     }
     SUBCASE("case-insensitive duplicates") {
-        const crcr::AllowlistCheck check = crcr::check_allowlist("L1:\n  - Org/A\nL2:\n  - org/a\n");
+        const crcr::AllowlistCheck check =
+            crcr::check_allowlist("L1:\n  - Org/A\nL2:\n  - org/a\n");
         CHECK(message_of(check, "duplicate-repo")
               == "'org/a' and 'Org/A' (line 2, L1) are the same GitHub repository, since names are "
                  "case-insensitive; the relay would dispatch to it twice; keep one entry");
@@ -177,7 +200,8 @@ TEST_CASE("check_allowlist: the model as the relay reads it") {
 }
 
 TEST_CASE("check_allowlist: the real PyTorch allowlists have no errors") {
-    for (const std::string name : {"allowlist/pytorch-2026-04.yml", "allowlist/pytorch-2026-08.yml"}) {
+    for (const std::string name :
+         {"allowlist/pytorch-2026-04.yml", "allowlist/pytorch-2026-08.yml"}) {
         CAPTURE(name);
         const crcr::AllowlistCheck check = crcr::check_allowlist(crcr::test::test_data(name));
         CHECK(check.findings.empty());
@@ -197,11 +221,13 @@ TEST_CASE("check_allowlist: a large file is handled") {
 
 TEST_CASE("compare_allowlists") {
     const crcr::Allowlist base =
-        crcr::check_allowlist("L1:\n  - ascend/pytorch\n  - org/gone\n  - org/up2\nL2:\n  - org/down\n  - Org/Case\n")
+        crcr::check_allowlist(
+            "L1:\n  - ascend/pytorch\n  - org/gone\n  - org/up2\nL2:\n  - org/down\n  - Org/Case\n")
             .allowlist;
     const crcr::Allowlist head =
-        crcr::check_allowlist("L1:\n  - org/down\n  - org/new\nL2:\n  - Ascend/pytorch\n  - org/new2\n  - org/case\n"
-                              "L3:\n  dev:\n    org/up2: [x]\n")
+        crcr::check_allowlist(
+            "L1:\n  - org/down\n  - org/new\nL2:\n  - Ascend/pytorch\n  - org/new2\n  - org/case\n"
+            "L3:\n  dev:\n    org/up2: [x]\n")
             .allowlist;
     const std::vector<crcr::AllowlistChange> changes = crcr::compare_allowlists(base, head);
     std::vector<std::string> got;
@@ -230,10 +256,17 @@ TEST_CASE("compare_allowlists") {
         rules.push_back(f.rule);
     }
     CHECK(rules
-          == std::vector<std::string>{"repo-demoted", "repo-added", "repo-promoted", "repo-added",
-                                      "new-repo-above-l1", "repo-renamed", "repo-promoted",
-                                      "promotion-skips-level", "repo-removed"});
-    CHECK(findings[2].message == "'Ascend/pytorch' promoted L1 -> L2 (written 'ascend/pytorch' in base.yml)");
+          == std::vector<std::string>{"repo-demoted",
+                                      "repo-added",
+                                      "repo-promoted",
+                                      "repo-added",
+                                      "new-repo-above-l1",
+                                      "repo-renamed",
+                                      "repo-promoted",
+                                      "promotion-skips-level",
+                                      "repo-removed"});
+    CHECK(findings[2].message
+          == "'Ascend/pytorch' promoted L1 -> L2 (written 'ascend/pytorch' in base.yml)");
     CHECK(findings[4].severity == crcr::Severity::warning);
     CHECK(findings[0].severity == crcr::Severity::note);
 
@@ -251,22 +284,28 @@ TEST_CASE("compare_allowlists") {
 }
 
 TEST_CASE("compare_allowlists: the two real PyTorch allowlists") {
-    const crcr::Allowlist april = crcr::check_allowlist(crcr::test::test_data("allowlist/pytorch-2026-04.yml")).allowlist;
-    const crcr::Allowlist august = crcr::check_allowlist(crcr::test::test_data("allowlist/pytorch-2026-08.yml")).allowlist;
+    const crcr::Allowlist april =
+        crcr::check_allowlist(crcr::test::test_data("allowlist/pytorch-2026-04.yml")).allowlist;
+    const crcr::Allowlist august =
+        crcr::check_allowlist(crcr::test::test_data("allowlist/pytorch-2026-08.yml")).allowlist;
     const std::vector<crcr::AllowlistChange> changes = crcr::compare_allowlists(april, august);
-    const auto ascend = std::find_if(changes.begin(), changes.end(), [](const crcr::AllowlistChange& c) {
-        return c.repo == "Ascend/pytorch";
-    });
+    const auto ascend =
+        std::find_if(changes.begin(), changes.end(), [](const crcr::AllowlistChange& c) {
+            return c.repo == "Ascend/pytorch";
+        });
     REQUIRE(ascend != changes.end());
     CHECK(ascend->kind == crcr::ChangeKind::promoted);
     CHECK(ascend->base_repo == "ascend/pytorch");
     CHECK(ascend->from == crcr::Level::l1);
     CHECK(ascend->to == crcr::Level::l2);
-    CHECK(std::count_if(changes.begin(), changes.end(), [](const crcr::AllowlistChange& c) {
-              return c.kind == crcr::ChangeKind::added;
-          }) == 9);
+    CHECK(std::count_if(
+              changes.begin(),
+              changes.end(),
+              [](const crcr::AllowlistChange& c) { return c.kind == crcr::ChangeKind::added; })
+          == 9);
     const std::vector<crcr::Finding> findings = crcr::change_findings(changes, "april");
-    CHECK(std::count_if(findings.begin(), findings.end(), [](const crcr::Finding& f) {
-              return f.rule == "new-repo-above-l1";
-          }) == 4);
+    CHECK(std::count_if(findings.begin(),
+                        findings.end(),
+                        [](const crcr::Finding& f) { return f.rule == "new-repo-above-l1"; })
+          == 4);
 }

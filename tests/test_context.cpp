@@ -13,6 +13,8 @@ TEST_CASE("Environment") {
 TEST_CASE("use_color") {
     CHECK(crcr::use_color(true, crcr::Environment()));
     CHECK_FALSE(crcr::use_color(false, crcr::Environment()));
-    CHECK_FALSE(crcr::use_color(true, crcr::Environment(crcr::Environment::Variables{{"NO_COLOR", ""}})));
-    CHECK_FALSE(crcr::use_color(true, crcr::Environment(crcr::Environment::Variables{{"TERM", "dumb"}})));
+    CHECK_FALSE(
+        crcr::use_color(true, crcr::Environment(crcr::Environment::Variables{{"NO_COLOR", ""}})));
+    CHECK_FALSE(
+        crcr::use_color(true, crcr::Environment(crcr::Environment::Variables{{"TERM", "dumb"}})));
 }

@@ -1,7 +1,8 @@
 // The libcurl adapter against a real HTTP server on 127.0.0.1.
+#include "test_server.hpp"
+
 #include "crcr/error.hpp"
 #include "crcr/http.hpp"
-#include "test_server.hpp"
 
 #include <doctest/doctest.h>
 
@@ -39,9 +40,14 @@ TEST_CASE("curl client: answers come back whatever their status") {
         Reply reply;
     };
     const Case cases[] = {
-        {"200 with a body", {.status = 200, .reason = "OK", .headers = {{"X-Ratelimit-Remaining", "10"}}, .body = R"({"ok":true})"}},
+        {"200 with a body",
+         {.status = 200,
+          .reason = "OK",
+          .headers = {{"X-Ratelimit-Remaining", "10"}},
+          .body = R"({"ok":true})"}},
         {"204 no body", {.status = 204, .reason = "No Content"}},
-        {"404 with a body", {.status = 404, .reason = "Not Found", .body = R"({"message":"Not Found"})"}},
+        {"404 with a body",
+         {.status = 404, .reason = "Not Found", .body = R"({"message":"Not Found"})"}},
         {"500 with a body", {.status = 500, .reason = "Internal Server Error", .body = "boom"}},
     };
     for (const Case& c : cases) {
@@ -62,7 +68,10 @@ TEST_CASE("curl client: answers come back whatever their status") {
 TEST_CASE("curl client: sends what it is given") {
     TestServer server({Reply{.status = 201, .reason = "Created"}});
     const std::unique_ptr<crcr::HttpClient> client = crcr::make_curl_http_client();
-    crcr::HttpRequest request{"POST", server.url("/repos/o/r/dispatches?x=1"), {{"Accept", "application/vnd.github+json"}}, R"({"a":1})"};
+    crcr::HttpRequest request{"POST",
+                              server.url("/repos/o/r/dispatches?x=1"),
+                              {{"Accept", "application/vnd.github+json"}},
+                              R"({"a":1})"};
     CHECK(client->send(request).status == 201);
     const std::vector<crcr::test::RecordedRequest> seen = server.requests();
     REQUIRE(seen.size() == 1);
@@ -109,13 +118,15 @@ TEST_CASE("curl client: no answer is an error marked try-again-later") {
         CHECK(why.ends_with("Couldn't connect to server"));
     }
     SUBCASE("a reset in the middle of the body") {
-        TestServer server({Reply{.body = std::string(100000, 'x'), .action = Reply::Action::reset_mid_body}});
+        TestServer server(
+            {Reply{.body = std::string(100000, 'x'), .action = Reply::Action::reset_mid_body}});
         const std::string why = failure_of(*client, get(server.url("/")));
         CHECK(why.starts_with("GET " + server.url("/") + ": "));
     }
     SUBCASE("the server closes without answering") {
         TestServer server({Reply{.action = Reply::Action::close_silently}});
-        CHECK(failure_of(*client, get(server.url("/"))) == "GET " + server.url("/") + ": Empty reply from server");
+        CHECK(failure_of(*client, get(server.url("/")))
+              == "GET " + server.url("/") + ": Empty reply from server");
     }
     SUBCASE("a malformed answer") {
         TestServer server({Reply{.action = Reply::Action::malformed}});

@@ -1,12 +1,13 @@
-#include "crcr/files.hpp"
+#include "test_support.hpp"
 
 #include "crcr/error.hpp"
-#include "test_support.hpp"
+#include "crcr/files.hpp"
 
 #include <doctest/doctest.h>
 
-#include <filesystem>
 #include <sys/stat.h>
+
+#include <filesystem>
 
 TEST_CASE("read_file") {
     const crcr::test::TempDir dir;
@@ -15,9 +16,10 @@ TEST_CASE("read_file") {
         CHECK(crcr::read_file(dir.write("x", bytes)) == bytes);
     }
     SUBCASE("a missing file names the path and the reason") {
-        CHECK_THROWS_WITH_AS(crcr::read_file(dir.path("nope.yml")),
-                             ("cannot read '" + dir.path("nope.yml") + "': No such file or directory").c_str(),
-                             crcr::Error);
+        CHECK_THROWS_WITH_AS(
+            crcr::read_file(dir.path("nope.yml")),
+            ("cannot read '" + dir.path("nope.yml") + "': No such file or directory").c_str(),
+            crcr::Error);
     }
     SUBCASE("a directory") {
         CHECK_THROWS_WITH_AS(crcr::read_file(dir.path()),
@@ -28,7 +30,9 @@ TEST_CASE("read_file") {
         const std::string path = dir.write("secret", "x");
         chmod(path.c_str(), 0);
         if (geteuid() != 0) { // root reads anything
-            CHECK_THROWS_WITH_AS(crcr::read_file(path), ("cannot read '" + path + "': Permission denied").c_str(), crcr::Error);
+            CHECK_THROWS_WITH_AS(crcr::read_file(path),
+                                 ("cannot read '" + path + "': Permission denied").c_str(),
+                                 crcr::Error);
         }
     }
     SUBCASE("too large") {
@@ -48,6 +52,9 @@ TEST_CASE("write_file_atomically") {
     crcr::write_file_atomically(path, "two", true);
     CHECK(crcr::read_file(path) == "two");
     // No temporary file is left behind.
-    CHECK(std::distance(std::filesystem::directory_iterator(dir.path()), std::filesystem::directory_iterator()) == 1);
-    CHECK_THROWS_AS(crcr::write_file_atomically(dir.path("no/such/dir/x"), "x", false), crcr::Error);
+    CHECK(std::distance(std::filesystem::directory_iterator(dir.path()),
+                        std::filesystem::directory_iterator())
+          == 1);
+    CHECK_THROWS_AS(crcr::write_file_atomically(dir.path("no/such/dir/x"), "x", false),
+                    crcr::Error);
 }

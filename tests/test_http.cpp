@@ -1,6 +1,5 @@
-#include "crcr/http.hpp"
-
 #include "crcr/error.hpp"
+#include "crcr/http.hpp"
 
 #include <doctest/doctest.h>
 
@@ -22,35 +21,48 @@ private:
 } // namespace
 
 TEST_CASE("HttpResponse::header") {
-    const crcr::HttpResponse response{200, "OK", {{"Retry-After", "5"}, {"retry-after", "6"}}, "", {}};
+    const crcr::HttpResponse response{
+        200, "OK", {{"Retry-After", "5"}, {"retry-after", "6"}}, "", {}};
     CHECK(response.header("retry-after") == "5");
     CHECK_FALSE(response.header("x"));
 }
 
 TEST_CASE("is_secret_header") {
-    for (const char* name : {"Authorization", "authorization", "Cookie", "Set-Cookie", "X-Api-Key",
-                             "X-GitHub-Token", "Proxy-Authorization"}) {
+    for (const char* name : {"Authorization",
+                             "authorization",
+                             "Cookie",
+                             "Set-Cookie",
+                             "X-Api-Key",
+                             "X-GitHub-Token",
+                             "Proxy-Authorization"}) {
         CAPTURE(std::string(name));
         CHECK(crcr::is_secret_header(name));
     }
-    for (const char* name : {"Content-Type", "User-Agent", "X-GitHub-Delivery", "X-Hub-Signature-256"}) {
+    for (const char* name :
+         {"Content-Type", "User-Agent", "X-GitHub-Delivery", "X-Hub-Signature-256"}) {
         CAPTURE(std::string(name));
         CHECK_FALSE(crcr::is_secret_header(name));
     }
 }
 
-TEST_CASE("user_agent") { CHECK(crcr::user_agent().starts_with("crcr/")); }
+TEST_CASE("user_agent") {
+    CHECK(crcr::user_agent().starts_with("crcr/"));
+}
 
 TEST_CASE("TracingHttpClient") {
     std::ostringstream trace;
     SUBCASE("redacts secrets, shows status and timing") {
         LambdaHttpClient inner([](const crcr::HttpRequest& request) {
             CHECK(request.headers.at(0).second == "Bearer ghs_secret"); // the real value is sent
-            return crcr::HttpResponse{204, "No Content", {{"Set-Cookie", "s=1"}, {"X-Id", "7"}}, "", std::chrono::milliseconds(12)};
+            return crcr::HttpResponse{204,
+                                      "No Content",
+                                      {{"Set-Cookie", "s=1"}, {"X-Id", "7"}},
+                                      "",
+                                      std::chrono::milliseconds(12)};
         });
         crcr::TracingHttpClient client(inner, trace);
-        const crcr::HttpResponse response =
-            client.send({"POST", "https://api.example/x", {{"Authorization", "Bearer ghs_secret"}}, "{}"});
+        const crcr::HttpResponse response = client.send(
+            {"POST", "https://api.example/x", {{"Authorization", "Bearer ghs_secret"}}, "{}"});
         CHECK(response.status == 204);
         CHECK(trace.str()
               == "> POST https://api.example/x\n> Authorization: ***\n> (2 bytes of body)\n"

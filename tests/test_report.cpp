@@ -6,7 +6,8 @@
 
 namespace {
 
-const crcr::Finding k_error{crcr::Severity::error, "duplicate-repo", "'a/b' is listed twice", {2, 5, 3}};
+const crcr::Finding k_error{
+    crcr::Severity::error, "duplicate-repo", "'a/b' is listed twice", {2, 5, 3}};
 const crcr::Finding k_note{crcr::Severity::note, "repo-added", "'a/b' added at L1", {2, 5, 3}};
 
 } // namespace
@@ -20,12 +21,16 @@ TEST_CASE("format_text") {
                  "      |     ^~~\n");
     }
     SUBCASE("tabs are kept so the caret lines up; the span stops at the end of the line") {
-        const crcr::FileFindings file{"x", "\tab\n", {{crcr::Severity::warning, "r", "m", {1, 2, 10}}}};
-        CHECK(crcr::format_text(file, false) == "x:1:2: warning: m [r]\n    1 | \tab\n      | \t^~\n");
+        const crcr::FileFindings file{
+            "x", "\tab\n", {{crcr::Severity::warning, "r", "m", {1, 2, 10}}}};
+        CHECK(crcr::format_text(file, false)
+              == "x:1:2: warning: m [r]\n    1 | \tab\n      | \t^~\n");
     }
     SUBCASE("notes and file-level findings have no snippet") {
-        const crcr::FileFindings file{"x", "L1:\n  - a/b\n", {k_note, {crcr::Severity::error, "e", "m", {}}}};
-        CHECK(crcr::format_text(file, false) == "x:2:5: note: 'a/b' added at L1 [repo-added]\nx: error: m [e]\n");
+        const crcr::FileFindings file{
+            "x", "L1:\n  - a/b\n", {k_note, {crcr::Severity::error, "e", "m", {}}}};
+        CHECK(crcr::format_text(file, false)
+              == "x:2:5: note: 'a/b' added at L1 [repo-added]\nx: error: m [e]\n");
     }
     SUBCASE("colour only when asked") {
         const crcr::FileFindings file{"list.yml", "L1:\n  - a/b\n", {k_error}};
@@ -39,10 +44,13 @@ TEST_CASE("format_text") {
 }
 
 TEST_CASE("format_github") {
-    const crcr::FileFindings file{"dir,a:b.yml", "", {k_error, k_note, {crcr::Severity::warning, "w", "50% off\nnow", {}}}};
+    const crcr::FileFindings file{
+        "dir,a:b.yml", "", {k_error, k_note, {crcr::Severity::warning, "w", "50% off\nnow", {}}}};
     CHECK(crcr::format_github(file)
-          == "::error file=dir%2Ca%3Ab.yml,line=2,col=5,endColumn=8,title=duplicate-repo::'a/b' is listed twice\n"
-             "::notice file=dir%2Ca%3Ab.yml,line=2,col=5,endColumn=8,title=repo-added::'a/b' added at L1\n"
+          == "::error file=dir%2Ca%3Ab.yml,line=2,col=5,endColumn=8,title=duplicate-repo::'a/b' is "
+             "listed twice\n"
+             "::notice file=dir%2Ca%3Ab.yml,line=2,col=5,endColumn=8,title=repo-added::'a/b' added "
+             "at L1\n"
              "::warning file=dir%2Ca%3Ab.yml,title=w::50%25 off%0Anow\n");
 }
 
@@ -70,7 +78,8 @@ TEST_CASE("to_sarif") {
     CHECK(first["ruleId"] == "duplicate-repo");
     CHECK(first["ruleIndex"] == 0);
     CHECK(first["level"] == "error");
-    CHECK(first["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "a%20dir/list.yml");
+    CHECK(first["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+          == "a%20dir/list.yml");
     CHECK(first["locations"][0]["physicalLocation"]["region"]
           == nlohmann::json{{"startLine", 2}, {"startColumn", 5}, {"endColumn", 8}});
     CHECK(run["results"][1]["locations"][0]["physicalLocation"]["artifactLocation"]["index"] == 1);

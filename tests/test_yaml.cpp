@@ -67,9 +67,19 @@ TEST_CASE("yaml::is_falsy") {
         bool falsy;
     };
     const Case cases[] = {
-        {"~", true},   {"false", true}, {"0", true},    {"0.0", true}, {"''", true}, {"[]", true},
-        {"{}", true},  {"no", true},    {"1", false},   {"a", false},  {"[a]", false},
-        {".nan", false}, {"0.5", false},
+        {"~", true},
+        {"false", true},
+        {"0", true},
+        {"0.0", true},
+        {"''", true},
+        {"[]", true},
+        {"{}", true},
+        {"no", true},
+        {"1", false},
+        {"a", false},
+        {"[a]", false},
+        {".nan", false},
+        {"0.5", false},
     };
     for (const Case& c : cases) {
         CAPTURE(c.text);
@@ -97,11 +107,10 @@ TEST_CASE("yaml::load keeps the last of duplicate keys at the first key's place"
 }
 
 TEST_CASE("yaml::load applies merge keys and aliases") {
-    const crcr::yaml::Document doc = crcr::yaml::load(
-        "base: &b {x: 1, y: 2}\n"
-        "other: &o {z: 9}\n"
-        "m:\n  <<: [*b, *o]\n  y: 3\n"
-        "list: [&s a, *s]\n");
+    const crcr::yaml::Document doc = crcr::yaml::load("base: &b {x: 1, y: 2}\n"
+                                                      "other: &o {z: 9}\n"
+                                                      "m:\n  <<: [*b, *o]\n  y: 3\n"
+                                                      "list: [&s a, *s]\n");
     REQUIRE(doc.errors.empty());
     const crcr::yaml::Node& m = *doc.root->entries[2].value;
     REQUIRE(m.entries.size() == 3);
@@ -138,7 +147,11 @@ TEST_CASE("yaml::load rejects what PyYAML rejects, with a location") {
         {"overlong utf-8", "a: \xc0\xaf\n", "invalid-utf8", 1, 4},
         {"NUL byte", std::string("a: b\0c\n", 7), "non-printable-character", 1, 5},
         {"escape char", "a: \x1b[0m\n", "non-printable-character", 1, 4},
-        {"deep nesting", "a: " + std::string(600, '[') + std::string(600, ']') + "\n", "yaml-syntax", 1, 1204},
+        {"deep nesting",
+         "a: " + std::string(600, '[') + std::string(600, ']') + "\n",
+         "yaml-syntax",
+         1,
+         1204},
     };
     for (const Case& c : cases) {
         CAPTURE(c.name);

@@ -23,7 +23,7 @@ std::string_view to_string(Level level);
 
 // One repository as the relay would read it (names stripped of spaces and slashes).
 struct AllowlistEntry {
-    std::string repo;                 // "owner/name", as written (GitHub's case may differ)
+    std::string repo; // "owner/name", as written (GitHub's case may differ)
     Level level = Level::l1;
     std::vector<std::string> oncalls; // GitHub logins, without '@'
     std::string device;               // L3 only: the `<device>` of `ciflow/crcr/<device>`
@@ -38,7 +38,7 @@ struct Allowlist {
 };
 
 struct AllowlistCheck {
-    Allowlist allowlist; // what could be read, even when there are errors
+    Allowlist allowlist;           // what could be read, even when there are errors
     std::vector<Finding> findings; // ordered by line, then column
 };
 

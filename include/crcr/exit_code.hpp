@@ -13,6 +13,8 @@ enum class ExitCode {
 };
 
 // The numeric process status for `code`.
-constexpr int to_int(ExitCode code) { return static_cast<int>(code); }
+constexpr int to_int(ExitCode code) {
+    return static_cast<int>(code);
+}
 
 } // namespace crcr

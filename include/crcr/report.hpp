@@ -17,7 +17,7 @@ namespace crcr {
 
 // The findings of one input file, with its text for source snippets.
 struct FileFindings {
-    std::string path;   // as the user named it
+    std::string path; // as the user named it
     std::string_view source;
     std::vector<Finding> findings;
 };

@@ -31,8 +31,8 @@ struct Node {
     Kind kind = Kind::null;
     std::string text; // a string's value; any other scalar as written
     SourceLocation location;
-    std::vector<NodePtr> items;  // sequence
-    std::vector<Entry> entries;  // mapping, in Python dict order, one entry per distinct key
+    std::vector<NodePtr> items; // sequence
+    std::vector<Entry> entries; // mapping, in Python dict order, one entry per distinct key
 
     bool is_scalar() const { return kind != Kind::sequence && kind != Kind::mapping; }
 };

@@ -1,5 +1,4 @@
 #include "cli.hpp"
-
 #include "test_support.hpp"
 
 #include <doctest/doctest.h>
@@ -15,11 +14,28 @@ TEST_CASE("cli: exit codes and messages at the boundary") {
     };
     const Case cases[] = {
         {"no command", {}, 2, "crcr: error: a subcommand is required\nsee 'crcr --help'\n"},
-        {"unknown command", {"frobnicate"}, 2, "crcr: error: 'frobnicate' is not a crcr command\nsee 'crcr --help'\n"},
-        {"typo", {"validate-alowlist"}, 2, "crcr: error: 'validate-alowlist' is not a crcr command; did you mean 'validate-allowlist'?\n"},
-        {"unknown option", {"validate-allowlist", "--frob"}, 2, "crcr: error: the following argument was not expected: --frob\nsee 'crcr validate-allowlist --help'"},
-        {"bad format value", {"validate-allowlist", "--format", "xml"}, 2, "crcr: error: --format: xml not in {text,json,github,sarif}"},
-        {"missing file", {"validate-allowlist", "missing.yml"}, 1, "crcr: error: cannot read 'missing.yml': No such file or directory\n"},
+        {"unknown command",
+         {"frobnicate"},
+         2,
+         "crcr: error: 'frobnicate' is not a crcr command\nsee 'crcr --help'\n"},
+        {"typo",
+         {"validate-alowlist"},
+         2,
+         "crcr: error: 'validate-alowlist' is not a crcr command; did you mean "
+         "'validate-allowlist'?\n"},
+        {"unknown option",
+         {"validate-allowlist", "--frob"},
+         2,
+         "crcr: error: the following argument was not expected: --frob\nsee 'crcr "
+         "validate-allowlist --help'"},
+        {"bad format value",
+         {"validate-allowlist", "--format", "xml"},
+         2,
+         "crcr: error: --format: xml not in {text,json,github,sarif}"},
+        {"missing file",
+         {"validate-allowlist", "missing.yml"},
+         1,
+         "crcr: error: cannot read 'missing.yml': No such file or directory\n"},
         {"help", {"--help"}, 0, ""},
         {"command help", {"validate-allowlist", "--help"}, 0, ""},
     };

@@ -1,6 +1,5 @@
-#include "validate_allowlist.hpp"
-
 #include "test_support.hpp"
+#include "validate_allowlist.hpp"
 
 #include <CLI/CLI.hpp>
 #include <doctest/doctest.h>
@@ -18,9 +17,12 @@ TEST_CASE("validate-allowlist: options") {
     const Case cases[] = {
         {"defaults", "validate-allowlist", {}},
         {"files", "validate-allowlist a.yml b.yml", {.files = {"a.yml", "b.yml"}}},
-        {"format", "validate-allowlist --format sarif a.yml", {.files = {"a.yml"}, .format = "sarif"}},
+        {"format",
+         "validate-allowlist --format sarif a.yml",
+         {.files = {"a.yml"}, .format = "sarif"}},
         {"json flag", "validate-allowlist --json", {.format = "json"}},
-        {"strict and base", "validate-allowlist --strict --base old.yml new.yml",
+        {"strict and base",
+         "validate-allowlist --strict --base old.yml new.yml",
          {.files = {"new.yml"}, .strict = true, .base = "old.yml"}},
     };
     for (const Case& c : cases) {
@@ -46,7 +48,8 @@ TEST_CASE("validate-allowlist: run") {
     const std::string warn = dir.write("warn.yml", "L4:\n  - org/a\n");
     const std::string bad = dir.write("bad.yml", "L1:\n  - org/a\nL2:\n  - Org/A\n");
     const std::string old = dir.write("old.yml", "L1:\n  - org/a\n  - org/gone\n");
-    const std::string promoted = dir.write("new.yml", "L3:\n  dev:\n    org/a: [x]\nL2:\n  - org/new\n");
+    const std::string promoted =
+        dir.write("new.yml", "L3:\n  dev:\n    org/a: [x]\nL2:\n  - org/new\n");
 
     struct Case {
         std::string name;
@@ -56,32 +59,78 @@ TEST_CASE("validate-allowlist: run") {
         std::string out;
     };
     const Case cases[] = {
-        {"good", {"validate-allowlist", good}, {}, 0, good + ": ok, 1 repository (1 L1, 0 L2, 0 L3, 0 L4)\n"},
-        {"warning passes", {"validate-allowlist", warn}, {}, 0,
-         warn + ":2:5: warning: 'org/a' is at L4 with no oncall; nobody would be notified when its check run fails; add ': login' [missing-oncall]\n"
-                "    2 |   - org/a\n"
-                "      |     ^~~~~\n" +
-             warn + ": 0 errors, 1 warning; 1 repository (0 L1, 0 L2, 0 L3, 1 L4)\n"},
-        {"strict fails on a warning", {"validate-allowlist", "--strict", "--format", "github", warn}, {}, 1,
-             "::warning file=" + warn + ",line=2,col=5,endColumn=10,title=missing-oncall::'org/a' is at L4 with no oncall; nobody would be notified when its check run fails; add ': login'\n" +
-             warn + ": 0 errors, 1 warning; 1 repository (0 L1, 0 L2, 0 L3, 1 L4)\n"},
-        {"error fails", {"validate-allowlist", "--format", "github", bad}, {}, 1,
-         "::error file=" + bad + ",line=4,col=5,endColumn=10,title=duplicate-repo::'Org/A' and 'org/a' (line 2, L1) are the same GitHub repository, since names are case-insensitive; the relay would dispatch to it twice; keep one entry\n" +
-             bad + ": 1 error, 0 warnings; 2 repositories (1 L1, 1 L2, 0 L3, 0 L4)\n"},
-        {"github is the default in Actions", {"validate-allowlist", bad}, crcr::Environment(crcr::Environment::Variables{{"GITHUB_ACTIONS", "true"}}), 1,
-         "::error file=" + bad + ",line=4,col=5,endColumn=10,title=duplicate-repo::'Org/A' and 'org/a' (line 2, L1) are the same GitHub repository, since names are case-insensitive; the relay would dispatch to it twice; keep one entry\n" +
-             bad + ": 1 error, 0 warnings; 2 repositories (1 L1, 1 L2, 0 L3, 0 L4)\n"},
-        {"several files, one bad", {"validate-allowlist", "--format", "github", good, bad}, {}, 1,
-         good + ": ok, 1 repository (1 L1, 0 L2, 0 L3, 0 L4)\n" +
-             "::error file=" + bad + ",line=4,col=5,endColumn=10,title=duplicate-repo::'Org/A' and 'org/a' (line 2, L1) are the same GitHub repository, since names are case-insensitive; the relay would dispatch to it twice; keep one entry\n" +
-             bad + ": 1 error, 0 warnings; 2 repositories (1 L1, 1 L2, 0 L3, 0 L4)\n"},
-        {"base", {"validate-allowlist", "--format", "github", "--base", old, promoted}, {}, 0,
-         "::notice file=" + promoted + ",line=3,col=5,endColumn=10,title=repo-promoted::'org/a' promoted L1 -> L3 (device 'dev')\n"
-         "::warning file=" + promoted + ",line=3,col=5,endColumn=10,title=promotion-skips-level::'org/a' jumps from L1 to L3; promote one level at a time\n"
-         "::notice file=" + promoted + ",line=5,col=5,endColumn=12,title=repo-added::'org/new' added at L2\n"
-         "::warning file=" + promoted + ",line=5,col=5,endColumn=12,title=new-repo-above-l1::'org/new' is new and enters at L2; repositories onboard at L1 and move up one level at a time\n"
-         "::notice file=" + promoted + ",title=repo-removed::'org/gone' removed (was L1 at line 3 of " + old + ")\n" +
-             promoted + ": 0 errors, 2 warnings; 2 repositories (0 L1, 1 L2, 1 L3, 0 L4)\n"},
+        {"good",
+         {"validate-allowlist", good},
+         {},
+         0,
+         good + ": ok, 1 repository (1 L1, 0 L2, 0 L3, 0 L4)\n"},
+        {"warning passes",
+         {"validate-allowlist", warn},
+         {},
+         0,
+         warn
+             + ":2:5: warning: 'org/a' is at L4 with no oncall; nobody would be notified when its "
+               "check run fails; add ': login' [missing-oncall]\n"
+               "    2 |   - org/a\n"
+               "      |     ^~~~~\n"
+             + warn + ": 0 errors, 1 warning; 1 repository (0 L1, 0 L2, 0 L3, 1 L4)\n"},
+        {"strict fails on a warning",
+         {"validate-allowlist", "--strict", "--format", "github", warn},
+         {},
+         1,
+         "::warning file=" + warn
+             + ",line=2,col=5,endColumn=10,title=missing-oncall::'org/a' is at L4 with no oncall; "
+               "nobody would be notified when its check run fails; add ': login'\n"
+             + warn + ": 0 errors, 1 warning; 1 repository (0 L1, 0 L2, 0 L3, 1 L4)\n"},
+        {"error fails",
+         {"validate-allowlist", "--format", "github", bad},
+         {},
+         1,
+         "::error file=" + bad
+             + ",line=4,col=5,endColumn=10,title=duplicate-repo::'Org/A' and 'org/a' (line 2, L1) "
+               "are the same GitHub repository, since names are case-insensitive; the relay would "
+               "dispatch to it twice; keep one entry\n"
+             + bad + ": 1 error, 0 warnings; 2 repositories (1 L1, 1 L2, 0 L3, 0 L4)\n"},
+        {"github is the default in Actions",
+         {"validate-allowlist", bad},
+         crcr::Environment(crcr::Environment::Variables{{"GITHUB_ACTIONS", "true"}}),
+         1,
+         "::error file=" + bad
+             + ",line=4,col=5,endColumn=10,title=duplicate-repo::'Org/A' and 'org/a' (line 2, L1) "
+               "are the same GitHub repository, since names are case-insensitive; the relay would "
+               "dispatch to it twice; keep one entry\n"
+             + bad + ": 1 error, 0 warnings; 2 repositories (1 L1, 1 L2, 0 L3, 0 L4)\n"},
+        {"several files, one bad",
+         {"validate-allowlist", "--format", "github", good, bad},
+         {},
+         1,
+         good + ": ok, 1 repository (1 L1, 0 L2, 0 L3, 0 L4)\n" + "::error file=" + bad
+             + ",line=4,col=5,endColumn=10,title=duplicate-repo::'Org/A' and 'org/a' (line 2, L1) "
+               "are the same GitHub repository, since names are case-insensitive; the relay would "
+               "dispatch to it twice; keep one entry\n"
+             + bad + ": 1 error, 0 warnings; 2 repositories (1 L1, 1 L2, 0 L3, 0 L4)\n"},
+        {"base",
+         {"validate-allowlist", "--format", "github", "--base", old, promoted},
+         {},
+         0,
+         "::notice file=" + promoted
+             + ",line=3,col=5,endColumn=10,title=repo-promoted::'org/a' promoted L1 -> L3 (device "
+               "'dev')\n"
+               "::warning file="
+             + promoted
+             + ",line=3,col=5,endColumn=10,title=promotion-skips-level::'org/a' jumps from L1 to "
+               "L3; promote one level at a time\n"
+               "::notice file="
+             + promoted
+             + ",line=5,col=5,endColumn=12,title=repo-added::'org/new' added at L2\n"
+               "::warning file="
+             + promoted
+             + ",line=5,col=5,endColumn=12,title=new-repo-above-l1::'org/new' is new and enters at "
+               "L2; repositories onboard at L1 and move up one level at a time\n"
+               "::notice file="
+             + promoted + ",title=repo-removed::'org/gone' removed (was L1 at line 3 of " + old
+             + ")\n" + promoted
+             + ": 0 errors, 2 warnings; 2 repositories (0 L1, 1 L2, 1 L3, 0 L4)\n"},
     };
     for (const Case& c : cases) {
         CAPTURE(c.name);
@@ -108,8 +157,10 @@ TEST_CASE("validate-allowlist: json") {
     CHECK(file["findings"][0]["rule"] == "repo-renamed");
     CHECK(file["findings"][1]["rule"] == "unknown-level");
     CHECK(file["findings"][1]["line"] == 3);
-    CHECK(file["changes"]
-          == nlohmann::json::parse(R"([{"kind":"renamed","repo":"org/a","base_repo":"Org/A","from":"L1","to":"L1","line":2}])"));
+    CHECK(
+        file["changes"]
+        == nlohmann::json::parse(
+            R"([{"kind":"renamed","repo":"org/a","base_repo":"Org/A","from":"L1","to":"L1","line":2}])"));
 }
 
 TEST_CASE("validate-allowlist: sarif") {
@@ -120,7 +171,8 @@ TEST_CASE("validate-allowlist: sarif") {
     const nlohmann::json doc = nlohmann::json::parse(run.out);
     CHECK(doc["version"] == "2.1.0");
     CHECK(doc["runs"][0]["results"][0]["ruleId"] == "duplicate-repo");
-    CHECK(doc["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["region"]["startLine"] == 3);
+    CHECK(doc["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["region"]["startLine"]
+          == 3);
 }
 
 TEST_CASE("validate-allowlist: bad input ends in a clear error, never a crash") {
@@ -138,10 +190,16 @@ TEST_CASE("validate-allowlist: bad input ends in a clear error, never a crash") 
         {"numbers", "L1:\n  - 42\n", ":2:5: error: L1[0] is int '42'"},
         {"null", "L1:\n  - ~\n", ":2:5: error: L1[0] is nothing (null)"},
         {"nested list", "L1:\n  - [[org/a]]\n", ":2:5: error: L1[0] is a list"},
-        {"two keys", "L1:\n  - {org/a: x, org/b: y}\n", ":2:5: error: L1[0] is a mapping with 2 keys"},
-        {"binary", std::string("\x89PNG\r\n\x1a\n\0\0", 10), ":1:1: error: invalid UTF-8 byte 0x89"},
+        {"two keys",
+         "L1:\n  - {org/a: x, org/b: y}\n",
+         ":2:5: error: L1[0] is a mapping with 2 keys"},
+        {"binary",
+         std::string("\x89PNG\r\n\x1a\n\0\0", 10),
+         ":1:1: error: invalid UTF-8 byte 0x89"},
         {"invalid utf-8", "L1:\n  - org/\xc3\x28\n", ":2:9: error: invalid UTF-8 byte 0xc3"},
-        {"anchors", "L1:\n  - &a org/a\n  - *a\n", ":2:5: error: 'org/a' is listed twice through an alias"},
+        {"anchors",
+         "L1:\n  - &a org/a\n  - *a\n",
+         ":2:5: error: 'org/a' is listed twice through an alias"},
     };
     for (const Case& c : cases) {
         CAPTURE(c.name);
@@ -157,6 +215,7 @@ TEST_CASE("validate-allowlist: bad input ends in a clear error, never a crash") 
     }
     SUBCASE("the default file is .github/allowlist.yml") {
         const crcr::test::CliRun run = run_crcr({"validate-allowlist"});
-        CHECK(run.err == "crcr: error: cannot read '.github/allowlist.yml': No such file or directory\n");
+        CHECK(run.err
+              == "crcr: error: cannot read '.github/allowlist.yml': No such file or directory\n");
     }
 }

@@ -2,16 +2,17 @@
 
 #include <fmt/format.h>
 
-#include <algorithm>
 #include <arpa/inet.h>
 #include <fcntl.h>
-#include <cstring>
 #include <netinet/in.h>
 #include <poll.h>
-#include <stdexcept>
 #include <strings.h>
 #include <sys/socket.h>
 #include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+#include <stdexcept>
 
 namespace crcr::test {
 
@@ -170,7 +171,8 @@ void TestServer::serve(int fd) {
         while (line_end != std::string::npos) {
             const std::size_t start = line_end + 2;
             line_end = head.find("\r\n", start);
-            const std::string line = head.substr(start, line_end == std::string::npos ? std::string::npos : line_end - start);
+            const std::string line = head.substr(
+                start, line_end == std::string::npos ? std::string::npos : line_end - start);
             const std::size_t colon = line.find(':');
             if (colon != std::string::npos) {
                 std::string value = line.substr(colon + 1);
@@ -181,7 +183,8 @@ void TestServer::serve(int fd) {
         if (find_header(request.headers, "Expect").value_or("") == "100-continue") {
             send_all(fd, "HTTP/1.1 100 Continue\r\n\r\n");
         }
-        const std::size_t length = std::stoul(find_header(request.headers, "Content-Length").value_or("0"));
+        const std::size_t length =
+            std::stoul(find_header(request.headers, "Content-Length").value_or("0"));
         while (buffer.size() < length) {
             if (!read_more()) {
                 break;

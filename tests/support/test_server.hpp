@@ -31,10 +31,10 @@ struct RecordedRequest {
 
 struct Reply {
     enum class Action {
-        respond,         // a normal answer
-        close_silently,  // read the request, close without a byte of answer
-        reset_mid_body,  // send the headers and half the body, then reset the connection
-        malformed,       // answer with bytes that are not HTTP
+        respond,        // a normal answer
+        close_silently, // read the request, close without a byte of answer
+        reset_mid_body, // send the headers and half the body, then reset the connection
+        malformed,      // answer with bytes that are not HTTP
     };
     int status = 200;
     std::string reason = "OK";

@@ -3,6 +3,7 @@
 // Helpers shared by the tests: running the whole command line in-process, and temporary folders.
 
 #include "cli.hpp"
+
 #include "crcr/context.hpp"
 #include "crcr/error.hpp"
 
@@ -54,7 +55,8 @@ inline CliRun run_crcr(const std::vector<std::string>& args,
 class TempDir {
 public:
     TempDir() {
-        std::string pattern = (std::filesystem::temp_directory_path() / "crcr-test-XXXXXX").string();
+        std::string pattern =
+            (std::filesystem::temp_directory_path() / "crcr-test-XXXXXX").string();
         if (mkdtemp(pattern.data()) == nullptr) {
             throw std::runtime_error("mkdtemp failed");
         }
@@ -91,7 +93,7 @@ inline std::string test_data(const std::string& relative) {
 
 namespace doctest {
 // Failed checks on lists of strings print the lists.
-template <> struct StringMaker<std::vector<std::string>> {
+template<> struct StringMaker<std::vector<std::string>> {
     static String convert(const std::vector<std::string>& values) {
         std::string out = "{";
         for (const std::string& v : values) {
