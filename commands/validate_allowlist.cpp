@@ -108,13 +108,13 @@ void add_validate_allowlist(CLI::App& parent,
         "validate-allowlist",
         "Check the relay's allowlist (.github/allowlist.yml) as the relay reads it");
     cmd->add_option(
-           "file", opts->files, "Allowlist files to check (default: .github/allowlist.yml)")
-        ->type_name("FILE...");
+           "FILE", opts->files, "Allowlist files to check (default: .github/allowlist.yml)")
+        ->type_name("");
     cmd->add_option("--format",
                     opts->format,
                     "Output format (default: github when GITHUB_ACTIONS=true, else text)")
         ->check(CLI::IsMember({"text", "json", "github", "sarif"}))
-        ->type_name("text|json|github|sarif");
+        ->type_name("FORMAT");
     cmd->add_flag_callback(
         "--json", [opts] { opts->format = "json"; }, "Same as --format json");
     cmd->add_flag("--strict", opts->strict, "Fail on warnings too");

@@ -7,7 +7,7 @@ packages=(
   cmake ninja-build g++ pkg-config
   libcli11-dev doctest-dev libfmt-dev libyaml-cpp-dev nlohmann-json3-dev
   libcurl4-openssl-dev libssl-dev
-  python3 python3-yaml groff-base man-db
+  python3 python3-yaml groff-base man-db clang-format
 )
 
 missing=()

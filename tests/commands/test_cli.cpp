@@ -1,6 +1,9 @@
 #include "cli.hpp"
 #include "test_support.hpp"
 
+#include "crcr/allowlist.hpp"
+
+#include <CLI/CLI.hpp>
 #include <doctest/doctest.h>
 
 using crcr::test::run_crcr;
@@ -67,4 +70,41 @@ TEST_CASE("cli: --verbose traces HTTP on stderr") {
     const std::string file = dir.write("a.yml", "L1: [org/a]\n");
     CHECK(run_crcr({"-v", "validate-allowlist", file}).code == 0);
     CHECK(run_crcr({"validate-allowlist", "--verbose", file}).code == 0);
+}
+
+namespace {
+
+std::string roff(std::string_view text) {
+    std::string out;
+    for (const char c : text) {
+        out += c == '-' ? std::string("\\-") : std::string(1, c);
+    }
+    return out;
+}
+
+} // namespace
+
+TEST_CASE("man page documents every command, option and rule") {
+    const std::string page = crcr::test::read_source("man/crcr.1");
+    REQUIRE_FALSE(page.empty());
+    CLI::App app;
+    crcr::add_commands(app, [](const std::function<crcr::ExitCode(crcr::Context&)>&) {});
+    for (const CLI::App* command :
+         app.get_subcommands([](const CLI::App* sub) { return !sub->get_group().empty(); })) {
+        const std::string name = command->get_name();
+        CAPTURE(name);
+        CHECK(page.find(".SS " + name + "\n") != std::string::npos);
+        for (const CLI::Option* option : command->get_options()) {
+            for (const std::string& long_name : option->get_lnames()) {
+                CAPTURE(long_name);
+                if (long_name != "help") {
+                    CHECK(page.find(roff("--" + long_name)) != std::string::npos);
+                }
+            }
+        }
+    }
+    for (const crcr::Rule& rule : crcr::allowlist_rules()) {
+        CAPTURE(std::string(rule.id));
+        CHECK(page.find(".B " + roff(rule.id) + "\n") != std::string::npos);
+    }
 }

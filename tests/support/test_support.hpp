@@ -89,6 +89,14 @@ inline std::string test_data(const std::string& relative) {
     return buffer.str();
 }
 
+// The content of a file of the source tree, `<source>/<relative>`.
+inline std::string read_source(const std::string& relative) {
+    std::ifstream in(std::string(CRCR_SOURCE_DIR) + "/" + relative, std::ios::binary);
+    std::stringstream buffer;
+    buffer << in.rdbuf();
+    return buffer.str();
+}
+
 } // namespace crcr::test
 
 namespace doctest {
