@@ -343,6 +343,7 @@ public:
         } else if (tag == "?" || (is_null && tag.empty())) {
             out->kind = is_null ? Kind::null : resolve_plain(out->text);
         } else if (quoted) {
+            check_closed_quote(in.Mark());
             out->kind = Kind::string;
         } else if (const std::optional<Kind> kind = kind_for_tag(tag); kind && !is_null) {
             out->kind = *kind;
@@ -367,6 +368,32 @@ private:
                || rest.starts_with("NULL");
     }
 
+    // yaml-cpp takes a quoted string that runs to the end of the file as if it were closed;
+    // PyYAML rejects it ("found unexpected end of stream").
+    void check_closed_quote(const YAML::Mark& mark) const {
+        if (mark.pos < 0 || static_cast<std::size_t>(mark.pos) >= m_text.size()) {
+            return;
+        }
+        const auto start = static_cast<std::size_t>(mark.pos);
+        const char quote = m_text[start];
+        if (quote != '"' && quote != '\'') {
+            return;
+        }
+        for (std::size_t i = start + 1; i < m_text.size(); ++i) {
+            if (quote == '"' && m_text[i] == '\\') {
+                ++i;
+            } else if (m_text[i] == quote) {
+                if (quote == '\'' && i + 1 < m_text.size() && m_text[i + 1] == '\'') {
+                    ++i;
+                    continue;
+                }
+                return;
+            }
+        }
+        throw Rejected{{mark.line + 1, mark.column + 1, 1},
+                       fmt::format("the string opened with {} here is never closed", quote)};
+    }
+
     static Rejected unsupported_tag(const YAML::Node& node, const std::string& tag) {
         return Rejected{location_of(node, 1),
                         fmt::format("tag '{}' is not one the relay's YAML loader (safe_load) "
@@ -378,7 +405,8 @@ private:
         switch (key.kind) {
         case Kind::null:
             return "n";
-        case Kind::boolean:
+        case Kind::boolean: // in Python, True == 1 and False == 0 as dict keys
+            return python_str(key) == "True" ? "i:1" : "i:0";
         case Kind::integer:
             return "i:" + python_str(key);
         case Kind::string:

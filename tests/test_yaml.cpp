@@ -100,8 +100,8 @@ TEST_CASE("yaml::load keeps the last of duplicate keys at the first key's place"
     CHECK(doc.duplicates[0].path.empty());
 
     SUBCASE("keys equal as Python values are duplicates") {
-        const crcr::yaml::Document ints = crcr::yaml::load("x:\n  1: a\n  0x1: b\n");
-        REQUIRE(ints.duplicates.size() == 1);
+        const crcr::yaml::Document ints = crcr::yaml::load("x:\n  1: a\n  0x1: b\n  true: c\n");
+        REQUIRE(ints.duplicates.size() == 2);
         CHECK(ints.duplicates[0].path == "x");
     }
 }
@@ -137,6 +137,7 @@ TEST_CASE("yaml::load rejects what PyYAML rejects, with a location") {
         {"tab after dash", "L1:\n  -\ta/b\n", "yaml-tab", 2, 4},
         {"at sign", "L4:\n  - org/repo: @a, b\n", "yaml-syntax", 2, 15},
         {"backtick", "a: `b`\n", "yaml-syntax", 1, 4},
+        {"unclosed quote", "a: \"b\n", "yaml-syntax", 1, 4},
         {"two documents", "a: 1\n---\nb: 2\n", "yaml-syntax", 3, 1},
         {"unclosed flow", "L1: [a/b\n", "yaml-syntax", 2, 1},
         {"unknown tag", "a: !foo x\n", "yaml-syntax", 1, 4},
