@@ -28,6 +28,20 @@ contains '"version": "2.1.0"' "sarif version"
 expect 1 "missing file" -- "$crcr" validate-allowlist "$tmp/nope.yml"
 contains "crcr: error: cannot read '$tmp/nope.yml': No such file or directory" "missing file message"
 expect 1 "a directory" -- "$crcr" validate-allowlist "$tmp"
+contains "crcr: error: cannot read '$tmp': Is a directory" "directory message"
+printf 'L1: [org/a]\n' >"$tmp/private.yml"
+chmod 600 "$tmp/private.yml"
+chmod 755 "$tmp"
+if [ "$(id -u)" -eq 0 ]; then # root reads anything: run as nobody to see the refusal
+  install -m 755 "$crcr" "$tmp/crcr" # the build folder may be closed to nobody
+  expect 1 "an unreadable file" -- setpriv --reuid=nobody --regid=nogroup --clear-groups "$tmp/crcr" validate-allowlist "$tmp/private.yml"
+else
+  chmod 000 "$tmp/private.yml"
+  expect 1 "an unreadable file" -- "$crcr" validate-allowlist "$tmp/private.yml"
+fi
+contains "crcr: error: cannot read '$tmp/private.yml': Permission denied" "unreadable message"
+expect 1 "a path through a file" -- "$crcr" validate-allowlist "$tmp/private.yml/x"
+contains "Not a directory" "not a directory message"
 expect 1 "binary garbage" -- "$crcr" validate-allowlist "$crcr"
 contains "error: non-printable character U+007F" "binary"
 expect 2 "usage error" -- "$crcr" validate-allowlist --format yaml
