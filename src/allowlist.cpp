@@ -95,21 +95,7 @@ constexpr std::string_view k_buildkite_key = "buildkite_repos";
 constexpr std::size_t k_max_label = 50;
 constexpr std::string_view k_label_prefix = "ciflow/crcr/";
 
-// Python's str.strip() on the ASCII whitespace YAML can carry, then strip("/").
-std::string relay_name(std::string_view text) {
-    constexpr std::string_view k_space = " \t\n\r\f\v";
-    const std::size_t first = text.find_first_not_of(k_space);
-    if (first == std::string_view::npos) {
-        return {};
-    }
-    text = text.substr(first, text.find_last_not_of(k_space) - first + 1);
-    const std::size_t start = text.find_first_not_of('/');
-    if (start == std::string_view::npos) {
-        return {};
-    }
-    return std::string(text.substr(start, text.find_last_not_of('/') - start + 1));
-}
-
+// Python's str.strip() on the ASCII whitespace YAML can carry.
 std::string strip_spaces(std::string_view text) {
     constexpr std::string_view k_space = " \t\n\r\f\v";
     const std::size_t first = text.find_first_not_of(k_space);
@@ -117,6 +103,16 @@ std::string strip_spaces(std::string_view text) {
         return {};
     }
     return std::string(text.substr(first, text.find_last_not_of(k_space) - first + 1));
+}
+
+// A name as the relay reads it: `.strip().strip("/")`.
+std::string relay_name(std::string_view text) {
+    const std::string stripped = strip_spaces(text);
+    const std::size_t start = stripped.find_first_not_of('/');
+    if (start == std::string::npos) {
+        return {};
+    }
+    return stripped.substr(start, stripped.find_last_not_of('/') - start + 1);
 }
 
 std::string describe(const Node& node) {
