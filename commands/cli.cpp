@@ -1,6 +1,7 @@
 #include "cli.hpp"
 
 #include "validate_allowlist.hpp"
+#include "verify_signature.hpp"
 
 #include "crcr/error.hpp"
 #include "crcr/version.hpp"
@@ -73,11 +74,27 @@ std::string usage_message(const CLI::App* app, const CLI::Error& e) {
     return fmt::format("crcr: error: {}\nsee '{} --help'\n", what, command);
 }
 
+// `ctx` with its HTTP client replaced by `http`.
+Context ctx_with_http(const Context& ctx, HttpClient& http) {
+    return Context{ctx.in,
+                   ctx.out,
+                   ctx.err,
+                   http,
+                   ctx.env,
+                   ctx.now,
+                   ctx.random_seed,
+                   ctx.out_is_terminal,
+                   ctx.err_is_terminal};
+}
+
 } // namespace
 
 void add_commands(CLI::App& app, const CommandRunner& run) {
     add_validate_allowlist(app, [run](const ValidateAllowlistOptions& opts) {
         run([opts](Context& ctx) { return run_validate_allowlist(opts, ctx); });
+    });
+    add_verify_signature(app, [run](const VerifySignatureOptions& opts) {
+        run([opts](Context& ctx) { return run_verify_signature(opts, ctx); });
     });
 }
 
@@ -100,8 +117,7 @@ int run_cli(int argc, const char* const* argv, Context& ctx) {
             return;
         }
         TracingHttpClient traced(ctx.http, ctx.err);
-        Context traced_ctx{
-            ctx.out, ctx.err, traced, ctx.env, ctx.now, ctx.out_is_terminal, ctx.err_is_terminal};
+        Context traced_ctx = ctx_with_http(ctx, traced);
         result = command(traced_ctx);
     };
     add_commands(app, run);

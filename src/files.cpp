@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <istream>
 #include <memory>
 
 namespace crcr {
@@ -48,6 +49,21 @@ std::string read_file(const std::string& path, std::size_t max_bytes) {
     }
     if (std::ferror(file.get()) != 0) {
         throw Error(fmt::format("cannot read '{}': {}", path, std::strerror(errno)));
+    }
+    return content;
+}
+
+std::string read_stream(std::istream& in, const std::string& name, std::size_t max_bytes) {
+    std::string content;
+    char buffer[65536];
+    while (in.read(buffer, sizeof buffer) || in.gcount() > 0) {
+        content.append(buffer, static_cast<std::size_t>(in.gcount()));
+        if (content.size() > max_bytes) {
+            throw Error(fmt::format("cannot read {}: larger than {} bytes", name, max_bytes));
+        }
+    }
+    if (in.bad()) {
+        throw Error(fmt::format("cannot read {}", name));
     }
     return content;
 }

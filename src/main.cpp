@@ -8,12 +8,16 @@
 
 #include <cstdio>
 #include <iostream>
+#include <random>
 
 int main(int argc, char** argv) {
     const crcr::Environment env = crcr::Environment::from_process();
     try {
         const std::unique_ptr<crcr::HttpClient> http = crcr::make_curl_http_client();
-        crcr::Context ctx{std::cout, std::cerr, *http, env};
+        crcr::Context ctx{std::cin, std::cout, std::cerr, *http, env};
+        ctx.random_seed = [] {
+            return (std::uint64_t{std::random_device()()} << 32U) | std::random_device()();
+        };
         ctx.out_is_terminal = isatty(STDOUT_FILENO) != 0;
         ctx.err_is_terminal = isatty(STDERR_FILENO) != 0;
         return crcr::run_cli(argc, argv, ctx);

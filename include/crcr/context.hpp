@@ -3,6 +3,7 @@
 #include "crcr/http.hpp"
 
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <iosfwd>
 #include <map>
@@ -35,11 +36,14 @@ private:
 // streams, a fake or loopback HTTP client, a fixed clock and a chosen environment, and run
 // commands in-process.
 struct Context {
+    std::istream& in;
     std::ostream& out;
     std::ostream& err;
     HttpClient& http;
     const Environment& env;
     std::function<std::chrono::system_clock::time_point()> now = std::chrono::system_clock::now;
+    // A fresh random seed for ids and SHAs when no --seed is given (tests fix it).
+    std::function<std::uint64_t()> random_seed;
     bool out_is_terminal = false; // stdout is a terminal (colour, progress)
     bool err_is_terminal = false; // stderr is a terminal
 };

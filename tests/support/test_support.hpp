@@ -35,11 +35,17 @@ struct CliRun {
 // Runs `crcr <args...>` in-process, as `main` would, with `env` as the environment.
 inline CliRun run_crcr(const std::vector<std::string>& args,
                        const Environment& env = Environment(),
-                       HttpClient* http = nullptr) {
+                       HttpClient* http = nullptr,
+                       const std::string& input = "") {
     NoNetworkHttpClient no_network;
     std::ostringstream out;
     std::ostringstream err;
-    Context ctx{out, err, http != nullptr ? *http : no_network, env};
+    std::istringstream in(input);
+    Context ctx{in, out, err, http != nullptr ? *http : no_network, env};
+    ctx.now = [] {
+        return std::chrono::system_clock::time_point(std::chrono::seconds(1'790'000'000));
+    };
+    ctx.random_seed = [] { return std::uint64_t{42}; };
     std::vector<const char*> argv = {"crcr"};
     for (const std::string& arg : args) {
         argv.push_back(arg.c_str());
