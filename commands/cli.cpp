@@ -1,5 +1,6 @@
 #include "cli.hpp"
 
+#include "simulate.hpp"
 #include "validate_allowlist.hpp"
 #include "verify_signature.hpp"
 
@@ -92,6 +93,9 @@ Context ctx_with_http(const Context& ctx, HttpClient& http) {
 void add_commands(CLI::App& app, const CommandRunner& run) {
     add_validate_allowlist(app, [run](const ValidateAllowlistOptions& opts) {
         run([opts](Context& ctx) { return run_validate_allowlist(opts, ctx); });
+    });
+    add_simulate(app, [run](const SimulateOptions& opts) {
+        run([opts](Context& ctx) { return run_simulate(opts, ctx); });
     });
     add_verify_signature(app, [run](const VerifySignatureOptions& opts) {
         run([opts](Context& ctx) { return run_verify_signature(opts, ctx); });

@@ -14,7 +14,9 @@ class App;
 namespace crcr {
 
 // Adds `--secret-file FILE` and `--secret VALUE` to `cmd`, bound to `sources`.
-void add_secret_options(CLI::App& cmd, WebhookSecretSources& sources);
+void add_secret_options(CLI::App& cmd,
+                        WebhookSecretSources& sources,
+                        const std::string& group = "Options");
 
 // The secret from `sources` and the environment; warns on ctx.err when it was given with
 // --secret (visible to other processes).

@@ -1,0 +1,275 @@
+#include "simulate.hpp"
+
+#include "secret_options.hpp"
+
+#include "crcr/delivery.hpp"
+#include "crcr/error.hpp"
+#include "crcr/files.hpp"
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+#include <fmt/ostream.h>
+
+#include <cmath>
+
+namespace crcr {
+
+namespace {
+
+// The body to send: the built (or given) payload with the --set overrides, compact as GitHub
+// sends it.
+Json make_payload(const SimulateOptions& opts,
+                  Random& random,
+                  std::chrono::system_clock::time_point now) {
+    Json payload;
+    if (opts.payload_file.empty()) {
+        payload = build_payload(opts.shape, random, now);
+    } else {
+        const std::string text = read_file(opts.payload_file);
+        payload = Json::parse(text, nullptr, false);
+        if (payload.is_discarded()) {
+            throw Error(fmt::format("--payload '{}' is not JSON", opts.payload_file));
+        }
+        if (!payload.is_object()) {
+            throw Error(fmt::format(
+                "--payload '{}' is a JSON {}, not an object: a webhook body is an object",
+                opts.payload_file,
+                payload.type_name()));
+        }
+    }
+    for (const std::string& assignment : opts.sets) {
+        const auto [path, value] = parse_assignment(assignment);
+        set_path(payload, path, value);
+    }
+    return payload;
+}
+
+void write_deliveries(const SimulateOptions& opts,
+                      const std::optional<std::string>& secret,
+                      Random& random,
+                      std::chrono::system_clock::time_point now,
+                      Context& ctx) {
+    std::string records;
+    for (std::uint64_t i = 0; i < opts.count; ++i) {
+        // Each delivery is a little later than the one before, with its own ids and SHAs.
+        const auto when = now + std::chrono::seconds(i);
+        const Json payload = make_payload(opts, random, when);
+        const Delivery delivery = make_delivery(opts.shape.event, payload.dump(), secret, random);
+        records += capture_record(delivery);
+        records += '\n';
+    }
+    write_file_atomically(opts.output, records, opts.force);
+    fmt::print(ctx.err,
+               "crcr: wrote {} {} to '{}'\n",
+               opts.count,
+               opts.count == 1 ? "delivery" : "deliveries",
+               opts.output);
+}
+
+ExitCode
+send(const SimulateOptions& opts, const Delivery& delivery, const Json& payload, Context& ctx) {
+    const Route route = route_webhook(delivery.event, payload);
+    if (route.kind == Route::Kind::ignored) {
+        fmt::print(
+            ctx.err, "crcr: warning: the relay will ignore this delivery: {}\n", route.reason);
+    }
+    HttpRequest request{"POST", opts.send_url, delivery.headers, delivery.body};
+    request.timeout =
+        std::chrono::milliseconds(static_cast<long long>(std::llround(opts.timeout * 1000)));
+    const HttpResponse response = ctx.http.send(request);
+    fmt::print(ctx.out,
+               "HTTP {} {} ({} ms, delivery {})\n{}{}",
+               response.status,
+               response.reason,
+               std::chrono::duration_cast<std::chrono::milliseconds>(response.elapsed).count(),
+               delivery.id,
+               response.body,
+               response.body.empty() || response.body.ends_with('\n') ? "" : "\n");
+    if (response.status >= 200 && response.status < 300) {
+        return ExitCode::ok;
+    }
+    return response.status >= 500 ? ExitCode::unavailable : ExitCode::failure;
+}
+
+} // namespace
+
+void add_simulate(CLI::App& parent, std::function<void(const SimulateOptions&)> on_parsed) {
+    auto opts = std::make_shared<SimulateOptions>();
+    CLI::App* cmd = parent.add_subcommand(
+        "simulate", "Build a realistic, signed GitHub webhook delivery; print, save or send it");
+    cmd->add_option("EVENT", opts->shape.event, "pull_request or push")->required()->type_name("");
+    cmd->add_option("ACTION",
+                    opts->shape.action,
+                    "pull_request action: opened, reopened, synchronize, closed, labeled, ...")
+        ->type_name("");
+    const std::string shape_group = "Payload shape";
+    cmd->add_option(
+           "--repo", opts->shape.repo, "Repository the event happens in (default pytorch/pytorch)")
+        ->type_name("OWNER/NAME")
+        ->group(shape_group);
+    cmd->add_option("--sender", opts->shape.sender, "Login of the user who acted (default octocat)")
+        ->type_name("LOGIN")
+        ->group(shape_group);
+    cmd->add_option("--pr", opts->shape.pr, "Pull request number")
+        ->type_name("N")
+        ->group(shape_group);
+    cmd->add_option("--title", opts->shape.title, "Pull request title")->group(shape_group);
+    cmd->add_option("--head-sha", opts->shape.head_sha, "Head commit SHA (synchronize's 'after')")
+        ->type_name("SHA")
+        ->group(shape_group);
+    cmd->add_option("--base-sha", opts->shape.base_sha, "Base commit SHA")
+        ->type_name("SHA")
+        ->group(shape_group);
+    cmd->add_option("--head-ref", opts->shape.head_ref, "Head branch")
+        ->type_name("BRANCH")
+        ->group(shape_group);
+    cmd->add_option("--base-ref", opts->shape.base_ref, "Base branch (default main)")
+        ->type_name("BRANCH")
+        ->group(shape_group);
+    cmd->add_option("--head-repo",
+                    opts->shape.head_repo,
+                    "Head repository, a fork (default: the same repository)")
+        ->type_name("OWNER/NAME")
+        ->group(shape_group);
+    cmd->add_option("--label",
+                    opts->shape.labels,
+                    "Label on the pull request (repeatable; labeled adds the last)")
+        ->type_name("NAME")
+        ->group(shape_group);
+    cmd->add_flag("--merged", opts->shape.merged, "closed: the pull request was merged")
+        ->group(shape_group);
+    cmd->add_option("--ref",
+                    opts->shape.ref,
+                    "push: the full ref (default refs/heads/main; refs/tags/v1 for a tag)")
+        ->type_name("REF")
+        ->group(shape_group);
+    cmd->add_option("--before", opts->shape.before, "push: SHA before (40 zeros: a new branch)")
+        ->type_name("SHA")
+        ->group(shape_group);
+    cmd->add_option("--after", opts->shape.after, "push: SHA after")
+        ->type_name("SHA")
+        ->group(shape_group);
+    cmd->add_flag(
+           "--deleted", opts->shape.deleted, "push: the branch was deleted ('after' is 40 zeros)")
+        ->group(shape_group);
+    cmd->add_flag("--forced", opts->shape.forced, "push: a force push")->group(shape_group);
+    cmd->add_option("--payload",
+                    opts->payload_file,
+                    "Start from this captured webhook body instead of the built-in one")
+        ->type_name("FILE")
+        ->group(shape_group);
+    cmd->add_option("--set",
+                    opts->sets,
+                    "Override a field: PATH=VALUE, VALUE as JSON when it parses (repeatable)")
+        ->type_name("PATH=VALUE")
+        ->group(shape_group);
+
+    const std::string delivery_group = "Delivery";
+    cmd->add_option(
+           "--delivery-id", opts->delivery_id, "X-GitHub-Delivery (default: a fresh UUID v4)")
+        ->type_name("ID")
+        ->group(delivery_group);
+    add_secret_options(*cmd, opts->secret, delivery_group);
+    cmd->add_option("--seed", opts->seed, "Make ids, SHAs and numbers reproducible")
+        ->type_name("N")
+        ->group(delivery_group);
+    cmd->add_option("--now",
+                    opts->now,
+                    "Use this time for timestamps (2026-11-26T10:00:00Z or @<unix seconds>)")
+        ->type_name("TIME")
+        ->group(delivery_group);
+
+    const std::string output_group = "Output";
+    auto* include = cmd->add_flag("--include,-i",
+                                  opts->include,
+                                  "Print the HTTP request: headers, then the body")
+                        ->group(output_group);
+    auto* as_dispatch =
+        cmd->add_flag("--as-dispatch",
+                      opts->as_dispatch,
+                      "Print the repository_dispatch event a downstream job sees as github.event")
+            ->group(output_group);
+    include->excludes(as_dispatch);
+    cmd->add_option(
+           "--downstream", opts->downstream, "With --as-dispatch: the downstream repository")
+        ->type_name("OWNER/NAME")
+        ->group(output_group);
+    auto* output = cmd->add_option("--output,-o",
+                                   opts->output,
+                                   "Write capture records (JSON Lines) that crcr replay reads")
+                       ->type_name("FILE")
+                       ->group(output_group);
+    cmd->add_flag("--force", opts->force, "Overwrite --output")->group(output_group);
+    auto* count = cmd->add_option("--count", opts->count, "Write N distinct deliveries to --output")
+                      ->type_name("N")
+                      ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{10'000'000}))
+                      ->group(output_group);
+    count->needs(output);
+    auto* send = cmd->add_option("--send",
+                                 opts->send_url,
+                                 "POST the delivery to this URL (a relay's /github/webhook)")
+                     ->type_name("URL")
+                     ->group(output_group);
+    send->excludes(as_dispatch);
+    send->excludes(count);
+    cmd->add_option("--timeout",
+                    opts->timeout,
+                    "Seconds to wait for --send's answer (default 10, as GitHub)")
+        ->type_name("SECONDS")
+        ->check(CLI::PositiveNumber)
+        ->group(output_group);
+    cmd->footer(R"(Examples:
+  crcr simulate pull_request opened --pr 123456 --label ciflow/crcr/crcr-test
+  CRCR_WEBHOOK_SECRET_FILE=secret.txt crcr simulate push --send http://127.0.0.1:8080/github/webhook
+  crcr simulate pull_request synchronize --seed 1 --now 2026-11-26T10:00:00Z --output pr.jsonl
+  crcr simulate pull_request closed --merged --as-dispatch > event.json   # for act -e event.json
+  crcr simulate push --count 10000 --output load.jsonl
+
+Without a secret the delivery is unsigned (and a note says so). The body goes to standard
+output byte for byte, with no newline added unless standard output is a terminal.
+Exit status: 0 ok (--send: a 2xx answer), 1 bad input or a 4xx answer, 2 usage, 5 no answer or 5xx.)");
+    cmd->callback([opts, on_parsed = std::move(on_parsed)] { on_parsed(*opts); });
+}
+
+ExitCode run_simulate(const SimulateOptions& opts, Context& ctx) {
+    const auto now = opts.now.empty() ? ctx.now() : parse_time(opts.now);
+    Random random(opts.seed ? *opts.seed : ctx.random_seed());
+    const std::optional<std::string> secret = resolve_secret(opts.secret, ctx);
+    if (!secret) {
+        fmt::print(
+            ctx.err,
+            "crcr: note: no webhook secret (CRCR_WEBHOOK_SECRET_FILE, CRCR_WEBHOOK_SECRET or "
+            "--secret-file): the delivery is unsigned\n");
+    }
+    if (opts.payload_file.empty() && opts.shape.event == "pull_request"
+        && opts.shape.action.empty()) {
+        throw Error(fmt::format("pull_request needs an action: {}",
+                                fmt::join(pull_request_actions(), ", ")));
+    }
+    if (opts.count > 1) {
+        write_deliveries(opts, secret, random, now, ctx);
+        return ExitCode::ok;
+    }
+    const Json payload = make_payload(opts, random, now);
+    const Delivery delivery =
+        make_delivery(opts.shape.event, payload.dump(), secret, random, opts.delivery_id);
+    if (!opts.output.empty()) {
+        write_file_atomically(opts.output, capture_record(delivery) + "\n", opts.force);
+        fmt::print(ctx.err, "crcr: wrote delivery {} to '{}'\n", delivery.id, opts.output);
+    }
+    if (!opts.send_url.empty()) {
+        return send(opts, delivery, payload, ctx);
+    }
+    if (opts.as_dispatch) {
+        fmt::print(ctx.out,
+                   "{}\n",
+                   dispatch_event(delivery, payload, opts.downstream, random, now).dump(2));
+    } else if (opts.include) {
+        fmt::print(ctx.out, "{}{}", http_request_text(delivery), ctx.out_is_terminal ? "\n" : "");
+    } else if (opts.output.empty()) {
+        fmt::print(ctx.out, "{}{}", delivery.body, ctx.out_is_terminal ? "\n" : "");
+    }
+    return ExitCode::ok;
+}
+
+} // namespace crcr

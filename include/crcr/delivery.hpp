@@ -1,0 +1,69 @@
+#pragma once
+
+// A webhook delivery as GitHub sends it to the relay (relay-contract section 2): the headers,
+// the signature over the exact body bytes, the capture record crcr writes and replays, the
+// repository_dispatch event a downstream job then sees, and what the relay does with it.
+
+#include "crcr/http.hpp"
+#include "crcr/payload.hpp"
+#include "crcr/random.hpp"
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace crcr {
+
+struct Delivery {
+    std::string event;
+    std::string action; // the payload's "action", if any
+    std::string id;     // X-GitHub-Delivery
+    HttpHeaders headers;
+    std::string body; // the exact bytes sent and signed
+};
+
+// Builds the delivery of `body` for `event`: GitHub's full header set, with a random (or the
+// given) delivery id, hook id, App id and Hookshot version, and both signatures when `secret` is
+// set. The body is not re-serialised.
+Delivery make_delivery(std::string_view event,
+                       std::string body,
+                       const std::optional<std::string>& secret,
+                       Random& random,
+                       std::string_view delivery_id = {});
+
+// One capture record (a single JSON line, no newline): {"crcr_capture": 1, "delivery_id",
+// "event", "action", "headers": {name: value, ...}, "body": "<the exact body>"}. `crcr replay`
+// reads it back and can send the same bytes again.
+std::string capture_record(const Delivery& delivery);
+
+// The delivery as an HTTP request: "POST <path> HTTP/1.1", the headers, a blank line, the body.
+std::string http_request_text(const Delivery& delivery, std::string_view path = "/github/webhook");
+
+// The `github.event` of the `repository_dispatch` run the relay starts in `downstream` for this
+// delivery: `action` (the event type), `branch`, `client_payload` = {event_type, delivery_id,
+// payload}, `repository`, `sender` (the relay's App) and `installation`.
+Json dispatch_event(const Delivery& delivery,
+                    const Json& payload,
+                    std::string_view downstream,
+                    Random& random,
+                    std::chrono::system_clock::time_point now);
+
+// What the relay does with a delivery, in its order of decisions.
+struct Route {
+    enum class Kind {
+        dispatch, // repository_dispatch to every repo at L1..L4
+        backfill, // labeled with ciflow/crcr/<device>: L3 check runs, no dispatch
+        rerun,    // check_run / check_suite rerequested: re-run downstream runs
+        ignored,  // answered 200 {"ignored": true}
+    };
+    Kind kind = Kind::ignored;
+    std::string reason; // why, for people: "the relay ignores 'issues' events"
+};
+
+// The relay's decision for `event` with `payload`, given its upstream repository.
+Route route_webhook(std::string_view event,
+                    const Json& payload,
+                    std::string_view upstream = "pytorch/pytorch");
+
+} // namespace crcr

@@ -1,0 +1,149 @@
+#include "crcr/delivery.hpp"
+
+#include "crcr/github_names.hpp"
+#include "crcr/signature.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <array>
+
+namespace crcr {
+
+Delivery make_delivery(std::string_view event,
+                       std::string body,
+                       const std::optional<std::string>& secret,
+                       Random& random,
+                       std::string_view delivery_id) {
+    Delivery delivery;
+    delivery.event = std::string(event);
+    delivery.id = delivery_id.empty() ? random.uuid_v4() : std::string(delivery_id);
+    const Json parsed = Json::parse(body, nullptr, false);
+    if (parsed.is_object() && parsed.contains("action") && parsed["action"].is_string()) {
+        delivery.action = parsed["action"].get<std::string>();
+    }
+    delivery.headers = {
+        {"Accept", "*/*"},
+        {"Content-Type", "application/json"},
+        {"User-Agent", "GitHub-Hookshot/" + random.hex(7)},
+        {"X-GitHub-Delivery", delivery.id},
+        {"X-GitHub-Event", std::string(event)},
+        {"X-GitHub-Hook-ID", std::to_string(random.between(400'000'000, 600'000'000))},
+        {"X-GitHub-Hook-Installation-Target-ID",
+         std::to_string(random.between(900'000, 2'000'000))},
+        {"X-GitHub-Hook-Installation-Target-Type", "integration"},
+    };
+    if (secret) {
+        delivery.headers.emplace_back("X-Hub-Signature", sign_sha1(*secret, body));
+        delivery.headers.emplace_back("X-Hub-Signature-256", sign_sha256(*secret, body));
+    }
+    delivery.body = std::move(body);
+    return delivery;
+}
+
+std::string capture_record(const Delivery& delivery) {
+    Json headers = Json::object();
+    for (const auto& [name, value] : delivery.headers) {
+        headers[name] = value;
+    }
+    const Json record = {
+        {"crcr_capture", 1},
+        {"delivery_id", delivery.id},
+        {"event", delivery.event},
+        {"action", delivery.action.empty() ? Json(nullptr) : Json(delivery.action)},
+        {"headers", headers},
+        {"body", delivery.body}};
+    return record.dump();
+}
+
+std::string http_request_text(const Delivery& delivery, std::string_view path) {
+    std::string out = fmt::format("POST {} HTTP/1.1\r\n", path);
+    for (const auto& [name, value] : delivery.headers) {
+        out += fmt::format("{}: {}\r\n", name, value);
+    }
+    out += fmt::format("Content-Length: {}\r\n\r\n", delivery.body.size());
+    out += delivery.body;
+    return out;
+}
+
+Json dispatch_event(const Delivery& delivery,
+                    const Json& payload,
+                    std::string_view downstream,
+                    Random& random,
+                    std::chrono::system_clock::time_point now) {
+    PayloadShape shape;
+    shape.event = "push";
+    shape.repo = std::string(downstream);
+    shape.sender = "pytorch-fdn-cross-repo-ci-relay[bot]";
+    Json downstream_event = build_payload(shape, random, now);
+    const std::uint64_t installation = random.between(40'000'000, 90'000'000);
+    // A dispatched run sees the repository with ISO timestamps, as in other non-push events.
+    Json repository = downstream_event["repository"];
+    repository["created_at"] = iso8601(now - std::chrono::hours(24 * 400));
+    repository["pushed_at"] = iso8601(now - std::chrono::minutes(1));
+    return Json{
+        {"action", delivery.event},
+        {"branch", repository["default_branch"]},
+        {"client_payload",
+         {{"event_type", delivery.event}, {"delivery_id", delivery.id}, {"payload", payload}}},
+        {"repository", repository},
+        {"sender", downstream_event["sender"]},
+        {"installation",
+         {{"id", installation},
+          {"node_id", github_node_id("IntegrationInstallation", installation)}}}};
+}
+
+Route route_webhook(std::string_view event, const Json& payload, std::string_view upstream) {
+    constexpr std::array<std::string_view, 4> k_events = {
+        "pull_request", "push", "check_run", "check_suite"};
+    if (std::find(k_events.begin(), k_events.end(), event) == k_events.end()) {
+        return {Route::Kind::ignored, fmt::format("the relay ignores '{}' events", event)};
+    }
+    std::string repo;
+    if (payload.is_object() && payload.contains("repository") && payload["repository"].is_object()
+        && payload["repository"].contains("full_name")
+        && payload["repository"]["full_name"].is_string()) {
+        repo = payload["repository"]["full_name"].get<std::string>();
+    }
+    if (fold_case(repo) != fold_case(upstream)) {
+        return {
+            Route::Kind::ignored,
+            fmt::format(
+                "the relay ignores deliveries from '{}': it dispatches only for the upstream '{}'",
+                repo,
+                upstream)};
+    }
+    const std::string action = payload.contains("action") && payload["action"].is_string()
+                                   ? payload["action"].get<std::string>()
+                                   : std::string();
+    if (event == "push") {
+        return {Route::Kind::dispatch, "every push is dispatched to all L1..L4 repositories"};
+    }
+    if (event == "pull_request") {
+        constexpr std::array<std::string_view, 4> k_dispatched = {
+            "opened", "reopened", "synchronize", "closed"};
+        if (std::find(k_dispatched.begin(), k_dispatched.end(), action) != k_dispatched.end()) {
+            return {
+                Route::Kind::dispatch,
+                fmt::format("pull_request '{}' is dispatched to all L1..L4 repositories", action)};
+        }
+        if (action == "labeled" && payload.contains("label") && payload["label"].is_object()
+            && payload["label"].value("name", "").starts_with("ciflow/crcr/")) {
+            return {Route::Kind::backfill,
+                    fmt::format("label '{}' creates L3 check runs; nothing is dispatched",
+                                payload["label"]["name"].get<std::string>())};
+        }
+        return {Route::Kind::ignored,
+                fmt::format("the relay ignores pull_request '{}'; it dispatches opened, reopened, "
+                            "synchronize and closed",
+                            action)};
+    }
+    if (action == "rerequested") {
+        return {Route::Kind::rerun,
+                fmt::format("{} rerequested re-runs the downstream runs", event)};
+    }
+    return {Route::Kind::ignored,
+            fmt::format("the relay acts on {} only when it is rerequested", event)};
+}
+
+} // namespace crcr
