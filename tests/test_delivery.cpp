@@ -1,0 +1,153 @@
+#include "crcr/delivery.hpp"
+#include "crcr/signature.hpp"
+
+#include <doctest/doctest.h>
+
+#include <regex>
+
+namespace {
+
+const auto k_now = crcr::parse_time("2026-11-26T10:00:00Z");
+
+std::string header(const crcr::Delivery& d, std::string_view name) {
+    for (const auto& [key, value] : d.headers) {
+        if (key == name) {
+            return value;
+        }
+    }
+    return "<missing>";
+}
+
+} // namespace
+
+TEST_CASE("make_delivery") {
+    crcr::Random random(1);
+    const std::string body = R"({"action":"opened","x":1})";
+    SUBCASE("GitHub's header set, signed over the exact bytes") {
+        const crcr::Delivery d =
+            crcr::make_delivery("pull_request", body, std::string("s3cret"), random);
+        CHECK(d.body == body);
+        CHECK(d.action == "opened");
+        CHECK(header(d, "Content-Type") == "application/json");
+        CHECK(std::regex_match(header(d, "User-Agent"), std::regex("GitHub-Hookshot/[0-9a-f]{7}")));
+        CHECK(header(d, "X-GitHub-Event") == "pull_request");
+        CHECK(header(d, "X-GitHub-Delivery") == d.id);
+        CHECK(std::regex_match(
+            d.id,
+            std::regex("[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")));
+        CHECK(std::regex_match(header(d, "X-GitHub-Hook-ID"), std::regex("[0-9]+")));
+        CHECK(header(d, "X-GitHub-Hook-Installation-Target-Type") == "integration");
+        CHECK(header(d, "X-Hub-Signature-256") == crcr::sign_sha256("s3cret", body));
+        CHECK(header(d, "X-Hub-Signature") == crcr::sign_sha1("s3cret", body));
+    }
+    SUBCASE("unsigned without a secret; a given delivery id") {
+        const crcr::Delivery d = crcr::make_delivery("push", body, std::nullopt, random, "my-id");
+        CHECK(d.id == "my-id");
+        CHECK(header(d, "X-Hub-Signature-256") == "<missing>");
+    }
+}
+
+TEST_CASE("capture_record keeps the exact body") {
+    crcr::Random random(1);
+    const std::string body = "{\"a\": \"\\u00e9 \\\"q\\\"\",\n \"b\": 1}";
+    const crcr::Delivery d = crcr::make_delivery("push", body, std::string("k"), random);
+    const crcr::Json record = crcr::Json::parse(crcr::capture_record(d));
+    CHECK(record["crcr_capture"] == 1);
+    CHECK(record["delivery_id"] == d.id);
+    CHECK(record["event"] == "push");
+    CHECK(record["action"].is_null());
+    CHECK(record["body"] == body);
+    CHECK(record["headers"]["X-Hub-Signature-256"] == crcr::sign_sha256("k", body));
+    CHECK(crcr::capture_record(d).find('\n') == std::string::npos);
+}
+
+TEST_CASE("http_request_text") {
+    crcr::Random random(1);
+    const crcr::Delivery d = crcr::make_delivery("push", "{}", std::nullopt, random, "id-1");
+    const std::string text = crcr::http_request_text(d);
+    CHECK(text.starts_with(
+        "POST /github/webhook HTTP/1.1\r\nAccept: */*\r\nContent-Type: application/json\r\n"));
+    CHECK(text.find("X-GitHub-Delivery: id-1\r\nX-GitHub-Event: push\r\n") != std::string::npos);
+    CHECK(text.ends_with("Content-Length: 2\r\n\r\n{}"));
+}
+
+TEST_CASE("dispatch_event is what the downstream run sees") {
+    crcr::Random random(1);
+    crcr::PayloadShape shape;
+    shape.event = "pull_request";
+    shape.action = "opened";
+    const crcr::Json payload = crcr::build_payload(shape, random, k_now);
+    const crcr::Delivery d =
+        crcr::make_delivery("pull_request", payload.dump(), std::nullopt, random);
+    const crcr::Json event = crcr::dispatch_event(d, payload, "example-org/ci", random, k_now);
+    CHECK(event["action"] == "pull_request");
+    CHECK(event["branch"] == "main");
+    CHECK(event["client_payload"]["event_type"] == "pull_request");
+    CHECK(event["client_payload"]["delivery_id"] == d.id);
+    CHECK(event["client_payload"]["payload"] == payload);
+    CHECK(event["repository"]["full_name"] == "example-org/ci");
+    CHECK(event["sender"]["type"] == "Bot");
+    CHECK(event["installation"]["id"].is_number());
+}
+
+TEST_CASE("route_webhook follows the relay's decisions") {
+    const crcr::Json upstream = {{"full_name", "PyTorch/PyTorch"}};
+    struct Case {
+        std::string name;
+        std::string event;
+        crcr::Json payload;
+        crcr::Route::Kind kind;
+    };
+    const Case cases[] = {
+        {"issues", "issues", {{"repository", upstream}}, crcr::Route::Kind::ignored},
+        {"another repository",
+         "push",
+         {{"repository", {{"full_name", "a/b"}}}},
+         crcr::Route::Kind::ignored},
+        {"no repository", "push", crcr::Json::object(), crcr::Route::Kind::ignored},
+        {"push (case-insensitive repo)",
+         "push",
+         {{"repository", upstream}},
+         crcr::Route::Kind::dispatch},
+        {"opened",
+         "pull_request",
+         {{"action", "opened"}, {"repository", upstream}},
+         crcr::Route::Kind::dispatch},
+        {"synchronize",
+         "pull_request",
+         {{"action", "synchronize"}, {"repository", upstream}},
+         crcr::Route::Kind::dispatch},
+        {"closed",
+         "pull_request",
+         {{"action", "closed"}, {"repository", upstream}},
+         crcr::Route::Kind::dispatch},
+        {"edited",
+         "pull_request",
+         {{"action", "edited"}, {"repository", upstream}},
+         crcr::Route::Kind::ignored},
+        {"ciflow label",
+         "pull_request",
+         {{"action", "labeled"},
+          {"label", {{"name", "ciflow/crcr/npu"}}},
+          {"repository", upstream}},
+         crcr::Route::Kind::backfill},
+        {"other label",
+         "pull_request",
+         {{"action", "labeled"}, {"label", {{"name", "bug"}}}, {"repository", upstream}},
+         crcr::Route::Kind::ignored},
+        {"rerequested",
+         "check_suite",
+         {{"action", "rerequested"}, {"repository", upstream}},
+         crcr::Route::Kind::rerun},
+        {"check_run completed",
+         "check_run",
+         {{"action", "completed"}, {"repository", upstream}},
+         crcr::Route::Kind::ignored},
+    };
+    for (const Case& c : cases) {
+        CAPTURE(c.name);
+        const crcr::Route route = crcr::route_webhook(c.event, c.payload);
+        CHECK(route.kind == c.kind);
+        CHECK_FALSE(route.reason.empty());
+    }
+}
