@@ -49,16 +49,24 @@ void write_deliveries(const SimulateOptions& opts,
                       Random& random,
                       std::chrono::system_clock::time_point now,
                       Context& ctx) {
-    std::string records;
+    AtomicFileWriter out(opts.output, opts.force);
+    // One payload, then variants of it: each delivery a second later than the one before,
+    // with its own delivery id and SHAs.
+    const Json payload = make_payload(opts, random, now);
+    const std::string action = action_of(payload);
+    const BodyVariants variants(payload.dump());
+    std::string record;
     for (std::uint64_t i = 0; i < opts.count; ++i) {
-        // Each delivery is a little later than the one before, with its own ids and SHAs.
-        const auto when = now + std::chrono::seconds(i);
-        const Json payload = make_payload(opts, random, when);
-        const Delivery delivery = make_delivery(opts.shape.event, payload.dump(), secret, random);
-        records += capture_record(delivery);
-        records += '\n';
+        const Delivery delivery = make_delivery(opts.shape.event,
+                                                action,
+                                                variants.next(random, std::chrono::seconds(i)),
+                                                secret,
+                                                random);
+        record = capture_record(delivery);
+        record += '\n';
+        out.write(record);
     }
-    write_file_atomically(opts.output, records, opts.force);
+    out.commit();
     fmt::print(ctx.err,
                "crcr: wrote {} {} to '{}'\n",
                opts.count,
@@ -251,8 +259,8 @@ ExitCode run_simulate(const SimulateOptions& opts, Context& ctx) {
         return ExitCode::ok;
     }
     const Json payload = make_payload(opts, random, now);
-    const Delivery delivery =
-        make_delivery(opts.shape.event, payload.dump(), secret, random, opts.delivery_id);
+    const Delivery delivery = make_delivery(
+        opts.shape.event, action_of(payload), payload.dump(), secret, random, opts.delivery_id);
     if (!opts.output.empty()) {
         write_file_atomically(opts.output, capture_record(delivery) + "\n", opts.force);
         fmt::print(ctx.err, "crcr: wrote delivery {} to '{}'\n", delivery.id, opts.output);

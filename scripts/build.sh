@@ -9,5 +9,5 @@ shift || true
 if [ ! -f "$dir/build.ninja" ]; then
   cmake -S . -B "$dir" -G Ninja "$@" >/dev/null
 fi
-cmake --build "$dir" -- -j"$(nproc)" | grep -vE '^(\[[0-9]+/[0-9]+\] |ninja: no work to do)' || true
+cmake --build "$dir" -- -j"$(nproc)" | grep -vE '^(\[[0-9]+/[0-9]+\] |ninja: no work to do|-- )' || true
 test "${PIPESTATUS[0]}" -eq 0

@@ -7,10 +7,19 @@
 
 #include <algorithm>
 #include <array>
+#include <unordered_map>
 
 namespace crcr {
 
+std::string action_of(const Json& payload) {
+    if (payload.is_object() && payload.contains("action") && payload["action"].is_string()) {
+        return payload["action"].get<std::string>();
+    }
+    return {};
+}
+
 Delivery make_delivery(std::string_view event,
+                       std::string_view action,
                        std::string body,
                        const std::optional<std::string>& secret,
                        Random& random,
@@ -18,10 +27,7 @@ Delivery make_delivery(std::string_view event,
     Delivery delivery;
     delivery.event = std::string(event);
     delivery.id = delivery_id.empty() ? random.uuid_v4() : std::string(delivery_id);
-    const Json parsed = Json::parse(body, nullptr, false);
-    if (parsed.is_object() && parsed.contains("action") && parsed["action"].is_string()) {
-        delivery.action = parsed["action"].get<std::string>();
-    }
+    delivery.action = std::string(action);
     delivery.headers = {
         {"Accept", "*/*"},
         {"Content-Type", "application/json"},
@@ -41,19 +47,76 @@ Delivery make_delivery(std::string_view event,
     return delivery;
 }
 
+namespace {
+
+// `text` as a JSON string literal. A bulk run escapes one body per delivery, so this avoids
+// nlohmann's general serializer; the output is the same.
+void append_json_string(std::string& out, std::string_view text) {
+    // One pass into a buffer sized for the worst case (\u00XX for every byte), then trimmed.
+    const std::size_t start = out.size();
+    out.resize(start + text.size() * 6 + 2);
+    char* p = out.data() + start;
+    *p++ = '"';
+    for (const char ch : text) {
+        const auto c = static_cast<unsigned char>(ch);
+        if (c >= 0x20 && c != '"' && c != '\\') {
+            *p++ = ch;
+            continue;
+        }
+        *p++ = '\\';
+        switch (c) {
+        case '"':
+            *p++ = '"';
+            break;
+        case '\\':
+            *p++ = '\\';
+            break;
+        case '\n':
+            *p++ = 'n';
+            break;
+        case '\r':
+            *p++ = 'r';
+            break;
+        case '\t':
+            *p++ = 't';
+            break;
+        case '\b':
+            *p++ = 'b';
+            break;
+        case '\f':
+            *p++ = 'f';
+            break;
+        default:
+            constexpr std::string_view k_hex = "0123456789abcdef";
+            *p++ = 'u';
+            *p++ = '0';
+            *p++ = '0';
+            *p++ = k_hex[c >> 4U];
+            *p++ = k_hex[c & 0xFU];
+        }
+    }
+    *p++ = '"';
+    out.resize(static_cast<std::size_t>(p - out.data()));
+}
+
+} // namespace
+
 std::string capture_record(const Delivery& delivery) {
     Json headers = Json::object();
     for (const auto& [name, value] : delivery.headers) {
         headers[name] = value;
     }
-    const Json record = {
-        {"crcr_capture", 1},
-        {"delivery_id", delivery.id},
-        {"event", delivery.event},
-        {"action", delivery.action.empty() ? Json(nullptr) : Json(delivery.action)},
-        {"headers", headers},
-        {"body", delivery.body}};
-    return record.dump();
+    const Json head = {{"crcr_capture", 1},
+                       {"delivery_id", delivery.id},
+                       {"event", delivery.event},
+                       {"action", delivery.action.empty() ? Json(nullptr) : Json(delivery.action)},
+                       {"headers", headers}};
+    std::string record = head.dump();
+    record.pop_back(); // the closing brace: the body comes last
+    record += ",\"body\":";
+    append_json_string(record, delivery.body);
+    record += '}';
+    return record;
 }
 
 std::string http_request_text(const Delivery& delivery, std::string_view path) {
@@ -91,6 +154,75 @@ Json dispatch_event(const Delivery& delivery,
         {"installation",
          {{"id", installation},
           {"node_id", github_node_id("IntegrationInstallation", installation)}}}};
+}
+
+namespace {
+
+bool is_hex_digit(char c) {
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+}
+
+bool is_digit(char c) {
+    return c >= '0' && c <= '9';
+}
+
+// Whether `text` at `i` holds "YYYY-MM-DDTHH:MM:SSZ".
+bool timestamp_at(std::string_view text, std::size_t i) {
+    constexpr std::string_view k_shape = "dddd-dd-ddTdd:dd:ddZ";
+    if (i + k_shape.size() > text.size()) {
+        return false;
+    }
+    for (std::size_t k = 0; k < k_shape.size(); ++k) {
+        const char c = text[i + k];
+        if (k_shape[k] == 'd' ? !is_digit(c) : c != k_shape[k]) {
+            return false;
+        }
+    }
+    return true;
+}
+
+} // namespace
+
+BodyVariants::BodyVariants(std::string body) : m_body(std::move(body)) {
+    std::unordered_map<std::string_view, std::size_t> index;
+    for (std::size_t i = 0; i < m_body.size();) {
+        if (is_hex_digit(m_body[i]) && (i == 0 || !is_hex_digit(m_body[i - 1]))) {
+            std::size_t end = i;
+            while (end < m_body.size() && is_hex_digit(m_body[end])) {
+                ++end;
+            }
+            const std::string_view run(m_body.data() + i, end - i);
+            if (run.size() == 40 && run != k_null_sha) {
+                const auto [it, inserted] = index.emplace(run, m_shas.size());
+                if (inserted) {
+                    m_shas.emplace_back();
+                }
+                m_shas[it->second].offsets.push_back(i);
+            }
+            i = end;
+            continue;
+        }
+        if (m_body[i] == '"' && timestamp_at(m_body, i + 1)) {
+            m_timestamps.push_back({i + 1, parse_time(std::string_view(m_body).substr(i + 1, 20))});
+            i += 21;
+            continue;
+        }
+        ++i;
+    }
+}
+
+std::string BodyVariants::next(Random& random, std::chrono::seconds shift) const {
+    std::string out = m_body;
+    for (const Sha& sha : m_shas) {
+        const std::string fresh = random.hex(40);
+        for (const std::size_t offset : sha.offsets) {
+            out.replace(offset, 40, fresh);
+        }
+    }
+    for (const Timestamp& t : m_timestamps) {
+        out.replace(t.offset, 20, iso8601(t.when + shift));
+    }
+    return out;
 }
 
 Route route_webhook(std::string_view event, const Json& payload, std::string_view upstream) {

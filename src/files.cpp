@@ -68,25 +68,57 @@ std::string read_stream(std::istream& in, const std::string& name, std::size_t m
     return content;
 }
 
-void write_file_atomically(const std::string& path, const std::string& content, bool force) {
-    if (!force && std::filesystem::exists(path)) {
-        throw Error(fmt::format("'{}' already exists: use --force to overwrite it", path));
+AtomicFileWriter::AtomicFileWriter(std::string path, bool force) : m_path(std::move(path)) {
+    if (!force && std::filesystem::exists(m_path)) {
+        throw Error(fmt::format("'{}' already exists: use --force to overwrite it", m_path));
     }
-    const std::filesystem::path target(path);
-    std::string temp = (target.parent_path() / (".crcr-tmp-XXXXXX")).string();
-    const int fd = mkstemp(temp.data());
+    const std::filesystem::path target(m_path);
+    m_temp = (target.parent_path() / (".crcr-tmp-XXXXXX")).string();
+    const int fd = mkstemp(m_temp.data());
     if (fd < 0) {
-        throw Error(fmt::format("cannot write '{}': {}", path, std::strerror(errno)));
+        throw Error(fmt::format("cannot write '{}': {}", m_path, std::strerror(errno)));
     }
-    const FileHandle file(fdopen(fd, "wb"), &std::fclose);
-    bool ok = file && std::fwrite(content.data(), 1, content.size(), file.get()) == content.size()
-              && std::fflush(file.get()) == 0 && fsync(fd) == 0;
+    // mkstemp creates the file 0600; give it the mode any new file gets.
+    const mode_t mask = umask(0);
+    umask(mask);
+    fchmod(fd, 0666 & ~mask);
+    m_file = fdopen(fd, "wb");
+    if (m_file == nullptr) {
+        ::close(fd);
+        std::remove(m_temp.c_str());
+        throw Error(fmt::format("cannot write '{}': {}", m_path, std::strerror(errno)));
+    }
+}
+
+AtomicFileWriter::~AtomicFileWriter() {
+    if (m_file != nullptr) {
+        std::fclose(m_file);
+        std::remove(m_temp.c_str());
+    }
+}
+
+void AtomicFileWriter::write(std::string_view data) {
+    if (std::fwrite(data.data(), 1, data.size(), m_file) != data.size()) {
+        throw Error(fmt::format("cannot write '{}': {}", m_path, std::strerror(errno)));
+    }
+}
+
+void AtomicFileWriter::commit() {
+    const bool ok = std::fflush(m_file) == 0 && fsync(fileno(m_file)) == 0;
     const int saved = errno;
-    if (!ok || std::rename(temp.c_str(), path.c_str()) != 0) {
+    std::fclose(m_file);
+    m_file = nullptr;
+    if (!ok || std::rename(m_temp.c_str(), m_path.c_str()) != 0) {
         const int reason = ok ? errno : saved;
-        std::remove(temp.c_str());
-        throw Error(fmt::format("cannot write '{}': {}", path, std::strerror(reason)));
+        std::remove(m_temp.c_str());
+        throw Error(fmt::format("cannot write '{}': {}", m_path, std::strerror(reason)));
     }
+}
+
+void write_file_atomically(const std::string& path, const std::string& content, bool force) {
+    AtomicFileWriter writer(path, force);
+    writer.write(content);
+    writer.commit();
 }
 
 } // namespace crcr

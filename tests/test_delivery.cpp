@@ -25,7 +25,7 @@ TEST_CASE("make_delivery") {
     const std::string body = R"({"action":"opened","x":1})";
     SUBCASE("GitHub's header set, signed over the exact bytes") {
         const crcr::Delivery d =
-            crcr::make_delivery("pull_request", body, std::string("s3cret"), random);
+            crcr::make_delivery("pull_request", "opened", body, std::string("s3cret"), random);
         CHECK(d.body == body);
         CHECK(d.action == "opened");
         CHECK(header(d, "Content-Type") == "application/json");
@@ -41,7 +41,8 @@ TEST_CASE("make_delivery") {
         CHECK(header(d, "X-Hub-Signature") == crcr::sign_sha1("s3cret", body));
     }
     SUBCASE("unsigned without a secret; a given delivery id") {
-        const crcr::Delivery d = crcr::make_delivery("push", body, std::nullopt, random, "my-id");
+        const crcr::Delivery d =
+            crcr::make_delivery("push", "", body, std::nullopt, random, "my-id");
         CHECK(d.id == "my-id");
         CHECK(header(d, "X-Hub-Signature-256") == "<missing>");
     }
@@ -50,7 +51,7 @@ TEST_CASE("make_delivery") {
 TEST_CASE("capture_record keeps the exact body") {
     crcr::Random random(1);
     const std::string body = "{\"a\": \"\\u00e9 \\\"q\\\"\",\n \"b\": 1}";
-    const crcr::Delivery d = crcr::make_delivery("push", body, std::string("k"), random);
+    const crcr::Delivery d = crcr::make_delivery("push", "", body, std::string("k"), random);
     const crcr::Json record = crcr::Json::parse(crcr::capture_record(d));
     CHECK(record["crcr_capture"] == 1);
     CHECK(record["delivery_id"] == d.id);
@@ -63,7 +64,7 @@ TEST_CASE("capture_record keeps the exact body") {
 
 TEST_CASE("http_request_text") {
     crcr::Random random(1);
-    const crcr::Delivery d = crcr::make_delivery("push", "{}", std::nullopt, random, "id-1");
+    const crcr::Delivery d = crcr::make_delivery("push", "", "{}", std::nullopt, random, "id-1");
     const std::string text = crcr::http_request_text(d);
     CHECK(text.starts_with(
         "POST /github/webhook HTTP/1.1\r\nAccept: */*\r\nContent-Type: application/json\r\n"));
@@ -77,8 +78,8 @@ TEST_CASE("dispatch_event is what the downstream run sees") {
     shape.event = "pull_request";
     shape.action = "opened";
     const crcr::Json payload = crcr::build_payload(shape, random, k_now);
-    const crcr::Delivery d =
-        crcr::make_delivery("pull_request", payload.dump(), std::nullopt, random);
+    const crcr::Delivery d = crcr::make_delivery(
+        "pull_request", crcr::action_of(payload), payload.dump(), std::nullopt, random);
     const crcr::Json event = crcr::dispatch_event(d, payload, "example-org/ci", random, k_now);
     CHECK(event["action"] == "pull_request");
     CHECK(event["branch"] == "main");
@@ -150,4 +151,25 @@ TEST_CASE("route_webhook follows the relay's decisions") {
         CHECK(route.kind == c.kind);
         CHECK_FALSE(route.reason.empty());
     }
+}
+
+TEST_CASE("BodyVariants") {
+    const std::string sha_a(40, 'a');
+    const std::string sha_b(40, 'b');
+    const std::string zeros(crcr::k_null_sha);
+    const std::string body = R"({"after":")" + sha_a + R"(","head":{"sha":")" + sha_a
+                             + R"("},"before":")" + sha_b + R"(","none":")" + zeros
+                             + R"(","at":"2026-11-26T10:00:00Z","short":"abc"})";
+    const crcr::BodyVariants variants(body);
+    crcr::Random random(1);
+    const crcr::Json one = crcr::Json::parse(variants.next(random, std::chrono::seconds(0)));
+    const crcr::Json two = crcr::Json::parse(variants.next(random, std::chrono::seconds(90)));
+    CHECK(one["after"] != sha_a);
+    CHECK(one["after"] == one["head"]["sha"]); // the same SHA is replaced the same way
+    CHECK(one["after"] != one["before"]);
+    CHECK(one["after"] != two["after"]);
+    CHECK(one["none"] == zeros);
+    CHECK(one["short"] == "abc");
+    CHECK(one["at"] == "2026-11-26T10:00:00Z");
+    CHECK(two["at"] == "2026-11-26T10:01:30Z");
 }

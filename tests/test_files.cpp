@@ -58,3 +58,33 @@ TEST_CASE("write_file_atomically") {
     CHECK_THROWS_AS(crcr::write_file_atomically(dir.path("no/such/dir/x"), "x", false),
                     crcr::Error);
 }
+
+TEST_CASE("AtomicFileWriter") {
+    const crcr::test::TempDir dir;
+    const std::string path = dir.path("out.jsonl");
+    SUBCASE("nothing is visible until commit; the mode follows the umask") {
+        const mode_t old_mask = umask(022);
+        crcr::AtomicFileWriter writer(path, false);
+        writer.write("one\n");
+        writer.write("two\n");
+        CHECK_FALSE(std::filesystem::exists(path));
+        writer.commit();
+        umask(old_mask);
+        CHECK(crcr::read_file(path) == "one\ntwo\n");
+        struct stat info {};
+        stat(path.c_str(), &info);
+        CHECK((info.st_mode & 0777) == 0644);
+    }
+    SUBCASE("without commit, no file and no temporary file are left") {
+        {
+            crcr::AtomicFileWriter writer(path, false);
+            writer.write("partial");
+        }
+        CHECK(std::filesystem::is_empty(dir.path()));
+    }
+    SUBCASE("an existing file is kept without force") {
+        crcr::write_file_atomically(path, "old", false);
+        CHECK_THROWS_AS(crcr::AtomicFileWriter(path, false), crcr::Error);
+        CHECK(crcr::read_file(path) == "old");
+    }
+}

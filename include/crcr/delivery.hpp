@@ -12,6 +12,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace crcr {
 
@@ -23,14 +24,18 @@ struct Delivery {
     std::string body; // the exact bytes sent and signed
 };
 
-// Builds the delivery of `body` for `event`: GitHub's full header set, with a random (or the
-// given) delivery id, hook id, App id and Hookshot version, and both signatures when `secret` is
-// set. The body is not re-serialised.
+// Builds the delivery of `body` for `event` (and the payload's `action`, empty if none):
+// GitHub's full header set, with a random (or the given) delivery id, hook id, App id and
+// Hookshot version, and both signatures when `secret` is set. The body is not re-serialised.
 Delivery make_delivery(std::string_view event,
+                       std::string_view action,
                        std::string body,
                        const std::optional<std::string>& secret,
                        Random& random,
                        std::string_view delivery_id = {});
+
+// The "action" of a webhook payload, or "" when it has none.
+std::string action_of(const Json& payload);
 
 // One capture record (a single JSON line, no newline): {"crcr_capture": 1, "delivery_id",
 // "event", "action", "headers": {name: value, ...}, "body": "<the exact body>"}. `crcr replay`
@@ -48,6 +53,30 @@ Json dispatch_event(const Delivery& delivery,
                     std::string_view downstream,
                     Random& random,
                     std::chrono::system_clock::time_point now);
+
+// Distinct deliveries from one body, fast (for `simulate --count`): each variant replaces every
+// commit SHA in the body with a fresh one (the same SHA the same way everywhere, so values that
+// agree keep agreeing; 40 zeros stay) and moves every timestamp by a shift. Building and
+// serialising a payload each time would cost ten times more.
+class BodyVariants {
+public:
+    explicit BodyVariants(std::string body);
+
+    // The body with fresh SHAs from `random` and timestamps `shift` later.
+    std::string next(Random& random, std::chrono::seconds shift) const;
+
+private:
+    struct Sha {
+        std::vector<std::size_t> offsets;
+    };
+    struct Timestamp {
+        std::size_t offset;
+        std::chrono::system_clock::time_point when;
+    };
+    std::string m_body;
+    std::vector<Sha> m_shas;
+    std::vector<Timestamp> m_timestamps;
+};
 
 // What the relay does with a delivery, in its order of decisions.
 struct Route {

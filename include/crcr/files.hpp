@@ -1,7 +1,9 @@
 #pragma once
 
+#include <cstdio>
 #include <iosfwd>
 #include <string>
+#include <string_view>
 
 namespace crcr {
 
@@ -13,6 +15,27 @@ std::string read_file(const std::string& path, std::size_t max_bytes = 256U << 2
 // renamed over `path`, so readers see the old file or the new one, never a part. Unless `force`,
 // an existing `path` is an error. Throws `crcr::Error` naming the path on any failure.
 void write_file_atomically(const std::string& path, const std::string& content, bool force);
+
+// A file written in pieces and published atomically: the pieces go to a temporary file in the
+// same folder, and `commit` renames it over `path`. Until then (and if `commit` is never
+// reached, e.g. after an error) readers see the old file or none; the destructor removes the
+// temporary file. Memory stays flat however much is written. Throws `crcr::Error` naming `path`.
+class AtomicFileWriter {
+public:
+    AtomicFileWriter(std::string path, bool force);
+    ~AtomicFileWriter();
+    AtomicFileWriter(const AtomicFileWriter&) = delete;
+    AtomicFileWriter& operator=(const AtomicFileWriter&) = delete;
+
+    void write(std::string_view data);
+    // Flushes, syncs and renames the temporary file over `path`.
+    void commit();
+
+private:
+    std::string m_path;
+    std::string m_temp;
+    std::FILE* m_file = nullptr;
+};
 
 // Everything left on `in` (standard input, say), up to `max_bytes`. Throws `crcr::Error` naming
 // `name` when reading fails or there is more.
