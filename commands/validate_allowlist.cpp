@@ -195,6 +195,7 @@ ExitCode run_validate_allowlist(const ValidateAllowlistOptions& opts, Context& c
         fmt::print(ctx.out, "{}\n", out.dump(2));
     } else if (format == "sarif") {
         std::vector<FileFindings> reports;
+        reports.reserve(files.size());
         for (const CheckedFile& file : files) {
             reports.push_back(file.report);
         }

@@ -12,6 +12,7 @@
 #include <strings.h>
 
 #include <algorithm>
+#include <array>
 #include <cstring>
 #include <mutex>
 
@@ -167,14 +168,15 @@ public:
             headers.reset(next);
         };
         for (const auto& [name, value] : request.headers) {
-            add_header(value.empty() ? name + ";" : name + ": " + value);
+            add_header(value.empty() ? fmt::format("{};", name)
+                                     : fmt::format("{}: {}", name, value));
         }
         if (!has_header(request.headers, "User-Agent")) {
-            add_header("User-Agent: " + user_agent());
+            add_header(fmt::format("User-Agent: {}", user_agent()));
         }
         add_header("Expect:"); // no 100-continue round trip before bodies
 
-        char error_text[CURL_ERROR_SIZE] = {};
+        std::array<char, CURL_ERROR_SIZE> error_text{};
         api.easy_setopt(curl, CURLOPT_URL, request.url.c_str());
         api.easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
         api.easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
@@ -186,7 +188,7 @@ public:
             curl, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(request.connect_timeout.count()));
         api.easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(request.timeout.count()));
         api.easy_setopt(curl, CURLOPT_HTTPHEADER, headers.get());
-        api.easy_setopt(curl, CURLOPT_ERRORBUFFER, error_text);
+        api.easy_setopt(curl, CURLOPT_ERRORBUFFER, error_text.data());
         api.easy_setopt(curl, CURLOPT_WRITEFUNCTION, &on_body);
         api.easy_setopt(curl, CURLOPT_WRITEDATA, &exchange);
         api.easy_setopt(curl, CURLOPT_HEADERFUNCTION, &on_header);
@@ -206,7 +208,7 @@ public:
         if (code != CURLE_OK) {
             const std::string why = exchange.too_large
                                         ? fmt::format("response larger than {} bytes", k_max_body)
-                                    : error_text[0] != '\0' ? std::string(error_text)
+                                    : error_text[0] != '\0' ? std::string(error_text.data())
                                                             : std::string(api.easy_strerror(code));
             throw Error(fmt::format("{} {}: {}", request.method, request.url, why),
                         ExitCode::unavailable);

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <array>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -36,14 +37,14 @@ std::string read_file(const std::string& path, std::size_t max_bytes) {
     if (info.st_size > 0 && S_ISREG(info.st_mode)) {
         content.reserve(static_cast<std::size_t>(info.st_size));
     }
-    char buffer[65536];
+    std::array<char, 65536> buffer{};
     while (true) {
-        const std::size_t n = std::fread(buffer, 1, sizeof buffer, file.get());
-        content.append(buffer, n);
+        const std::size_t n = std::fread(buffer.data(), 1, buffer.size(), file.get());
+        content.append(buffer.data(), n);
         if (content.size() > max_bytes) {
             throw Error(fmt::format("cannot read '{}': larger than {} bytes", path, max_bytes));
         }
-        if (n < sizeof buffer) {
+        if (n < buffer.size()) {
             break;
         }
     }
@@ -55,9 +56,9 @@ std::string read_file(const std::string& path, std::size_t max_bytes) {
 
 std::string read_stream(std::istream& in, const std::string& name, std::size_t max_bytes) {
     std::string content;
-    char buffer[65536];
-    while (in.read(buffer, sizeof buffer) || in.gcount() > 0) {
-        content.append(buffer, static_cast<std::size_t>(in.gcount()));
+    std::array<char, 65536> buffer{};
+    while (in.read(buffer.data(), buffer.size()) || in.gcount() > 0) {
+        content.append(buffer.data(), static_cast<std::size_t>(in.gcount()));
         if (content.size() > max_bytes) {
             throw Error(fmt::format("cannot read {}: larger than {} bytes", name, max_bytes));
         }

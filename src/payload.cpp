@@ -196,7 +196,7 @@ Json repository(std::string_view full_name,
                                      {"url", nullptr},
                                      {"node_id", "MDc6TGljZW5zZTA="}}
                               : Json{{"key", "bsd-3-clause"},
-                                     {"name", "BSD 3-Clause \"New\" or \"Revised\" License"},
+                                     {"name", R"(BSD 3-Clause "New" or "Revised" License)"},
                                      {"spdx_id", "BSD-3-Clause"},
                                      {"url", "https://api.github.com/licenses/bsd-3-clause"},
                                      {"node_id", "MDc6TGljZW5zZTU="}};
@@ -380,7 +380,8 @@ Json build_pull_request(const PayloadShape& shape, Random& random, Clock::time_p
 
     const bool closed = action == "closed";
     const bool merged = closed && shape.merged;
-    const Clock::time_point created = now - std::chrono::minutes(random.between(5, 60 * 24 * 3));
+    const Clock::time_point created =
+        now - std::chrono::minutes(random.between(5, std::uint64_t{60} * 24 * 3));
     const Clock::time_point closed_at = now - 2s;
 
     Json labels = Json::array();
@@ -680,8 +681,9 @@ void set_path(Json& payload, std::string_view path, const Json& value) {
             key = std::string(path.substr(pos, end - pos));
             pos = end < path.size() && path[end] == '.' ? end + 1 : end;
         }
-        const std::string here =
-            walked.empty() ? key : (index ? walked + "[" + key + "]" : walked + "." + key);
+        const std::string here = walked.empty() ? key
+                                                : (index ? fmt::format("{}[{}]", walked, key)
+                                                         : fmt::format("{}.{}", walked, key));
         if (key.empty()) {
             throw Error(fmt::format("--set path '{}' has an empty part after '{}'", path, walked));
         }

@@ -39,7 +39,7 @@ std::optional<std::string> webhook_secret(const WebhookSecretSources& sources,
         path && !path->empty()) {
         return from_file(*path);
     }
-    if (const std::optional<std::string> secret = env.get("CRCR_WEBHOOK_SECRET")) {
+    if (std::optional<std::string> secret = env.get("CRCR_WEBHOOK_SECRET")) {
         if (secret->empty()) {
             throw Error("CRCR_WEBHOOK_SECRET is set but empty: set the secret, or unset it to send "
                         "unsigned deliveries");

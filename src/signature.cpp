@@ -7,27 +7,28 @@
 #include <openssl/hmac.h>
 
 #include <algorithm>
+#include <array>
 
 namespace crcr {
 
 namespace {
 
 std::string hmac_hex(const EVP_MD* digest, std::string_view secret, std::string_view body) {
-    unsigned char mac[EVP_MAX_MD_SIZE];
+    std::array<unsigned char, EVP_MAX_MD_SIZE> mac{};
     unsigned int length = 0;
     if (HMAC(digest,
              secret.data(),
              static_cast<int>(secret.size()),
              reinterpret_cast<const unsigned char*>(body.data()),
              body.size(),
-             mac,
+             mac.data(),
              &length)
         == nullptr) {
         throw Error("cannot compute the HMAC signature (OpenSSL failed)");
     }
     constexpr std::string_view k_hex = "0123456789abcdef";
     std::string hex;
-    hex.reserve(length * 2);
+    hex.reserve(std::size_t{length} * 2);
     for (unsigned int i = 0; i < length; ++i) {
         hex += k_hex[mac[i] >> 4U];
         hex += k_hex[mac[i] & 0x0FU];
