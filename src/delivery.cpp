@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstring>
 #include <unordered_map>
 
 namespace crcr {
@@ -52,51 +53,67 @@ namespace {
 // `text` as a JSON string literal. A bulk run escapes one body per delivery, so this avoids
 // nlohmann's general serializer; the output is the same.
 void append_json_string(std::string& out, std::string_view text) {
-    // One pass into a buffer sized for the worst case (\u00XX for every byte), then trimmed.
-    const std::size_t start = out.size();
-    out.resize(start + text.size() * 6 + 2);
-    char* p = out.data() + start;
-    *p++ = '"';
+    // Compact JSON bodies have no control characters: then only '"' and '\\' need escaping, and
+    // memchr finds them far faster than a byte loop.
+    const bool plain = std::none_of(
+        text.begin(), text.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20; });
+    out += '"';
+    if (plain) {
+        const char* p = text.data();
+        const char* const end = p + text.size();
+        const char* quote = static_cast<const char*>(std::memchr(p, '"', text.size()));
+        const char* backslash = static_cast<const char*>(std::memchr(p, '\\', text.size()));
+        while (quote != nullptr || backslash != nullptr) {
+            const char* next = quote == nullptr       ? backslash
+                               : backslash == nullptr ? quote
+                                                      : std::min(quote, backslash);
+            out.append(p, next);
+            out += '\\';
+            out += *next;
+            p = next + 1;
+            const auto rest = static_cast<std::size_t>(end - p);
+            if (next == quote) {
+                quote = static_cast<const char*>(std::memchr(p, '"', rest));
+            } else {
+                backslash = static_cast<const char*>(std::memchr(p, '\\', rest));
+            }
+        }
+        out.append(p, end);
+        out += '"';
+        return;
+    }
     for (const char ch : text) {
         const auto c = static_cast<unsigned char>(ch);
         if (c >= 0x20 && c != '"' && c != '\\') {
-            *p++ = ch;
+            out += ch;
             continue;
         }
-        *p++ = '\\';
+        out += '\\';
         switch (c) {
         case '"':
-            *p++ = '"';
-            break;
         case '\\':
-            *p++ = '\\';
+            out += ch;
             break;
         case '\n':
-            *p++ = 'n';
+            out += 'n';
             break;
         case '\r':
-            *p++ = 'r';
+            out += 'r';
             break;
         case '\t':
-            *p++ = 't';
+            out += 't';
             break;
         case '\b':
-            *p++ = 'b';
+            out += 'b';
             break;
         case '\f':
-            *p++ = 'f';
+            out += 'f';
             break;
         default:
-            constexpr std::string_view k_hex = "0123456789abcdef";
-            *p++ = 'u';
-            *p++ = '0';
-            *p++ = '0';
-            *p++ = k_hex[c >> 4U];
-            *p++ = k_hex[c & 0xFU];
+            out += fmt::format("u{:04x}", c);
         }
     }
-    *p++ = '"';
-    out.resize(static_cast<std::size_t>(p - out.data()));
+    out += '"';
 }
 
 } // namespace

@@ -173,3 +173,15 @@ TEST_CASE("BodyVariants") {
     CHECK(one["at"] == "2026-11-26T10:00:00Z");
     CHECK(two["at"] == "2026-11-26T10:01:30Z");
 }
+
+TEST_CASE("capture_record escapes bodies exactly as JSON does") {
+    crcr::Random random(1);
+    for (const std::string& body : {std::string(R"({"a":"x\"y\\z","b":"\u00e9"})"),
+                                    std::string("{\n  \"pretty\": \"\t\x01\"\r\n}"),
+                                    std::string(R"("\\\\")"),
+                                    std::string()}) {
+        CAPTURE(body);
+        const crcr::Delivery d = crcr::make_delivery("push", "", body, std::nullopt, random);
+        CHECK(crcr::Json::parse(crcr::capture_record(d))["body"] == body);
+    }
+}
