@@ -4,9 +4,7 @@
 set -euo pipefail
 crcr=$1
 schema_dir=$(cd "$(dirname "$0")/../schema" && pwd)
-if [ ! -d "$schema_dir/node_modules/@octokit/webhooks-schemas" ]; then
-  (cd "$schema_dir" && npm install --no-package-lock --no-audit --no-fund --silent >/dev/null)
-fi
+"$schema_dir/install.sh"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 export SECRET="crcr schema test secret"
