@@ -64,8 +64,8 @@ TEST_CASE("cli: --version") {
     CHECK(run.out.starts_with("crcr 0."));
 }
 
-TEST_CASE("cli: --verbose traces HTTP on stderr") {
-    // validate-allowlist sends nothing, so the trace is empty; the flag is accepted anywhere.
+TEST_CASE("cli: --verbose is accepted before and after the command") {
+    // The trace itself is tested where HTTP is sent (simulate --send).
     const crcr::test::TempDir dir;
     const std::string file = dir.write("a.yml", "L1: [org/a]\n");
     CHECK(run_crcr({"-v", "validate-allowlist", file}).code == 0);

@@ -358,3 +358,20 @@ TEST_CASE("simulate: --send against a relay on 127.0.0.1") {
               != std::string::npos);
     }
 }
+
+TEST_CASE("simulate: --verbose traces the exchange on stderr") {
+    const std::unique_ptr<crcr::HttpClient> curl = crcr::make_curl_http_client();
+    TestServer relay(
+        {Reply{.status = 200, .headers = {{"Set-Cookie", "session=abc"}}, .body = "{}"}});
+    const crcr::test::CliRun run =
+        run_crcr({"-v", "simulate", "push", "--send", relay.url("/github/webhook")},
+                 with_secret(),
+                 curl.get());
+    CHECK(run.code == 0);
+    CHECK(run.err.find("> POST " + relay.url("/github/webhook") + "\n") != std::string::npos);
+    CHECK(run.err.find("> X-GitHub-Event: push\n") != std::string::npos);
+    CHECK(run.err.find("< 200 OK (") != std::string::npos);
+    CHECK(run.err.find("< Set-Cookie: ***\n") != std::string::npos);
+    CHECK(run.err.find("session=abc") == std::string::npos);
+    CHECK(run.err.find("s3cret") == std::string::npos);
+}
