@@ -17,10 +17,13 @@ using yaml::Kind;
 using yaml::Node;
 using yaml::NodePtr;
 
-constexpr std::array<Rule, 41> k_rules = {{
+constexpr std::array<Rule, 42> k_rules = {{
     {"invalid-utf8", Severity::error, "the file is not valid UTF-8"},
     {"non-printable-character", Severity::error, "a character YAML does not allow (binary data?)"},
     {"yaml-tab", Severity::error, "a tab where YAML allows only spaces"},
+    {"hidden-line-break",
+     Severity::error,
+     "a line break editors do not show (CR, U+0085, U+2028, U+2029) that YAML obeys"},
     {"yaml-syntax", Severity::error, "the relay's YAML loader (PyYAML safe_load) rejects the file"},
     {"empty-allowlist",
      Severity::error,
@@ -113,6 +116,15 @@ std::string relay_name(std::string_view text) {
         return {};
     }
     return stripped.substr(start, stripped.find_last_not_of('/') - start + 1);
+}
+
+// The first UTF-8 character of `text`.
+std::string first_character(std::string_view text) {
+    std::size_t n = text.empty() ? 0 : 1;
+    while (n < text.size() && (static_cast<unsigned char>(text[n]) & 0xC0U) == 0x80U) {
+        ++n;
+    }
+    return std::string(text.substr(0, n));
 }
 
 std::string describe(const Node& node) {
@@ -440,7 +452,7 @@ private:
                 fmt::format("oncalls written as the string '{}': under L3 the relay iterates it "
                             "character by character and would notify '{}'; write a list: [{}]",
                             value.text,
-                            value.text.substr(0, 1),
+                            first_character(value.text),
                             value.text),
                 value.location);
             return oncalls;

@@ -210,7 +210,7 @@ public:
                                         ? fmt::format("response larger than {} bytes", k_max_body)
                                     : error_text[0] != '\0' ? std::string(error_text.data())
                                                             : std::string(api.easy_strerror(code));
-            throw Error(fmt::format("{} {}: {}", request.method, request.url, why),
+            throw Error(fmt::format("{} {}: {}", request.method, redact_url(request.url), why),
                         ExitCode::unavailable);
         }
         long status = 0;

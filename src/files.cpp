@@ -70,7 +70,15 @@ std::string read_stream(std::istream& in, const std::string& name, std::size_t m
 }
 
 AtomicFileWriter::AtomicFileWriter(std::string path, bool force) : m_path(std::move(path)) {
-    if (!force && std::filesystem::exists(m_path)) {
+    std::error_code ignored;
+    const std::filesystem::file_status status = std::filesystem::symlink_status(m_path, ignored);
+    if (std::filesystem::exists(status) && !std::filesystem::is_regular_file(status)) {
+        // Renaming over a symlink, a device or a FIFO would replace it, not write to it.
+        throw Error(fmt::format("'{}' is not a regular file: crcr writes files by replacing them "
+                                "atomically; name a regular file",
+                                m_path));
+    }
+    if (!force && std::filesystem::exists(status)) {
         throw Error(fmt::format("'{}' already exists: use --force to overwrite it", m_path));
     }
     const std::filesystem::path target(m_path);

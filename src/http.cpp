@@ -57,8 +57,19 @@ bool is_secret_header(std::string_view name) {
     });
 }
 
+std::string redact_url(std::string_view url) {
+    const std::size_t scheme = url.find("://");
+    const std::size_t start = scheme == std::string_view::npos ? 0 : scheme + 3;
+    const std::size_t end = url.find_first_of("/?#", start);
+    const std::size_t at = url.substr(0, end).rfind('@');
+    if (at == std::string_view::npos || at < start) {
+        return std::string(url);
+    }
+    return fmt::format("{}***{}", url.substr(0, start), url.substr(at));
+}
+
 HttpResponse TracingHttpClient::send(const HttpRequest& request) {
-    fmt::print(m_trace, "> {} {}\n", request.method, request.url);
+    fmt::print(m_trace, "> {} {}\n", request.method, redact_url(request.url));
     for (const auto& [name, value] : request.headers) {
         fmt::print(m_trace, "> {}: {}\n", name, is_secret_header(name) ? "***" : value);
     }

@@ -80,6 +80,18 @@ std::optional<Finding> check_encoding(std::string_view text) {
                                        cp),
                            {line, column, 1}};
         }
+        const bool lone_cr = cp == '\r' && (i + 1 >= text.size() || text[i + 1] != '\n');
+        if (cp == 0x85 || cp == 0x2028 || cp == 0x2029 || lone_cr) {
+            return Finding{
+                Severity::error,
+                "hidden-line-break",
+                fmt::format("{} here: YAML (and so the relay) starts a new line at it, but "
+                            "editors and diffs show the text after it on this line; "
+                            "use a plain newline",
+                            lone_cr ? std::string("a lone carriage return (CR)")
+                                    : fmt::format("line break character U+{:04X}", cp)),
+                {line, column, 1}};
+        }
         if (cp == '\n') {
             ++line;
             column = 1;
@@ -107,11 +119,23 @@ bool is_block_scalar_header(std::string_view content) {
     });
 }
 
+// Whether a value starts after `before` (the line up to here): at the start of the line, or
+// after "- ", ": " or "? ".
+bool starts_value(std::string_view before) {
+    const std::size_t last = before.find_last_not_of(' ');
+    if (last == std::string_view::npos) {
+        return true;
+    }
+    return last + 1 < before.size()
+           && (before[last] == '-' || before[last] == ':' || before[last] == '?');
+}
+
 // PyYAML skips only spaces between tokens, so a tab anywhere outside a quoted string, a comment
 // or a block scalar makes it fail ("found character '\t' that cannot start any token").
 std::vector<Finding> check_tabs(std::string_view text) {
     std::vector<Finding> findings;
     char quote = 0;
+    int flow_depth = 0;
     std::optional<int> block_indent;
     int line_no = 0;
     std::size_t pos = 0;
@@ -155,9 +179,21 @@ std::vector<Finding> check_tabs(std::string_view text) {
                 content_end = i;
                 break;
             }
-            if ((c == '"' || c == '\'')
-                && (before == ' ' || before == '[' || before == '{' || before == ',' || i == 0)) {
+            const bool token_start =
+                before == ' ' || before == '[' || before == '{' || before == ',' || i == 0;
+            if ((c == '"' || c == '\'') && token_start) {
                 quote = c;
+            } else if ((c == '[' || c == '{') && token_start) {
+                ++flow_depth;
+            } else if ((c == ']' || c == '}') && flow_depth > 0) {
+                --flow_depth;
+            } else if (c == ',' && flow_depth == 0 && starts_value(line.substr(0, i))) {
+                // yaml-cpp loops forever on this (jbeder/yaml-cpp#1040); PyYAML rejects it.
+                findings.push_back({Severity::error,
+                                    "yaml-syntax",
+                                    "invalid YAML: ',' cannot start a value outside [ ] or { }; "
+                                    "remove it or quote the value",
+                                    {line_no, column, 1}});
             } else if (c == '\t') {
                 findings.push_back({Severity::error,
                                     "yaml-tab",
@@ -175,6 +211,47 @@ std::vector<Finding> check_tabs(std::string_view text) {
 
 bool match(const std::regex& re, const std::string& text) {
     return std::regex_match(text, re);
+}
+
+// The implicit resolution of a long scalar that starts like a number, without std::regex (whose
+// recursive matcher overflows the stack on long input). Long values can only be decimal, octal,
+// hex or binary ints, or floats with a dot; sexagesimals and timestamps are short.
+Kind resolve_long(std::string_view text) {
+    std::string_view rest = text;
+    if (rest.front() == '-' || rest.front() == '+') {
+        rest.remove_prefix(1);
+    }
+    const auto all_of = [](std::string_view s, std::string_view set) {
+        return !s.empty() && s.find_first_not_of(set) == std::string_view::npos;
+    };
+    if (rest.starts_with("0x")) {
+        return all_of(rest.substr(2), "0123456789abcdefABCDEF_") ? Kind::integer : Kind::string;
+    }
+    if (rest.starts_with("0b")) {
+        return all_of(rest.substr(2), "01_") ? Kind::integer : Kind::string;
+    }
+    if (rest.starts_with('0') && all_of(rest, "01234567_")) {
+        return Kind::integer;
+    }
+    if (!rest.empty() && rest.front() >= '1' && rest.front() <= '9'
+        && all_of(rest, "0123456789_")) {
+        return Kind::integer;
+    }
+    const std::size_t dot = rest.find('.');
+    if (dot != std::string_view::npos && dot > 0 && all_of(rest.substr(0, dot), "0123456789_")) {
+        std::string_view fraction = rest.substr(dot + 1);
+        const std::size_t e = fraction.find_first_of("eE");
+        if (e != std::string_view::npos) {
+            const std::string_view exponent = fraction.substr(e + 1);
+            if (exponent.size() < 2 || (exponent[0] != '-' && exponent[0] != '+')
+                || !all_of(exponent.substr(1), "0123456789")) {
+                return Kind::string;
+            }
+            fraction = fraction.substr(0, e);
+        }
+        return fraction.empty() || all_of(fraction, "0123456789_.") ? Kind::floating : Kind::string;
+    }
+    return Kind::string;
 }
 
 // YAML 1.1 implicit resolution as PyYAML's Resolver does it, in its order (bool, float, int, merge,
@@ -231,6 +308,9 @@ Kind resolve_plain(const std::string& text) {
     }
     const char c = text[0];
     const bool numeric_start = (c >= '0' && c <= '9') || c == '-' || c == '+' || c == '.';
+    if (numeric_start && text.size() > 64) {
+        return resolve_long(text);
+    }
     if (numeric_start && match(float_pattern(), text)) {
         return Kind::floating;
     }
@@ -316,8 +396,16 @@ public:
         auto out = std::make_shared<Node>();
         const std::string& tag = in.Tag();
         if (in.IsSequence() || in.IsMap()) {
-            if (!tag.empty() && tag != "?" && tag != "!" && !kind_for_tag(tag)) {
+            const std::optional<Kind> tagged = kind_for_tag(tag);
+            if (!tag.empty() && tag != "?" && tag != "!" && !tagged) {
                 throw unsupported_tag(in, tag);
+            }
+            if (tagged && *tagged != Kind::sequence && *tagged != Kind::mapping) {
+                throw Rejected{location_of(in, 1),
+                               fmt::format("tag '{}' on a {}: the relay's YAML loader expects a "
+                                           "single value there; remove the tag",
+                                           tag,
+                                           in.IsSequence() ? "list" : "mapping")};
             }
             out->location = location_of(in, 1);
             if (in.IsSequence()) {

@@ -52,6 +52,11 @@ TEST_CASE("yaml::load resolves plain scalars as PyYAML's safe_load") {
         {"!!str 123", Kind::string, "123"},
         {"!!int \"12\"", Kind::integer, "12"},
         {"<<x", Kind::string, "<<x"},
+        {std::string(50000, '1'), Kind::integer, std::string(50000, '1')},
+        {std::string(30000, '1') + "." + std::string(30000, '2'),
+         Kind::floating,
+         std::string(30000, '1') + "." + std::string(30000, '2')},
+        {"1" + std::string(100, '0') + "x", Kind::string, "1" + std::string(100, '0') + "x"},
     };
     for (const Case& c : cases) {
         CAPTURE(c.text);
@@ -148,6 +153,15 @@ TEST_CASE("yaml::load rejects what PyYAML rejects, with a location") {
         {"overlong utf-8", "a: \xc0\xaf\n", "invalid-utf8", 1, 4},
         {"NUL byte", std::string("a: b\0c\n", 7), "non-printable-character", 1, 5},
         {"escape char", "a: \x1b[0m\n", "non-printable-character", 1, 4},
+        {"NEL",
+         "a: b\xc2\x85"
+         "c: d\n",
+         "hidden-line-break",
+         1,
+         5},
+        {"comma at the start", ",\n", "yaml-syntax", 1, 1},
+        {"comma after a key", "a: , x\n", "yaml-syntax", 1, 4},
+        {"scalar tag on a list", "L1: !!str\n  - a/b\n", "yaml-syntax", 1, 5},
         {"deep nesting",
          "a: " + std::string(600, '[') + std::string(600, ']') + "\n",
          "yaml-syntax",
@@ -171,6 +185,8 @@ TEST_CASE("yaml::load accepts tabs where PyYAML does") {
     CHECK(first_error_rule("a: b # c\td\n") == "");
     CHECK(first_error_rule("a: |\n  x\ty\nb: c\n") == "");
     CHECK(first_error_rule("# \t\na: b\n") == "");
+    CHECK(first_error_rule("a: x, y\nb: [c, d]\n") == ""); // commas inside values and flow lists
+    CHECK(first_error_rule("a: {b: 1, c: [2, 3]}\n") == "");
 }
 
 TEST_CASE("yaml::load on empty and comment-only input gives no document") {

@@ -60,6 +60,9 @@ std::unique_ptr<HttpClient> make_curl_http_client();
 // anything named like a token or secret), so traces print its value as `***`.
 bool is_secret_header(std::string_view name);
 
+// `url` with any user:password@ part printed as ***@, for traces and error messages.
+std::string redact_url(std::string_view url);
+
 // Wraps another client and writes a `--verbose` trace of every exchange to `trace`: the method
 // and URL, each header (secrets as `***`), the status with the time taken, or the error.
 // Bodies are not traced: they may carry tokens.
