@@ -16,6 +16,40 @@ namespace crcr {
 
 namespace {
 
+constexpr std::size_t k_max_json_depth = 512;
+
+// Why `text` cannot be a webhook body's JSON (with its line and column), or nothing. Nesting is
+// bounded first: nlohmann's recursive parser and serializer would overflow the stack.
+std::optional<std::string> json_problem(std::string_view text) {
+    std::size_t depth = 0;
+    bool in_string = false;
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        const char c = text[i];
+        if (in_string) {
+            i += c == '\\' ? 1 : 0;
+            in_string = c != '"';
+        } else if (c == '"') {
+            in_string = true;
+        } else if (c == '[' || c == '{') {
+            if (++depth > k_max_json_depth) {
+                return fmt::format(
+                    "nested more than {} levels deep (byte {})", k_max_json_depth, i + 1);
+            }
+        } else if ((c == ']' || c == '}') && depth > 0) {
+            --depth;
+        }
+    }
+    try {
+        const Json parsed = Json::parse(text);
+        static_cast<void>(parsed);
+    } catch (const Json::parse_error& e) {
+        const std::string what = e.what();
+        const std::size_t at = what.find("parse error at ");
+        return at == std::string::npos ? what : what.substr(at + 15);
+    }
+    return std::nullopt;
+}
+
 // The body to send: the built (or given) payload with the --set overrides, compact as GitHub
 // sends it.
 Json make_payload(const SimulateOptions& opts,
@@ -26,10 +60,10 @@ Json make_payload(const SimulateOptions& opts,
         payload = build_payload(opts.shape, random, now);
     } else {
         const std::string text = read_file(opts.payload_file);
-        payload = Json::parse(text, nullptr, false);
-        if (payload.is_discarded()) {
-            throw Error(fmt::format("--payload '{}' is not JSON", opts.payload_file));
+        if (const std::optional<std::string> problem = json_problem(text)) {
+            throw Error(fmt::format("--payload '{}' is not JSON: {}", opts.payload_file, *problem));
         }
+        payload = Json::parse(text);
         if (!payload.is_object()) {
             throw Error(fmt::format(
                 "--payload '{}' is a JSON {}, not an object: a webhook body is an object",
@@ -49,7 +83,10 @@ void write_deliveries(const SimulateOptions& opts,
                       Random& random,
                       std::chrono::system_clock::time_point now,
                       Context& ctx) {
-    AtomicFileWriter out(opts.output, opts.force);
+    std::optional<AtomicFileWriter> file;
+    if (opts.output != "-") {
+        file.emplace(opts.output, opts.force);
+    }
     // One payload, then variants of it: each delivery a second later than the one before,
     // with its own delivery id and SHAs.
     const Json payload = make_payload(opts, random, now);
@@ -64,18 +101,27 @@ void write_deliveries(const SimulateOptions& opts,
                                                 random);
         record = capture_record(delivery);
         record += '\n';
-        out.write(record);
+        if (file) {
+            file->write(record);
+        } else {
+            fmt::print(ctx.out, "{}", record);
+        }
     }
-    out.commit();
-    fmt::print(ctx.err,
-               "crcr: wrote {} {} to '{}'\n",
-               opts.count,
-               opts.count == 1 ? "delivery" : "deliveries",
-               opts.output);
+    if (file) {
+        file->commit();
+    }
+    if (file) {
+        fmt::print(ctx.err, "crcr: wrote {} deliveries to '{}'\n", opts.count, opts.output);
+    }
 }
 
 ExitCode
 send(const SimulateOptions& opts, const Delivery& delivery, const Json& payload, Context& ctx) {
+    if (!opts.send_url.starts_with("http://") && !opts.send_url.starts_with("https://")) {
+        throw Error(
+            fmt::format("--send '{}' is not an http:// or https:// URL", redact_url(opts.send_url)),
+            ExitCode::usage);
+    }
     const Route route = route_webhook(delivery.event, payload);
     if (route.kind == Route::Kind::ignored) {
         fmt::print(
@@ -119,6 +165,7 @@ void add_simulate(CLI::App& parent, std::function<void(const SimulateOptions&)> 
         ->type_name("LOGIN")
         ->group(shape_group);
     cmd->add_option("--pr", opts->shape.pr, "Pull request number")
+        ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{2'147'483'647}))
         ->type_name("N")
         ->group(shape_group);
     cmd->add_option("--title", opts->shape.title, "Pull request title")->group(shape_group);
@@ -161,11 +208,18 @@ void add_simulate(CLI::App& parent, std::function<void(const SimulateOptions&)> 
            "--deleted", opts->shape.deleted, "push: the branch was deleted ('after' is 40 zeros)")
         ->group(shape_group);
     cmd->add_flag("--forced", opts->shape.forced, "push: a force push")->group(shape_group);
-    cmd->add_option("--payload",
-                    opts->payload_file,
-                    "Start from this captured webhook body instead of the built-in one")
-        ->type_name("FILE")
-        ->group(shape_group);
+    CLI::Option* payload =
+        cmd->add_option("--payload",
+                        opts->payload_file,
+                        "Start from this captured webhook body instead of the built-in one")
+            ->type_name("FILE")
+            ->group(shape_group);
+    for (CLI::Option* option : cmd->get_options()) {
+        if (option->get_group() == shape_group && option != payload
+            && option->get_name() != "--set") {
+            payload->excludes(option); // the captured body decides its own shape
+        }
+    }
     cmd->add_option("--set",
                     opts->sets,
                     "Override a field: PATH=VALUE, VALUE as JSON when it parses (repeatable)")
@@ -202,11 +256,13 @@ void add_simulate(CLI::App& parent, std::function<void(const SimulateOptions&)> 
            "--downstream", opts->downstream, "With --as-dispatch: the downstream repository")
         ->type_name("OWNER/NAME")
         ->group(output_group);
-    auto* output = cmd->add_option("--output,-o",
-                                   opts->output,
-                                   "Write capture records (JSON Lines) that crcr replay reads")
-                       ->type_name("FILE")
-                       ->group(output_group);
+    auto* output =
+        cmd->add_option(
+               "--output,-o",
+               opts->output,
+               "Write capture records (JSON Lines) that crcr replay reads; - for standard output")
+            ->type_name("FILE")
+            ->group(output_group);
     cmd->add_flag("--force", opts->force, "Overwrite --output")->group(output_group);
     auto* count = cmd->add_option("--count", opts->count, "Write N distinct deliveries to --output")
                       ->type_name("N")
@@ -252,7 +308,8 @@ ExitCode run_simulate(const SimulateOptions& opts, Context& ctx) {
     if (opts.payload_file.empty() && opts.shape.event == "pull_request"
         && opts.shape.action.empty()) {
         throw Error(fmt::format("pull_request needs an action: {}",
-                                fmt::join(pull_request_actions(), ", ")));
+                                fmt::join(pull_request_actions(), ", ")),
+                    ExitCode::usage);
     }
     if (opts.count > 1) {
         write_deliveries(opts, secret, random, now, ctx);
@@ -261,7 +318,9 @@ ExitCode run_simulate(const SimulateOptions& opts, Context& ctx) {
     const Json payload = make_payload(opts, random, now);
     const Delivery delivery = make_delivery(
         opts.shape.event, action_of(payload), payload.dump(), secret, random, opts.delivery_id);
-    if (!opts.output.empty()) {
+    if (opts.output == "-") {
+        fmt::print(ctx.out, "{}\n", capture_record(delivery));
+    } else if (!opts.output.empty()) {
         write_file_atomically(opts.output, capture_record(delivery) + "\n", opts.force);
         fmt::print(ctx.err, "crcr: wrote delivery {} to '{}'\n", delivery.id, opts.output);
     }

@@ -108,19 +108,24 @@ void add_validate_allowlist(CLI::App& parent,
         "validate-allowlist",
         "Check the relay's allowlist (.github/allowlist.yml) as the relay reads it");
     cmd->add_option(
-           "FILE", opts->files, "Allowlist files to check (default: .github/allowlist.yml)")
+           "FILE",
+           opts->files,
+           "Allowlist files to check (default: .github/allowlist.yml; - for standard input)")
         ->type_name("");
-    cmd->add_option("--format",
-                    opts->format,
-                    "Output format (default: github when GITHUB_ACTIONS=true, else text)")
-        ->check(CLI::IsMember({"text", "json", "github", "sarif"}))
-        ->type_name("FORMAT");
-    cmd->add_flag_callback(
+    CLI::Option* format =
+        cmd->add_option("--format",
+                        opts->format,
+                        "Output format (default: github when GITHUB_ACTIONS=true, else text)")
+            ->check(CLI::IsMember({"text", "json", "github", "sarif"}))
+            ->type_name("FORMAT");
+    CLI::Option* json = cmd->add_flag_callback(
         "--json", [opts] { opts->format = "json"; }, "Same as --format json");
+    json->excludes(format);
     cmd->add_flag("--strict", opts->strict, "Fail on warnings too");
     cmd->add_option("--base",
                     opts->base,
-                    "Compare with this previous version: repos added, removed, promoted, demoted")
+                    "Compare with this previous version (- for standard input): repos added, "
+                    "removed, promoted, demoted")
         ->type_name("FILE");
     cmd->footer(R"(Examples:
   crcr validate-allowlist
@@ -143,7 +148,8 @@ ExitCode run_validate_allowlist(const ValidateAllowlistOptions& opts, Context& c
 
     std::optional<Allowlist> base;
     if (!opts.base.empty()) {
-        const AllowlistCheck base_check = check_allowlist(read_file(opts.base));
+        const AllowlistCheck base_check = check_allowlist(
+            opts.base == "-" ? read_stream(ctx.in, "standard input") : read_file(opts.base));
         const std::size_t base_errors = count(base_check.findings, Severity::error);
         if (base_errors > 0) {
             fmt::print(ctx.err,
@@ -158,7 +164,7 @@ ExitCode run_validate_allowlist(const ValidateAllowlistOptions& opts, Context& c
     files.reserve(paths.size());
     for (const std::string& path : paths) {
         CheckedFile& file = files.emplace_back();
-        file.source = read_file(path);
+        file.source = path == "-" ? read_stream(ctx.in, "standard input") : read_file(path);
         file.check = check_allowlist(file.source);
         file.report = FileFindings{path, file.source, file.check.findings};
         if (base) {
@@ -192,14 +198,18 @@ ExitCode run_validate_allowlist(const ValidateAllowlistOptions& opts, Context& c
         for (const CheckedFile& file : files) {
             out["files"].push_back(file_to_json(file, base.has_value()));
         }
-        fmt::print(ctx.out, "{}\n", out.dump(2));
+        fmt::print(
+            ctx.out, "{}\n", out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace));
     } else if (format == "sarif") {
         std::vector<FileFindings> reports;
         reports.reserve(files.size());
         for (const CheckedFile& file : files) {
             reports.push_back(file.report);
         }
-        fmt::print(ctx.out, "{}\n", to_sarif(reports, allowlist_rules()).dump(2));
+        fmt::print(ctx.out,
+                   "{}\n",
+                   to_sarif(reports, allowlist_rules())
+                       .dump(2, ' ', false, nlohmann::json::error_handler_t::replace));
     } else {
         const bool color = format == "text" && use_color(ctx.out_is_terminal, ctx.env);
         for (const CheckedFile& file : files) {

@@ -80,7 +80,8 @@ ExitCode run_verify_signature(const VerifySignatureOptions& opts, Context& ctx) 
     if (!secret) {
         throw Error(
             "no webhook secret: set CRCR_WEBHOOK_SECRET_FILE or CRCR_WEBHOOK_SECRET, or pass "
-            "--secret-file");
+            "--secret-file",
+            ExitCode::auth);
     }
     const std::string body =
         opts.file == "-" ? read_stream(ctx.in, "standard input") : read_file(opts.file);

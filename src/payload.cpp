@@ -337,14 +337,15 @@ void check_sha(std::string_view sha, std::string_view what) {
     if (sha.size() != 40 || !std::all_of(sha.begin(), sha.end(), [](char c) {
             return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
         })) {
-        throw Error(
-            fmt::format("{} '{}' is not a commit SHA (40 lowercase hex digits)", what, sha));
+        throw Error(fmt::format("{} '{}' is not a commit SHA (40 lowercase hex digits)", what, sha),
+                    ExitCode::usage);
     }
 }
 
 void check_repo(std::string_view repo, std::string_view what) {
     if (const std::optional<std::string> problem = full_name_problem(repo)) {
-        throw Error(fmt::format("{} '{}' is not a GitHub repository: {}", what, repo, *problem));
+        throw Error(fmt::format("{} '{}' is not a GitHub repository: {}", what, repo, *problem),
+                    ExitCode::usage);
     }
 }
 
@@ -484,10 +485,12 @@ Json build_pull_request_event(const PayloadShape& shape, Random& random, Clock::
     if (std::find(k_pr_actions.begin(), k_pr_actions.end(), shape.action) == k_pr_actions.end()) {
         throw Error(fmt::format("unknown pull_request action '{}': GitHub sends {}",
                                 shape.action,
-                                fmt::join(k_pr_actions, ", ")));
+                                fmt::join(k_pr_actions, ", ")),
+                    ExitCode::usage);
     }
     if (shape.merged && shape.action != "closed") {
-        throw Error("--merged goes with 'closed': GitHub reports a merge as a closed pull request");
+        throw Error("--merged goes with 'closed': GitHub reports a merge as a closed pull request",
+                    ExitCode::usage);
     }
     const std::string& action = shape.action;
     PayloadShape with_label = shape;
@@ -560,12 +563,14 @@ Json commit(std::string_view repo,
 
 Json build_push_event(const PayloadShape& shape, Random& random, Clock::time_point now) {
     if (!shape.action.empty()) {
-        throw Error(fmt::format("push has no action, got '{}'", shape.action));
+        throw Error(fmt::format("push has no action, got '{}'", shape.action), ExitCode::usage);
     }
     if (!shape.ref.starts_with("refs/heads/") && !shape.ref.starts_with("refs/tags/")) {
-        throw Error(fmt::format(
-            "--ref '{}' is not a full ref: write refs/heads/<branch> or refs/tags/<tag>",
-            shape.ref));
+        throw Error(
+            fmt::format(
+                "--ref '{}' is not a full ref: write refs/heads/<branch> or refs/tags/<tag>",
+                shape.ref),
+            ExitCode::usage);
     }
     const bool tag = shape.ref.starts_with("refs/tags/");
     const std::string before = shape.before.empty() ? random.hex(40) : shape.before;
@@ -574,14 +579,14 @@ Json build_push_event(const PayloadShape& shape, Random& random, Clock::time_poi
     check_sha(after, "--after");
     if (shape.deleted) {
         if (!shape.after.empty() && after != k_null_sha) {
-            throw Error("--deleted means --after is 40 zeros");
+            throw Error("--deleted means --after is 40 zeros", ExitCode::usage);
         }
         after = std::string(k_null_sha);
     }
     const bool deleted = after == k_null_sha;
     const bool created = before == k_null_sha;
     if (created && deleted) {
-        throw Error("--before and --after cannot both be 40 zeros");
+        throw Error("--before and --after cannot both be 40 zeros", ExitCode::usage);
     }
     const Account pusher = account(shape.sender);
     const RepoFacts facts = repo_facts(shape.repo, random, now);
@@ -634,7 +639,8 @@ Json build_payload(const PayloadShape& shape, Random& random, Clock::time_point 
     check_repo(shape.repo, "--repo");
     if (const std::optional<std::string> problem = login_problem(shape.sender);
         problem && !shape.sender.ends_with("[bot]")) {
-        throw Error(fmt::format("--sender '{}' is not a GitHub login: {}", shape.sender, *problem));
+        throw Error(fmt::format("--sender '{}' is not a GitHub login: {}", shape.sender, *problem),
+                    ExitCode::usage);
     }
     if (shape.event == "pull_request") {
         return build_pull_request_event(shape, random, now);
@@ -642,9 +648,10 @@ Json build_payload(const PayloadShape& shape, Random& random, Clock::time_point 
     if (shape.event == "push") {
         return build_push_event(shape, random, now);
     }
-    throw Error(fmt::format(
-        "unknown event '{}': crcr simulates pull_request and push, the events the relay dispatches",
-        shape.event));
+    throw Error(fmt::format("unknown event '{}': crcr simulates pull_request and push, the events "
+                            "the relay dispatches",
+                            shape.event),
+                ExitCode::usage);
 }
 
 namespace {
@@ -668,7 +675,8 @@ void set_path(Json& payload, std::string_view path, const Json& value) {
         if (path[pos] == '[') {
             const std::size_t close = path.find(']', pos);
             if (close == std::string_view::npos) {
-                throw Error(fmt::format("--set path '{}' has an unclosed '['", path));
+                throw Error(fmt::format("--set path '{}' has an unclosed '['", path),
+                            ExitCode::usage);
             }
             key = std::string(path.substr(pos + 1, close - pos - 1));
             index = true;
@@ -685,7 +693,8 @@ void set_path(Json& payload, std::string_view path, const Json& value) {
                                                 : (index ? fmt::format("{}[{}]", walked, key)
                                                          : fmt::format("{}.{}", walked, key));
         if (key.empty()) {
-            throw Error(fmt::format("--set path '{}' has an empty part after '{}'", path, walked));
+            throw Error(fmt::format("--set path '{}' has an empty part after '{}'", path, walked),
+                        ExitCode::usage);
         }
         if (node->is_array()) {
             const bool digits =
@@ -695,23 +704,26 @@ void set_path(Json& payload, std::string_view path, const Json& value) {
                                         path,
                                         walked,
                                         node->size(),
-                                        key));
+                                        key),
+                            ExitCode::usage);
             }
             node = &(*node)[std::stoul(key)];
         } else if (node->is_object() && !index && node->contains(key)) {
             node = &(*node)[key];
         } else {
-            throw Error(
-                fmt::format("--set path '{}': there is no '{}' in the payload", path, here));
+            throw Error(fmt::format("--set path '{}': there is no '{}' in the payload", path, here),
+                        ExitCode::usage);
         }
         walked = here;
     }
     if (!node->is_null() && json_type(*node) != json_type(value)) {
-        throw Error(fmt::format(
-            "--set {}: the payload has a {} there, and the webhook schema wants one; got a {}",
-            path,
-            json_type(*node),
-            json_type(value)));
+        throw Error(
+            fmt::format(
+                "--set {}: the payload has a {} there, and the webhook schema wants one; got a {}",
+                path,
+                json_type(*node),
+                json_type(value)),
+            ExitCode::usage);
     }
     *node = value;
 }
@@ -719,7 +731,7 @@ void set_path(Json& payload, std::string_view path, const Json& value) {
 std::pair<std::string, Json> parse_assignment(std::string_view assignment) {
     const std::size_t equals = assignment.find('=');
     if (equals == std::string_view::npos || equals == 0) {
-        throw Error(fmt::format("--set '{}' is not PATH=VALUE", assignment));
+        throw Error(fmt::format("--set '{}' is not PATH=VALUE", assignment), ExitCode::usage);
     }
     const std::string_view text = assignment.substr(equals + 1);
     Json value = Json::parse(text, nullptr, false);
@@ -759,14 +771,23 @@ Clock::time_point parse_time(std::string_view text) {
         if (rest.starts_with('.')) {
             rest.remove_prefix(std::min(rest.find_first_not_of("0123456789", 1), rest.size()));
         }
-        if (rest == "Z" || rest == "+00:00") {
+        const bool in_range = tm.tm_mon >= 1 && tm.tm_mon <= 12 && tm.tm_mday >= 1
+                              && tm.tm_mday <= 31 && tm.tm_hour <= 23 && tm.tm_min <= 59
+                              && tm.tm_sec <= 59;
+        if (in_range && (rest == "Z" || rest == "+00:00")) {
+            const int day = tm.tm_mday;
             tm.tm_year -= 1900;
             tm.tm_mon -= 1;
-            return Clock::from_time_t(timegm(&tm));
+            const Clock::time_point when = Clock::from_time_t(timegm(&tm));
+            if (tm.tm_mday == day) { // timegm moved 2026-02-31 to March: not a date
+                return when;
+            }
         }
     }
-    throw Error(fmt::format(
-        "'{}' is not a time: write it as 2026-11-26T10:00:00Z (UTC) or @<unix seconds>", text));
+    throw Error(
+        fmt::format("'{}' is not a time: write it as 2026-11-26T10:00:00Z (UTC) or @<unix seconds>",
+                    text),
+        ExitCode::usage);
 }
 
 } // namespace crcr

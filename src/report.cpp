@@ -119,6 +119,23 @@ std::string path_to_uri(std::string_view path) {
     return out;
 }
 
+// `text` safe to print on a terminal: control characters (ESC, BEL, NUL, ...) that could move
+// the cursor or retitle the window become "^[" style notation; tabs stay.
+std::string printable(std::string_view text) {
+    std::string out;
+    out.reserve(text.size());
+    for (const char ch : text) {
+        const auto c = static_cast<unsigned char>(ch);
+        if ((c < 0x20 && ch != '\t') || c == 0x7F) {
+            out += '^';
+            out += static_cast<char>(c == 0x7F ? '?' : c + 0x40);
+        } else {
+            out += ch;
+        }
+    }
+    return out;
+}
+
 } // namespace
 
 std::size_t count(const std::vector<Finding>& findings, Severity severity) {
@@ -145,12 +162,12 @@ std::string format_text(const FileFindings& file, bool color) {
                            color ? color_of(f.severity) : "",
                            to_string(f.severity),
                            reset,
-                           f.message,
+                           printable(f.message),
                            f.rule);
         if (f.severity == Severity::note || f.location.line <= 0) {
             continue;
         }
-        const std::string_view text = source_line(file.source, f.location.line);
+        const std::string text = printable(source_line(file.source, f.location.line));
         if (text.size() > k_max_snippet || text.empty()) {
             continue;
         }

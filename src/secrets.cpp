@@ -35,8 +35,11 @@ std::optional<std::string> webhook_secret(const WebhookSecretSources& sources,
         }
         return sources.secret;
     }
-    if (const std::optional<std::string> path = env.get("CRCR_WEBHOOK_SECRET_FILE");
-        path && !path->empty()) {
+    if (const std::optional<std::string> path = env.get("CRCR_WEBHOOK_SECRET_FILE")) {
+        if (path->empty()) {
+            throw Error(
+                "CRCR_WEBHOOK_SECRET_FILE is set but empty: name the secret file, or unset it");
+        }
         return from_file(*path);
     }
     if (std::optional<std::string> secret = env.get("CRCR_WEBHOOK_SECRET")) {

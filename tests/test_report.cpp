@@ -89,3 +89,12 @@ TEST_CASE("count and to_string(Severity)") {
     CHECK(crcr::count({k_error, k_note, k_error}, crcr::Severity::error) == 2);
     CHECK(crcr::to_string(crcr::Severity::warning) == "warning");
 }
+
+TEST_CASE("format_text never prints terminal control sequences") {
+    const crcr::FileFindings file{
+        "x", "a: \x1b]0;pwned\x07\n", {{crcr::Severity::error, "r", "bad '\x1b[2J'", {1, 4, 1}}}};
+    const std::string text = crcr::format_text(file, false);
+    CHECK(text.find('\x1b') == std::string::npos);
+    CHECK(text.find('\x07') == std::string::npos);
+    CHECK(text == "x:1:4: error: bad '^[[2J' [r]\n    1 | a: ^[]0;pwned^G\n      |    ^\n");
+}

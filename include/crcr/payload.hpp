@@ -50,8 +50,10 @@ struct PayloadShape {
     bool operator==(const PayloadShape&) const = default;
 };
 
-// The webhook body for `shape`. Throws `crcr::Error` for an unknown event or action, or shape
-// values that cannot go together (a merged PR that is not closed, a malformed SHA or name).
+// The webhook body for `shape`. Throws `crcr::Error` (with `ExitCode::usage`: these come from the
+// command line) for an unknown event or action, or shape values that cannot go together (a
+// merged PR that is not closed, a malformed SHA or name). So do `set_path`, `parse_assignment`
+// and `parse_time` for what they reject.
 Json build_payload(const PayloadShape& shape,
                    Random& random,
                    std::chrono::system_clock::time_point now);

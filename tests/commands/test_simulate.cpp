@@ -209,6 +209,8 @@ TEST_CASE("simulate: bad input") {
     const crcr::test::TempDir dir;
     const std::string not_json = dir.write("bad.json", "{nope");
     const std::string array = dir.write("array.json", "[1]");
+    const std::string deep =
+        dir.write("deep.json", std::string(100000, '[') + std::string(100000, ']'));
     struct Case {
         std::string name;
         std::vector<std::string> args;
@@ -220,39 +222,79 @@ TEST_CASE("simulate: bad input") {
         {"unknown event",
          {"simulate", "issues"},
          with_secret(),
-         1,
+         2,
          "crcr: error: unknown event 'issues'"},
         {"unknown action",
          {"simulate", "pull_request", "merged"},
          with_secret(),
-         1,
+         2,
          "crcr: error: unknown pull_request action 'merged'"},
         {"missing action",
          {"simulate", "pull_request"},
          with_secret(),
-         1,
+         2,
          "crcr: error: pull_request needs an action"},
         {"--set path",
          {"simulate", "push", "--set", "repository.nope=1"},
          with_secret(),
-         1,
+         2,
          "crcr: error: --set path 'repository.nope': there is no 'repository.nope' in the payload"},
         {"--set type",
          {"simulate", "push", "--set", "forced=yes"},
          with_secret(),
-         1,
+         2,
          "crcr: error: --set forced: the payload has a boolean there, and the webhook schema wants "
          "one; got a string"},
+        {"bad time",
+         {"simulate", "push", "--now", "today"},
+         with_secret(),
+         2,
+         "crcr: error: 'today' is not a time"},
+        {"impossible date",
+         {"simulate", "push", "--now", "2026-02-31T10:00:00Z"},
+         with_secret(),
+         2,
+         "crcr: error: '2026-02-31T10:00:00Z' is not a time"},
+        {"negative PR",
+         {"simulate", "pull_request", "opened", "--pr", "-5"},
+         with_secret(),
+         2,
+         "crcr: error: --pr: "},
         {"payload not JSON",
          {"simulate", "push", "--payload", not_json},
          with_secret(),
          1,
-         "crcr: error: --payload '" + not_json + "' is not JSON"},
+         "crcr: error: --payload '" + not_json + "' is not JSON: line 1, column 3: syntax error"},
         {"payload not an object",
          {"simulate", "push", "--payload", array},
          with_secret(),
          1,
          "crcr: error: --payload '" + array + "' is a JSON array, not an object"},
+        {"deep payload",
+         {"simulate", "push", "--payload", deep},
+         with_secret(),
+         1,
+         "crcr: error: --payload '" + deep + "' is not JSON: nested more than 512 levels deep"},
+        {"--payload with shape flags",
+         {"simulate", "push", "--payload", array, "--pr", "5"},
+         with_secret(),
+         2,
+         "crcr: error: --pr excludes --payload"},
+        {"--send without http",
+         {"simulate", "push", "--send", "ftp://user:pw@host/x"},
+         with_secret(),
+         2,
+         "crcr: error: --send 'ftp://***@host/x' is not an http:// or https:// URL"},
+        {"--secret and --secret-file",
+         {"simulate", "push", "--secret", "a", "--secret-file", "b"},
+         with_secret(),
+         2,
+         "crcr: error: --secret-file excludes --secret"},
+        {"output over a device",
+         {"simulate", "push", "-o", "/dev/null", "--force"},
+         with_secret(),
+         1,
+         "crcr: error: '/dev/null' is not a regular file"},
         {"unreadable secret file",
          {"simulate", "push", "--secret-file", dir.path("none")},
          {},
@@ -263,11 +305,11 @@ TEST_CASE("simulate: bad input") {
          with_secret(""),
          1,
          "crcr: error: CRCR_WEBHOOK_SECRET is set but empty"},
-        {"bad time",
-         {"simulate", "push", "--now", "today"},
-         with_secret(),
+        {"empty secret file variable",
+         {"simulate", "push"},
+         crcr::Environment(crcr::Environment::Variables{{"CRCR_WEBHOOK_SECRET_FILE", ""}}),
          1,
-         "crcr: error: 'today' is not a time"},
+         "crcr: error: CRCR_WEBHOOK_SECRET_FILE is set but empty"},
     };
     for (const Case& c : cases) {
         CAPTURE(c.name);
@@ -275,6 +317,13 @@ TEST_CASE("simulate: bad input") {
         CHECK(run.code == c.code);
         CHECK(run.err.substr(0, c.err.size()) == c.err);
         CHECK(run.out == "");
+    }
+    SUBCASE("-o - writes capture records to standard output") {
+        const crcr::test::CliRun run =
+            run_crcr({"simulate", "push", "--count", "3", "-o", "-"}, with_secret());
+        CHECK(run.code == 0);
+        CHECK(std::count(run.out.begin(), run.out.end(), '\n') == 3);
+        CHECK(crcr::Json::parse(run.out.substr(0, run.out.find('\n')))["crcr_capture"] == 1);
     }
 }
 

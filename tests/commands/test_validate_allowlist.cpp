@@ -219,3 +219,16 @@ TEST_CASE("validate-allowlist: bad input ends in a clear error, never a crash") 
               == "crcr: error: cannot read '.github/allowlist.yml': No such file or directory\n");
     }
 }
+
+TEST_CASE("validate-allowlist: standard input") {
+    const crcr::test::CliRun run =
+        run_crcr({"validate-allowlist", "-"}, {}, nullptr, "L1:\n  - org/a\n");
+    CHECK(run.code == 0);
+    CHECK(run.out == "-: ok, 1 repository (1 L1, 0 L2, 0 L3, 0 L4)\n");
+    const crcr::test::TempDir dir;
+    const std::string head = dir.write("head.yml", "L2:\n  - org/a\n");
+    const crcr::test::CliRun diff =
+        run_crcr({"validate-allowlist", "--base", "-", head}, {}, nullptr, "L1: [org/a]\n");
+    CHECK(diff.out.find("'org/a' promoted L1 -> L2") != std::string::npos);
+    CHECK(run_crcr({"validate-allowlist", "--json", "--format", "text", "-"}).code == 2);
+}

@@ -119,7 +119,7 @@ TEST_CASE("verify-signature: run") {
     SUBCASE("no secret") {
         const crcr::test::CliRun run =
             run_crcr({"verify-signature", "--signature", std::string(k_sha256), body});
-        CHECK(run.code == 1);
+        CHECK(run.code == 4);
         CHECK(run.err.starts_with("crcr: error: no webhook secret"));
     }
     SUBCASE("--secret works but warns") {
