@@ -82,7 +82,8 @@ AtomicFileWriter::AtomicFileWriter(std::string path, bool force) : m_path(std::m
         throw Error(fmt::format("'{}' already exists: use --force to overwrite it", m_path));
     }
     const std::filesystem::path target(m_path);
-    m_temp = (target.parent_path() / (".crcr-tmp-XXXXXX")).string();
+    m_temp = (target.parent_path() / (".crcr-tmp-" + std::string(6, 'X')))
+                 .string(); // mkstemp's template
     const int fd = mkstemp(m_temp.data());
     if (fd < 0) {
         throw Error(fmt::format("cannot write '{}': {}", m_path, std::strerror(errno)));
