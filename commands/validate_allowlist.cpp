@@ -148,8 +148,7 @@ ExitCode run_validate_allowlist(const ValidateAllowlistOptions& opts, Context& c
 
     std::optional<Allowlist> base;
     if (!opts.base.empty()) {
-        const AllowlistCheck base_check = check_allowlist(
-            opts.base == "-" ? read_stream(ctx.in, "standard input") : read_file(opts.base));
+        const AllowlistCheck base_check = check_allowlist(read_input(opts.base, ctx.in));
         const std::size_t base_errors = count(base_check.findings, Severity::error);
         if (base_errors > 0) {
             fmt::print(ctx.err,
@@ -164,7 +163,7 @@ ExitCode run_validate_allowlist(const ValidateAllowlistOptions& opts, Context& c
     files.reserve(paths.size());
     for (const std::string& path : paths) {
         CheckedFile& file = files.emplace_back();
-        file.source = path == "-" ? read_stream(ctx.in, "standard input") : read_file(path);
+        file.source = read_input(path, ctx.in);
         file.check = check_allowlist(file.source);
         file.report = FileFindings{path, file.source, file.check.findings};
         if (base) {

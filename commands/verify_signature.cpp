@@ -83,8 +83,7 @@ ExitCode run_verify_signature(const VerifySignatureOptions& opts, Context& ctx) 
             "--secret-file",
             ExitCode::auth);
     }
-    const std::string body =
-        opts.file == "-" ? read_stream(ctx.in, "standard input") : read_file(opts.file);
+    const std::string body = read_input(opts.file, ctx.in);
     const std::string name =
         opts.file == "-" ? std::string("standard input") : "'" + opts.file + "'";
     switch (verify_signature(*secret, body, opts.signature)) {

@@ -125,6 +125,10 @@ void AtomicFileWriter::commit() {
     }
 }
 
+std::string read_input(const std::string& path, std::istream& in) {
+    return path == "-" ? read_stream(in, "standard input") : read_file(path);
+}
+
 void write_file_atomically(const std::string& path, const std::string& content, bool force) {
     AtomicFileWriter writer(path, force);
     writer.write(content);

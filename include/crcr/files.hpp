@@ -42,4 +42,7 @@ private:
 std::string
 read_stream(std::istream& in, const std::string& name, std::size_t max_bytes = 256U << 20U);
 
+// The content of `path`, or of `in` when `path` is "-" (standard input, as git and gh read it).
+std::string read_input(const std::string& path, std::istream& in);
+
 } // namespace crcr
