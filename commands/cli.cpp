@@ -83,6 +83,7 @@ Context ctx_with_http(const Context& ctx, HttpClient& http) {
                    http,
                    ctx.env,
                    ctx.now,
+                   ctx.sleep,
                    ctx.random_seed,
                    ctx.out_is_terminal,
                    ctx.err_is_terminal};

@@ -1,5 +1,6 @@
 #include "simulate.hpp"
 
+#include "payload_options.hpp"
 #include "secret_options.hpp"
 
 #include "crcr/delivery.hpp"
@@ -16,68 +17,6 @@ namespace crcr {
 
 namespace {
 
-constexpr std::size_t k_max_json_depth = 512;
-
-// Why `text` cannot be a webhook body's JSON (with its line and column), or nothing. Nesting is
-// bounded first: nlohmann's recursive parser and serializer would overflow the stack.
-std::optional<std::string> json_problem(std::string_view text) {
-    std::size_t depth = 0;
-    bool in_string = false;
-    for (std::size_t i = 0; i < text.size(); ++i) {
-        const char c = text[i];
-        if (in_string) {
-            i += c == '\\' ? 1 : 0;
-            in_string = c != '"';
-        } else if (c == '"') {
-            in_string = true;
-        } else if (c == '[' || c == '{') {
-            if (++depth > k_max_json_depth) {
-                return fmt::format(
-                    "nested more than {} levels deep (byte {})", k_max_json_depth, i + 1);
-            }
-        } else if ((c == ']' || c == '}') && depth > 0) {
-            --depth;
-        }
-    }
-    try {
-        const Json parsed = Json::parse(text);
-        static_cast<void>(parsed);
-    } catch (const Json::parse_error& e) {
-        const std::string what = e.what();
-        const std::size_t at = what.find("parse error at ");
-        return at == std::string::npos ? what : what.substr(at + 15);
-    }
-    return std::nullopt;
-}
-
-// The body to send: the built (or given) payload with the --set overrides, compact as GitHub
-// sends it.
-Json make_payload(const SimulateOptions& opts,
-                  Random& random,
-                  std::chrono::system_clock::time_point now) {
-    Json payload;
-    if (opts.payload_file.empty()) {
-        payload = build_payload(opts.shape, random, now);
-    } else {
-        const std::string text = read_file(opts.payload_file);
-        if (const std::optional<std::string> problem = json_problem(text)) {
-            throw Error(fmt::format("--payload '{}' is not JSON: {}", opts.payload_file, *problem));
-        }
-        payload = Json::parse(text);
-        if (!payload.is_object()) {
-            throw Error(fmt::format(
-                "--payload '{}' is a JSON {}, not an object: a webhook body is an object",
-                opts.payload_file,
-                payload.type_name()));
-        }
-    }
-    for (const std::string& assignment : opts.sets) {
-        const auto [path, value] = parse_assignment(assignment);
-        set_path(payload, path, value);
-    }
-    return payload;
-}
-
 void write_deliveries(const SimulateOptions& opts,
                       const std::optional<std::string>& secret,
                       Random& random,
@@ -89,12 +28,12 @@ void write_deliveries(const SimulateOptions& opts,
     }
     // One payload, then variants of it: each delivery a second later than the one before,
     // with its own delivery id and SHAs.
-    const Json payload = make_payload(opts, random, now);
+    const Json payload = make_payload(opts.payload, random, now);
     const std::string action = action_of(payload);
     const BodyVariants variants(payload.dump());
     std::string record;
     for (std::uint64_t i = 0; i < opts.count; ++i) {
-        const Delivery delivery = make_delivery(opts.shape.event,
+        const Delivery delivery = make_delivery(opts.payload.shape.event,
                                                 action,
                                                 variants.next(random, std::chrono::seconds(i)),
                                                 secret,
@@ -151,80 +90,14 @@ void add_simulate(CLI::App& parent, std::function<void(const SimulateOptions&)> 
     auto opts = std::make_shared<SimulateOptions>();
     CLI::App* cmd = parent.add_subcommand(
         "simulate", "Build a realistic, signed GitHub webhook delivery; print, save or send it");
-    cmd->add_option("EVENT", opts->shape.event, "pull_request or push")->required()->type_name("");
+    cmd->add_option("EVENT", opts->payload.shape.event, "pull_request or push")
+        ->required()
+        ->type_name("");
     cmd->add_option("ACTION",
-                    opts->shape.action,
+                    opts->payload.shape.action,
                     "pull_request action: opened, reopened, synchronize, closed, labeled, ...")
         ->type_name("");
-    const std::string shape_group = "Payload shape";
-    cmd->add_option(
-           "--repo", opts->shape.repo, "Repository the event happens in (default pytorch/pytorch)")
-        ->type_name("OWNER/NAME")
-        ->group(shape_group);
-    cmd->add_option("--sender", opts->shape.sender, "Login of the user who acted (default octocat)")
-        ->type_name("LOGIN")
-        ->group(shape_group);
-    cmd->add_option("--pr", opts->shape.pr, "Pull request number")
-        ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{2'147'483'647}))
-        ->type_name("N")
-        ->group(shape_group);
-    cmd->add_option("--title", opts->shape.title, "Pull request title")->group(shape_group);
-    cmd->add_option("--head-sha", opts->shape.head_sha, "Head commit SHA (synchronize's 'after')")
-        ->type_name("SHA")
-        ->group(shape_group);
-    cmd->add_option("--base-sha", opts->shape.base_sha, "Base commit SHA")
-        ->type_name("SHA")
-        ->group(shape_group);
-    cmd->add_option("--head-ref", opts->shape.head_ref, "Head branch")
-        ->type_name("BRANCH")
-        ->group(shape_group);
-    cmd->add_option("--base-ref", opts->shape.base_ref, "Base branch (default main)")
-        ->type_name("BRANCH")
-        ->group(shape_group);
-    cmd->add_option("--head-repo",
-                    opts->shape.head_repo,
-                    "Head repository, a fork (default: the same repository)")
-        ->type_name("OWNER/NAME")
-        ->group(shape_group);
-    cmd->add_option("--label",
-                    opts->shape.labels,
-                    "Label on the pull request (repeatable; labeled adds the last)")
-        ->type_name("NAME")
-        ->group(shape_group);
-    cmd->add_flag("--merged", opts->shape.merged, "closed: the pull request was merged")
-        ->group(shape_group);
-    cmd->add_option("--ref",
-                    opts->shape.ref,
-                    "push: the full ref (default refs/heads/main; refs/tags/v1 for a tag)")
-        ->type_name("REF")
-        ->group(shape_group);
-    cmd->add_option("--before", opts->shape.before, "push: SHA before (40 zeros: a new branch)")
-        ->type_name("SHA")
-        ->group(shape_group);
-    cmd->add_option("--after", opts->shape.after, "push: SHA after")
-        ->type_name("SHA")
-        ->group(shape_group);
-    cmd->add_flag(
-           "--deleted", opts->shape.deleted, "push: the branch was deleted ('after' is 40 zeros)")
-        ->group(shape_group);
-    cmd->add_flag("--forced", opts->shape.forced, "push: a force push")->group(shape_group);
-    CLI::Option* payload =
-        cmd->add_option("--payload",
-                        opts->payload_file,
-                        "Start from this captured webhook body instead of the built-in one")
-            ->type_name("FILE")
-            ->group(shape_group);
-    for (CLI::Option* option : cmd->get_options()) {
-        if (option->get_group() == shape_group && option != payload
-            && option->get_name() != "--set") {
-            payload->excludes(option); // the captured body decides its own shape
-        }
-    }
-    cmd->add_option("--set",
-                    opts->sets,
-                    "Override a field: PATH=VALUE, VALUE as JSON when it parses (repeatable)")
-        ->type_name("PATH=VALUE")
-        ->group(shape_group);
+    add_payload_options(*cmd, opts->payload, "--repo");
 
     const std::string delivery_group = "Delivery";
     cmd->add_option(
@@ -305,8 +178,8 @@ ExitCode run_simulate(const SimulateOptions& opts, Context& ctx) {
             "crcr: note: no webhook secret (CRCR_WEBHOOK_SECRET_FILE, CRCR_WEBHOOK_SECRET or "
             "--secret-file): the delivery is unsigned\n");
     }
-    if (opts.payload_file.empty() && opts.shape.event == "pull_request"
-        && opts.shape.action.empty()) {
+    if (opts.payload.payload_file.empty() && opts.payload.shape.event == "pull_request"
+        && opts.payload.shape.action.empty()) {
         throw Error(fmt::format("pull_request needs an action: {}",
                                 fmt::join(pull_request_actions(), ", ")),
                     ExitCode::usage);
@@ -315,9 +188,13 @@ ExitCode run_simulate(const SimulateOptions& opts, Context& ctx) {
         write_deliveries(opts, secret, random, now, ctx);
         return ExitCode::ok;
     }
-    const Json payload = make_payload(opts, random, now);
-    const Delivery delivery = make_delivery(
-        opts.shape.event, action_of(payload), payload.dump(), secret, random, opts.delivery_id);
+    const Json payload = make_payload(opts.payload, random, now);
+    const Delivery delivery = make_delivery(opts.payload.shape.event,
+                                            action_of(payload),
+                                            payload.dump(),
+                                            secret,
+                                            random,
+                                            opts.delivery_id);
     if (opts.output == "-") {
         fmt::print(ctx.out, "{}\n", capture_record(delivery));
     } else if (!opts.output.empty()) {

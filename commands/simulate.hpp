@@ -1,5 +1,7 @@
 #pragma once
 
+#include "payload_options.hpp"
+
 #include "crcr/context.hpp"
 #include "crcr/exit_code.hpp"
 #include "crcr/payload.hpp"
@@ -18,10 +20,8 @@ class App;
 namespace crcr {
 
 struct SimulateOptions {
-    PayloadShape shape;            // event and action included
-    std::string payload_file;      // start from this captured body instead of the builder
-    std::vector<std::string> sets; // PATH=VALUE overrides
-    std::string delivery_id;       // X-GitHub-Delivery; random when empty
+    PayloadOptions payload;  // event and action included
+    std::string delivery_id; // X-GitHub-Delivery; random when empty
     WebhookSecretSources secret;
     bool include = false;     // print the HTTP request (headers, then body)
     bool as_dispatch = false; // print the downstream's repository_dispatch event instead

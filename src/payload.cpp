@@ -790,4 +790,55 @@ Clock::time_point parse_time(std::string_view text) {
         ExitCode::usage);
 }
 
+namespace {
+
+constexpr std::size_t k_max_json_depth = 512;
+
+// Why `text` cannot be a webhook body's JSON (with its line and column), or nothing. Nesting is
+// bounded first: nlohmann's recursive parser and serializer would overflow the stack.
+std::optional<std::string> json_problem(std::string_view text) {
+    std::size_t depth = 0;
+    bool in_string = false;
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        const char c = text[i];
+        if (in_string) {
+            i += c == '\\' ? 1 : 0;
+            in_string = c != '"';
+        } else if (c == '"') {
+            in_string = true;
+        } else if (c == '[' || c == '{') {
+            if (++depth > k_max_json_depth) {
+                return fmt::format(
+                    "nested more than {} levels deep (byte {})", k_max_json_depth, i + 1);
+            }
+        } else if ((c == ']' || c == '}') && depth > 0) {
+            --depth;
+        }
+    }
+    try {
+        const Json parsed = Json::parse(text);
+        static_cast<void>(parsed);
+    } catch (const Json::parse_error& e) {
+        const std::string what = e.what();
+        const std::size_t at = what.find("parse error at ");
+        return at == std::string::npos ? what : what.substr(at + 15);
+    }
+    return std::nullopt;
+}
+
+} // namespace
+
+Json parse_webhook_body(std::string_view text, std::string_view source) {
+    if (const std::optional<std::string> problem = json_problem(text)) {
+        throw Error(fmt::format("{} is not JSON: {}", source, *problem));
+    }
+    Json body = Json::parse(text);
+    if (!body.is_object()) {
+        throw Error(fmt::format("{} is a JSON {}, not an object: a webhook body is an object",
+                                source,
+                                body.type_name()));
+    }
+    return body;
+}
+
 } // namespace crcr

@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <thread>
 
 namespace crcr {
 
@@ -42,6 +43,10 @@ struct Context {
     HttpClient& http;
     const Environment& env;
     std::function<std::chrono::system_clock::time_point()> now = std::chrono::system_clock::now;
+    // Waits (rate limits, polling). Tests pass one that advances their clock instead.
+    std::function<void(std::chrono::milliseconds)> sleep = [](std::chrono::milliseconds d) {
+        std::this_thread::sleep_for(d);
+    };
     // A fresh random seed for ids and SHAs when no --seed is given (tests fix it).
     std::function<std::uint64_t()> random_seed;
     bool out_is_terminal = false; // stdout is a terminal (colour, progress)

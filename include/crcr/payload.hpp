@@ -67,6 +67,11 @@ void set_path(Json& payload, std::string_view path, const Json& value);
 // A `--set PATH=VALUE` argument: VALUE as JSON when it parses, otherwise as a string.
 std::pair<std::string, Json> parse_assignment(std::string_view assignment);
 
+// `text` as a webhook body: a JSON object, nested at most 512 levels (deeper JSON would overflow
+// the stack of the parser). Throws `crcr::Error` starting with `source` ("--payload 'x.json'")
+// and giving the line and column of a syntax error.
+Json parse_webhook_body(std::string_view text, std::string_view source);
+
 // GitHub's legacy global node id for a `type` ("User", "Repository", ...) and database id:
 // base64("0<length of type>:<type><id>"), e.g. "MDQ6VXNlcjU4MzIzMQ==" for user 583231.
 std::string github_node_id(std::string_view type, std::uint64_t id);
