@@ -1,5 +1,6 @@
 #include "cli.hpp"
 
+#include "dispatch_test.hpp"
 #include "simulate.hpp"
 #include "validate_allowlist.hpp"
 #include "verify_signature.hpp"
@@ -97,6 +98,9 @@ void add_commands(CLI::App& app, const CommandRunner& run) {
     });
     add_simulate(app, [run](const SimulateOptions& opts) {
         run([opts](Context& ctx) { return run_simulate(opts, ctx); });
+    });
+    add_dispatch_test(app, [run](const DispatchTestOptions& opts) {
+        run([opts](Context& ctx) { return run_dispatch_test(opts, ctx); });
     });
     add_verify_signature(app, [run](const VerifySignatureOptions& opts) {
         run([opts](Context& ctx) { return run_verify_signature(opts, ctx); });

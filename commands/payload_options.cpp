@@ -9,6 +9,7 @@ namespace crcr {
 
 void add_payload_options(CLI::App& cmd, PayloadOptions& opts, const std::string& repo_flag) {
     const std::string shape_group = "Payload shape";
+    const std::size_t before = cmd.get_options().size(); // the builder's options come next
     cmd.add_option(
            repo_flag, opts.shape.repo, "Repository the event happens in (default pytorch/pytorch)")
         ->type_name("OWNER/NAME")
@@ -66,10 +67,10 @@ void add_payload_options(CLI::App& cmd, PayloadOptions& opts, const std::string&
                        "Start from this captured webhook body instead of the built-in one")
             ->type_name("FILE")
             ->group(shape_group);
-    for (CLI::Option* option : cmd.get_options()) {
-        if (option->get_group() == shape_group && option != payload
-            && option->get_name() != "--set") {
-            payload->excludes(option); // the captured body decides its own shape
+    const std::vector<CLI::Option*> options = cmd.get_options();
+    for (std::size_t i = before; i < options.size(); ++i) {
+        if (options[i] != payload) {
+            payload->excludes(options[i]); // the captured body decides its own shape
         }
     }
     cmd.add_option("--set",

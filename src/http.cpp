@@ -29,6 +29,20 @@ std::string lowercase(std::string_view text) {
     return out;
 }
 
+// A header's value as traces and --dry-run show it: secrets as `***`, keeping an Authorization
+// header's scheme ("Bearer ***") so people can see which kind of credential went.
+std::string shown_value(std::string_view name, std::string_view value) {
+    if (!is_secret_header(name)) {
+        return std::string(value);
+    }
+    const std::size_t space = value.find(' ');
+    if (lowercase(name).ends_with("authorization") && space != std::string_view::npos
+        && space < 16) {
+        return fmt::format("{} ***", value.substr(0, space));
+    }
+    return "***";
+}
+
 } // namespace
 
 std::optional<std::string> HttpResponse::header(std::string_view name) const {
@@ -68,10 +82,26 @@ std::string redact_url(std::string_view url) {
     return fmt::format("{}***{}", url.substr(0, start), url.substr(at));
 }
 
+std::string format_request(const HttpRequest& request) {
+    std::string out = fmt::format("{} {}\n", request.method, redact_url(request.url));
+    for (const auto& [name, value] : request.headers) {
+        out += fmt::format("{}: {}\n", name, shown_value(name, value));
+    }
+    if (!request.body.empty()) {
+        out += fmt::format("\n{}\n", request.body);
+    }
+    return out;
+}
+
+HttpResponse DryRunHttpClient::send(const HttpRequest& request) {
+    fmt::print(m_out, "{}\n", format_request(request));
+    return m_answer(request);
+}
+
 HttpResponse TracingHttpClient::send(const HttpRequest& request) {
     fmt::print(m_trace, "> {} {}\n", request.method, redact_url(request.url));
     for (const auto& [name, value] : request.headers) {
-        fmt::print(m_trace, "> {}: {}\n", name, is_secret_header(name) ? "***" : value);
+        fmt::print(m_trace, "> {}: {}\n", name, shown_value(name, value));
     }
     if (!request.body.empty()) {
         fmt::print(m_trace, "> ({} bytes of body)\n", request.body.size());
@@ -84,7 +114,7 @@ HttpResponse TracingHttpClient::send(const HttpRequest& request) {
                    response.reason,
                    std::chrono::duration_cast<std::chrono::milliseconds>(response.elapsed).count());
         for (const auto& [name, value] : response.headers) {
-            fmt::print(m_trace, "< {}: {}\n", name, is_secret_header(name) ? "***" : value);
+            fmt::print(m_trace, "< {}: {}\n", name, shown_value(name, value));
         }
         fmt::print(m_trace, "< ({} bytes of body)\n", response.body.size());
         return response;

@@ -65,7 +65,7 @@ TEST_CASE("TracingHttpClient") {
             {"POST", "https://api.example/x", {{"Authorization", "Bearer ghs_secret"}}, "{}"});
         CHECK(response.status == 204);
         CHECK(trace.str()
-              == "> POST https://api.example/x\n> Authorization: ***\n> (2 bytes of body)\n"
+              == "> POST https://api.example/x\n> Authorization: Bearer ***\n> (2 bytes of body)\n"
                  "< 204 No Content (12 ms)\n< Set-Cookie: ***\n< X-Id: 7\n< (0 bytes of body)\n");
         CHECK(trace.str().find("ghs_secret") == std::string::npos);
     }
@@ -77,4 +77,43 @@ TEST_CASE("TracingHttpClient") {
         CHECK_THROWS_AS(client.send({"GET", "x", {}, ""}), crcr::Error);
         CHECK(trace.str() == "> GET x\n< no response: GET x: refused\n");
     }
+}
+
+TEST_CASE("format_request shows a request for --dry-run, secrets redacted") {
+    struct Case {
+        std::string name;
+        crcr::HttpRequest request;
+        std::string want;
+    };
+    const Case cases[] = {
+        {"bearer token and body",
+         {"POST",
+          "https://api.github.com/x",
+          {{"Authorization", "Bearer ghs_x"}, {"X-A", "1"}},
+          "{}"},
+         "POST https://api.github.com/x\nAuthorization: Bearer ***\nX-A: 1\n\n{}\n"},
+        {"no scheme",
+         {"GET", "https://h/x", {{"Authorization", "ghs_secretvalue"}}, ""},
+         "GET https://h/x\nAuthorization: ***\n"},
+        {"URL credentials; a signature is not a secret",
+         {"POST", "http://u:p@h/", {{"X-Hub-Signature-256", "sha256=ab"}}, "b"},
+         "POST http://***@h/\nX-Hub-Signature-256: sha256=ab\n\nb\n"},
+    };
+    for (const Case& c : cases) {
+        CAPTURE(c.name);
+        CHECK(crcr::format_request(c.request) == c.want);
+    }
+}
+
+TEST_CASE("DryRunHttpClient prints each request and answers without sending") {
+    std::ostringstream out;
+    int answered = 0;
+    crcr::DryRunHttpClient client(out, [&answered](const crcr::HttpRequest& r) {
+        ++answered;
+        return crcr::HttpResponse{.status = r.method == "GET" ? 200 : 204};
+    });
+    CHECK(client.send({"GET", "https://h/a", {}, ""}).status == 200);
+    CHECK(client.send({"POST", "https://h/b", {{"Authorization", "token t"}}, "x"}).status == 204);
+    CHECK(answered == 2);
+    CHECK(out.str() == "GET https://h/a\n\nPOST https://h/b\nAuthorization: token ***\n\nx\n\n");
 }

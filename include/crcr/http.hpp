@@ -1,6 +1,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <iosfwd>
 #include <memory>
 #include <optional>
@@ -62,6 +63,24 @@ bool is_secret_header(std::string_view name);
 
 // `url` with any user:password@ part printed as ***@, for traces and error messages.
 std::string redact_url(std::string_view url);
+
+// `request` for people (--dry-run): "METHOD URL", each header (secrets as `***`), a blank line and
+// the body, if any, ending with a newline.
+std::string format_request(const HttpRequest& request);
+
+// A client for --dry-run: prints every request (`format_request`) to `out` and, instead of
+// sending it, answers with `answer(request)`, so a command runs its whole sequence of requests
+// and shows each one.
+class DryRunHttpClient final : public HttpClient {
+public:
+    using Answer = std::function<HttpResponse(const HttpRequest&)>;
+    DryRunHttpClient(std::ostream& out, Answer answer) : m_out(out), m_answer(std::move(answer)) {}
+    HttpResponse send(const HttpRequest& request) override;
+
+private:
+    std::ostream& m_out;
+    Answer m_answer;
+};
 
 // Wraps another client and writes a `--verbose` trace of every exchange to `trace`: the method
 // and URL, each header (secrets as `***`), the status with the time taken, or the error.

@@ -9,8 +9,10 @@
 
 #include <doctest/doctest.h>
 
+#include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -26,25 +28,57 @@ public:
     }
 };
 
+// A clock for tests: it starts at @1790000000 (2026-09-21T...Z) and moves only when the code
+// under test sleeps, so waits of minutes take no time and are checked exactly.
+class TestClock {
+public:
+    std::chrono::system_clock::time_point now() const {
+        return std::chrono::system_clock::time_point(std::chrono::seconds(1'790'000'000))
+               + std::chrono::milliseconds(m_elapsed_ms.load());
+    }
+    void sleep(std::chrono::milliseconds duration) {
+        const std::lock_guard lock(m_mutex);
+        m_sleeps.push_back(duration);
+        m_elapsed_ms += duration.count();
+    }
+    // Every sleep so far, in seconds.
+    std::vector<long long> sleeps() const {
+        const std::lock_guard lock(m_mutex);
+        std::vector<long long> out;
+        for (const auto& d : m_sleeps) {
+            out.push_back(std::chrono::duration_cast<std::chrono::seconds>(d).count());
+        }
+        return out;
+    }
+
+private:
+    std::atomic<long long> m_elapsed_ms{0};
+    mutable std::mutex m_mutex;
+    std::vector<std::chrono::milliseconds> m_sleeps;
+};
+
 struct CliRun {
     int code = -1;
     std::string out;
     std::string err;
 };
 
-// Runs `crcr <args...>` in-process, as `main` would, with `env` as the environment.
+// Runs `crcr <args...>` in-process, as `main` would, with `env` as the environment. Time is
+// `clock`'s (a fresh TestClock when none is given): nothing really sleeps.
 inline CliRun run_crcr(const std::vector<std::string>& args,
                        const Environment& env = Environment(),
                        HttpClient* http = nullptr,
-                       const std::string& input = "") {
+                       const std::string& input = "",
+                       TestClock* clock = nullptr) {
     NoNetworkHttpClient no_network;
+    TestClock own_clock;
+    TestClock& time = clock != nullptr ? *clock : own_clock;
     std::ostringstream out;
     std::ostringstream err;
     std::istringstream in(input);
     Context ctx{in, out, err, http != nullptr ? *http : no_network, env};
-    ctx.now = [] {
-        return std::chrono::system_clock::time_point(std::chrono::seconds(1'790'000'000));
-    };
+    ctx.now = [&time] { return time.now(); };
+    ctx.sleep = [&time](std::chrono::milliseconds d) { time.sleep(d); };
     ctx.random_seed = [] { return std::uint64_t{42}; };
     std::vector<const char*> argv = {"crcr"};
     for (const std::string& arg : args) {

@@ -1,0 +1,69 @@
+#pragma once
+
+// JSON Web Tokens as GitHub uses them: the RS256 JWT a GitHub App signs to ask for installation
+// tokens (relay-contract section 4), and reading the claims of a token (an Actions OIDC token)
+// to explain why it was refused. Signing and verifying go through OpenSSL.
+
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <string_view>
+
+namespace crcr {
+
+// base64url without padding (RFC 4648 section 5), as JWTs use it.
+std::string base64url_encode(std::string_view bytes);
+// The bytes of base64url `text` (padding optional). Throws `crcr::Error` for other characters.
+std::string base64url_decode(std::string_view text);
+
+// An RSA private key loaded from PEM (PKCS#1 "RSA PRIVATE KEY" or PKCS#8 "PRIVATE KEY", the forms
+// GitHub hands out).
+class RsaPrivateKey {
+public:
+    // Throws `crcr::Error` (ExitCode::auth) naming `source` when `pem` is not a PEM private key,
+    // is encrypted, or holds a key that is not RSA.
+    RsaPrivateKey(std::string_view pem, std::string_view source);
+    ~RsaPrivateKey();
+    RsaPrivateKey(RsaPrivateKey&&) noexcept;
+    RsaPrivateKey& operator=(RsaPrivateKey&&) noexcept;
+    RsaPrivateKey(const RsaPrivateKey&) = delete;
+    RsaPrivateKey& operator=(const RsaPrivateKey&) = delete;
+
+    // The RS256 (RSASSA-PKCS1-v1_5 with SHA-256) signature of `data`.
+    std::string sign_rs256(std::string_view data) const;
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> m_impl;
+};
+
+// The JWT a GitHub App authenticates with: header {"alg":"RS256","typ":"JWT"}, claims
+// `iat` = now - 60 s (GitHub's allowance for clock drift), `exp` = iat + `lifetime` (GitHub's
+// maximum is 10 minutes from now, so at most 9 + 1), `iss` = the App id or client id.
+std::string make_app_jwt(const RsaPrivateKey& key,
+                         std::string_view issuer,
+                         std::chrono::system_clock::time_point now,
+                         std::chrono::seconds lifetime = std::chrono::minutes(9)
+                                                         + std::chrono::seconds(60));
+
+// A JWT's decoded parts. The signature is not checked.
+struct DecodedJwt {
+    nlohmann::json header;
+    nlohmann::json claims;
+    std::string signing_input; // "<header>.<claims>" as sent: what the signature covers
+    std::string signature;     // raw bytes
+};
+
+// Splits and decodes `token`. Throws `crcr::Error` saying what is wrong (not three parts, not
+// base64url, not a JSON object).
+DecodedJwt decode_jwt(std::string_view token);
+
+// Whether `signature` is a valid RS256 signature of `data` under the RSA public key in
+// `public_key_pem` ("PUBLIC KEY" PEM). Throws `crcr::Error` when the key cannot be read.
+bool verify_rs256(std::string_view public_key_pem,
+                  std::string_view data,
+                  std::string_view signature);
+
+} // namespace crcr

@@ -1,0 +1,228 @@
+#include "crcr/jwt.hpp"
+
+#include "crcr/error.hpp"
+
+#include <fmt/format.h>
+#include <openssl/bio.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/objects.h>
+#include <openssl/pem.h>
+
+namespace crcr {
+
+namespace {
+
+constexpr std::string_view k_alphabet =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+struct PkeyFree {
+    void operator()(EVP_PKEY* key) const { EVP_PKEY_free(key); }
+};
+struct BioFree {
+    void operator()(BIO* bio) const { BIO_free(bio); }
+};
+struct MdCtxFree {
+    void operator()(EVP_MD_CTX* ctx) const { EVP_MD_CTX_free(ctx); }
+};
+using Pkey = std::unique_ptr<EVP_PKEY, PkeyFree>;
+using Bio = std::unique_ptr<BIO, BioFree>;
+using MdCtx = std::unique_ptr<EVP_MD_CTX, MdCtxFree>;
+
+Bio memory_bio(std::string_view bytes) {
+    Bio bio(BIO_new_mem_buf(bytes.data(), static_cast<int>(bytes.size())));
+    if (!bio) {
+        throw Error("out of memory reading a key");
+    }
+    return bio;
+}
+
+// A callback that refuses to prompt for a passphrase: an encrypted key fails to load instead of
+// blocking on the terminal.
+int no_passphrase(char* /*buf*/, int /*size*/, int /*rwflag*/, void* /*u*/) {
+    return -1;
+}
+
+nlohmann::json decode_part(std::string_view part, std::string_view what) {
+    std::string bytes;
+    try {
+        bytes = base64url_decode(part);
+    } catch (const Error& e) {
+        throw Error(fmt::format("{} not base64url: {}", what, e.what()));
+    }
+    nlohmann::json value = nlohmann::json::parse(bytes, nullptr, false);
+    if (!value.is_object()) {
+        throw Error(fmt::format("{} not a JSON object", what));
+    }
+    return value;
+}
+
+} // namespace
+
+std::string base64url_encode(std::string_view bytes) {
+    std::string out;
+    out.reserve((bytes.size() + 2) / 3 * 4);
+    std::uint32_t buffer = 0;
+    int bits = 0;
+    for (const char c : bytes) {
+        buffer = (buffer << 8U) | static_cast<unsigned char>(c);
+        bits += 8;
+        while (bits >= 6) {
+            bits -= 6;
+            out += k_alphabet[(buffer >> static_cast<unsigned>(bits)) & 0x3FU];
+        }
+    }
+    if (bits > 0) {
+        out += k_alphabet[(buffer << static_cast<unsigned>(6 - bits)) & 0x3FU];
+    }
+    return out;
+}
+
+std::string base64url_decode(std::string_view text) {
+    while (!text.empty() && text.back() == '=') {
+        text.remove_suffix(1);
+    }
+    std::string out;
+    out.reserve(text.size() * 3 / 4);
+    std::uint32_t buffer = 0;
+    int bits = 0;
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        const std::size_t value = k_alphabet.find(text[i]);
+        if (value == std::string_view::npos) {
+            throw Error(fmt::format("unexpected character at offset {}", i));
+        }
+        buffer = (buffer << 6U) | static_cast<std::uint32_t>(value);
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            out += static_cast<char>((buffer >> static_cast<unsigned>(bits)) & 0xFFU);
+        }
+    }
+    if (bits >= 6) { // a lone trailing character carries no whole byte
+        throw Error("truncated at the end");
+    }
+    return out;
+}
+
+struct RsaPrivateKey::Impl {
+    Pkey key;
+};
+
+RsaPrivateKey::RsaPrivateKey(std::string_view pem, std::string_view source)
+    : m_impl(std::make_unique<Impl>()) {
+    if (pem.find("-----BEGIN") == std::string_view::npos) {
+        throw Error(fmt::format("'{}' is not a PEM private key: GitHub Apps download keys as "
+                                "'-----BEGIN RSA PRIVATE KEY-----' .pem files",
+                                source),
+                    ExitCode::auth);
+    }
+    if (pem.find("ENCRYPTED") != std::string_view::npos) {
+        throw Error(fmt::format("'{}' is an encrypted private key: decrypt it first "
+                                "(openssl pkey -in KEY -out KEY.pem) and keep it mode 600",
+                                source),
+                    ExitCode::auth);
+    }
+    Bio bio = memory_bio(pem);
+    m_impl->key.reset(PEM_read_bio_PrivateKey(bio.get(), nullptr, no_passphrase, nullptr));
+    ERR_clear_error();
+    if (!m_impl->key) {
+        throw Error(fmt::format("'{}' is not a readable PEM private key (a public key or a "
+                                "certificate, or a damaged file?)",
+                                source),
+                    ExitCode::auth);
+    }
+    if (EVP_PKEY_get_base_id(m_impl->key.get()) != EVP_PKEY_RSA) {
+        throw Error(fmt::format("'{}' holds a {} key: GitHub App keys are RSA (RS256)",
+                                source,
+                                OBJ_nid2sn(EVP_PKEY_get_base_id(m_impl->key.get()))),
+                    ExitCode::auth);
+    }
+}
+
+RsaPrivateKey::~RsaPrivateKey() = default;
+RsaPrivateKey::RsaPrivateKey(RsaPrivateKey&&) noexcept = default;
+RsaPrivateKey& RsaPrivateKey::operator=(RsaPrivateKey&&) noexcept = default;
+
+std::string RsaPrivateKey::sign_rs256(std::string_view data) const {
+    MdCtx ctx(EVP_MD_CTX_new());
+    std::size_t length = 0;
+    if (!ctx
+        || EVP_DigestSignInit(ctx.get(), nullptr, EVP_sha256(), nullptr, m_impl->key.get()) != 1
+        || EVP_DigestSign(ctx.get(),
+                          nullptr,
+                          &length,
+                          reinterpret_cast<const unsigned char*>(data.data()),
+                          data.size())
+               != 1) {
+        ERR_clear_error();
+        throw Error("cannot sign with the private key (OpenSSL failed)", ExitCode::auth);
+    }
+    std::string signature(length, '\0');
+    if (EVP_DigestSign(ctx.get(),
+                       reinterpret_cast<unsigned char*>(signature.data()),
+                       &length,
+                       reinterpret_cast<const unsigned char*>(data.data()),
+                       data.size())
+        != 1) {
+        ERR_clear_error();
+        throw Error("cannot sign with the private key (OpenSSL failed)", ExitCode::auth);
+    }
+    signature.resize(length);
+    return signature;
+}
+
+std::string make_app_jwt(const RsaPrivateKey& key,
+                         std::string_view issuer,
+                         std::chrono::system_clock::time_point now,
+                         std::chrono::seconds lifetime) {
+    const auto iat =
+        std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count() - 60;
+    const nlohmann::ordered_json header = {{"alg", "RS256"}, {"typ", "JWT"}};
+    const nlohmann::ordered_json claims = {
+        {"iat", iat}, {"exp", iat + lifetime.count()}, {"iss", std::string(issuer)}};
+    const std::string input =
+        base64url_encode(header.dump()) + "." + base64url_encode(claims.dump());
+    return input + "." + base64url_encode(key.sign_rs256(input));
+}
+
+DecodedJwt decode_jwt(std::string_view token) {
+    const std::size_t first = token.find('.');
+    const std::size_t second = first == std::string_view::npos ? first : token.find('.', first + 1);
+    if (second == std::string_view::npos || token.find('.', second + 1) != std::string_view::npos) {
+        throw Error("the token is not a JWT: a JWT is three base64url parts separated by dots");
+    }
+    DecodedJwt jwt;
+    jwt.header = decode_part(token.substr(0, first), "the token's header is");
+    jwt.claims = decode_part(token.substr(first + 1, second - first - 1), "the token's claims are");
+    jwt.signing_input = std::string(token.substr(0, second));
+    try {
+        jwt.signature = base64url_decode(token.substr(second + 1));
+    } catch (const Error& e) {
+        throw Error(fmt::format("the token's signature is not base64url: {}", e.what()));
+    }
+    return jwt;
+}
+
+bool verify_rs256(std::string_view public_key_pem,
+                  std::string_view data,
+                  std::string_view signature) {
+    Bio bio = memory_bio(public_key_pem);
+    const Pkey key(PEM_read_bio_PUBKEY(bio.get(), nullptr, no_passphrase, nullptr));
+    if (!key || EVP_PKEY_get_base_id(key.get()) != EVP_PKEY_RSA) {
+        ERR_clear_error();
+        throw Error("cannot read the RSA public key (expected '-----BEGIN PUBLIC KEY-----')");
+    }
+    MdCtx ctx(EVP_MD_CTX_new());
+    const bool ok =
+        ctx && EVP_DigestVerifyInit(ctx.get(), nullptr, EVP_sha256(), nullptr, key.get()) == 1
+        && EVP_DigestVerify(ctx.get(),
+                            reinterpret_cast<const unsigned char*>(signature.data()),
+                            signature.size(),
+                            reinterpret_cast<const unsigned char*>(data.data()),
+                            data.size())
+               == 1;
+    ERR_clear_error();
+    return ok;
+}
+
+} // namespace crcr

@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# The requests crcr sends GitHub (dispatch-test's tests against the fake GitHub API), checked
+# against GitHub's REST description, @octokit/openapi: the dispatch body, the installation
+# token request, the runs list's query parameters.
+set -euo pipefail
+tests=$1
+schema_dir=$(cd "$(dirname "$0")/../schema" && pwd)
+"$schema_dir/install.sh"
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+CRCR_TEST_CAPTURE_DIR="$tmp" "$tests" --test-case='dispatch-test*' >"$tmp/log" 2>&1 || { cat "$tmp/log"; exit 1; }
+node "$schema_dir/check-github-requests.mjs" "$tmp"

@@ -1,0 +1,123 @@
+#pragma once
+
+// A fake GitHub REST API on 127.0.0.1 for the commands that call GitHub: repositories, tokens
+// with permissions, a GitHub App (JWTs verified with its public key, claims checked against the
+// fake's clock), installations and installation tokens, repository dispatches that start workflow
+// runs, and the runs list with ETags. It answers with GitHub's status codes, headers and error
+// bodies, and records as a problem anything crcr sends that GitHub would not take or that breaks
+// the relay contract (a missing header, a body that is not JSON, a JWT with bad claims).
+
+#include "test_server.hpp"
+
+#include <chrono>
+#include <deque>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace crcr::test {
+
+struct FakeRepo {
+    bool is_private = false;
+    std::uint64_t installation_id = 0; // the App's installation; 0: the App is not installed
+    bool workflow_listens = true;      // a dispatch starts a run
+    // The run's status at each poll of the runs list; the last one stays.
+    std::vector<std::string> statuses = {"queued", "in_progress", "completed"};
+    std::string conclusion = "success";
+    std::string run_name = "PyTorch CI"; // the workflow's name
+    std::string run_title;               // display_title; "{delivery}" is replaced; default: name
+    int runs_per_dispatch = 1;           // workflows listening to the dispatch
+};
+
+struct FakeToken {
+    bool can_push = true;
+    bool can_read_actions = true;
+    bool all_repos = true;       // sees every repository, private ones included
+    std::set<std::string> repos; // otherwise only these (and public ones)
+    std::string classic_scopes;  // a classic token (X-OAuth-Scopes) when not empty
+};
+
+struct FakeApp {
+    std::string id;
+    std::string public_key_pem;
+    std::set<std::string> permissions = {"contents:write", "actions:read", "metadata:read"};
+};
+
+class FakeGitHub {
+public:
+    using Clock = std::function<std::chrono::system_clock::time_point()>;
+
+    // `prefix` is the API's path ("" for api.github.com, "/api/v3" for Enterprise Server).
+    explicit FakeGitHub(Clock clock, std::string prefix = "");
+
+    // The API base URL crcr should use.
+    std::string url() const;
+
+    void add_repo(const std::string& full_name, FakeRepo repo = {});
+    void add_token(const std::string& token, FakeToken token_info = {});
+    void remove_repo(const std::string& full_name);
+    void remove_token(const std::string& token);
+    void set_app(FakeApp app);
+    // The next requests whose "METHOD /path" (without the prefix and query) starts with
+    // `prefix` get these answers, in order, instead of the fake's own.
+    void inject(const std::string& prefix, std::vector<Reply> replies);
+    // Moves the fake's clock (GitHub's) relative to the test's.
+    void set_clock_offset(std::chrono::seconds offset);
+
+    std::vector<RecordedRequest> requests() const { return m_server.requests(); }
+    // "METHOD /path" of every request, prefix and query removed.
+    std::vector<std::string> calls() const;
+    // What crcr sent that GitHub or the contract would not accept; empty when all was right.
+    std::vector<std::string> problems() const;
+    // Dispatch bodies GitHub accepted.
+    std::vector<std::string> dispatches() const;
+
+private:
+    struct Run {
+        std::uint64_t id;
+        std::string repo;
+        std::string name;
+        std::string title;
+        std::chrono::system_clock::time_point created_at;
+        std::size_t polls = 0;
+    };
+    Reply handle(const RecordedRequest& request);
+    Reply route(const RecordedRequest& request, const std::string& path);
+    Reply json_reply(int status, const std::string& body) const;
+    Reply error_reply(int status, const std::string& message, const std::string& docs = "") const;
+    std::optional<Reply> check_jwt(const RecordedRequest& request);
+    Reply dispatch(const RecordedRequest& request, const std::string& repo);
+    Reply
+    runs_list(const RecordedRequest& request, const std::string& repo, std::string_view query);
+    std::chrono::system_clock::time_point now() const;
+    const FakeToken* token_of(const RecordedRequest& request) const;
+    bool visible(const FakeToken& token, const std::string& repo) const;
+
+    Clock m_clock;
+    std::string m_prefix;
+    mutable std::mutex m_mutex;
+    std::map<std::string, FakeRepo> m_repos;
+    std::map<std::string, FakeToken> m_tokens;
+    std::optional<FakeApp> m_app;
+    std::vector<std::pair<std::string, std::deque<Reply>>> m_injected;
+    std::chrono::seconds m_offset{0};
+    std::vector<std::string> m_problems;
+    std::vector<std::string> m_dispatches;
+    std::vector<Run> m_runs;
+    std::uint64_t m_next_id = 9'000'000'001;
+    TestServer m_server; // last: it calls back into the members above
+};
+
+// A fresh RSA key pair in PEM ("PRIVATE KEY" PKCS#8, "PUBLIC KEY"), generated once per process.
+struct RsaKeyPair {
+    std::string private_pem;
+    std::string public_pem;
+};
+const RsaKeyPair& test_rsa_key();
+// A fresh EC (P-256) private key in PEM, for "not an RSA key" cases.
+std::string test_ec_private_key();
+
+} // namespace crcr::test
