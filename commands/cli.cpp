@@ -1,5 +1,6 @@
 #include "cli.hpp"
 
+#include "callback.hpp"
 #include "dispatch_test.hpp"
 #include "simulate.hpp"
 #include "validate_allowlist.hpp"
@@ -101,6 +102,9 @@ void add_commands(CLI::App& app, const CommandRunner& run) {
     });
     add_dispatch_test(app, [run](const DispatchTestOptions& opts) {
         run([opts](Context& ctx) { return run_dispatch_test(opts, ctx); });
+    });
+    add_callback(app, [run](const CallbackOptions& opts) {
+        run([opts](Context& ctx) { return run_callback(opts, ctx); });
     });
     add_verify_signature(app, [run](const VerifySignatureOptions& opts) {
         run([opts](Context& ctx) { return run_verify_signature(opts, ctx); });
