@@ -2,6 +2,7 @@
 
 #include "callback.hpp"
 #include "dispatch_test.hpp"
+#include "replay.hpp"
 #include "simulate.hpp"
 #include "validate_allowlist.hpp"
 #include "verify_signature.hpp"
@@ -102,6 +103,9 @@ void add_commands(CLI::App& app, const CommandRunner& run) {
     });
     add_dispatch_test(app, [run](const DispatchTestOptions& opts) {
         run([opts](Context& ctx) { return run_dispatch_test(opts, ctx); });
+    });
+    add_replay(app, [run](const ReplayOptions& opts) {
+        run([opts](Context& ctx) { return run_replay(opts, ctx); });
     });
     add_callback(app, [run](const CallbackOptions& opts) {
         run([opts](Context& ctx) { return run_callback(opts, ctx); });

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <cstdio>
@@ -133,6 +134,79 @@ void write_file_atomically(const std::string& path, const std::string& content, 
     AtomicFileWriter writer(path, force);
     writer.write(content);
     writer.commit();
+}
+
+AppendFile::AppendFile(const std::string& path) : m_path(path) {
+    m_fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0666);
+    if (m_fd < 0) {
+        throw Error(fmt::format("cannot write '{}': {}", path, std::strerror(errno)));
+    }
+}
+
+AppendFile::~AppendFile() {
+    if (m_fd >= 0) {
+        ::fsync(m_fd);
+        ::close(m_fd);
+    }
+}
+
+void AppendFile::append(std::string_view line) {
+    std::string data;
+    data.reserve(line.size() + 1);
+    data.append(line);
+    data += '\n';
+    std::string_view rest = data;
+    while (!rest.empty()) {
+        const ssize_t n = ::write(m_fd, rest.data(), rest.size());
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n <= 0) {
+            throw Error(fmt::format("cannot write '{}': {}", m_path, std::strerror(errno)));
+        }
+        rest.remove_prefix(static_cast<std::size_t>(n));
+    }
+}
+
+void AppendFile::sync() {
+    if (::fsync(m_fd) != 0) {
+        throw Error(fmt::format("cannot write '{}': {}", m_path, std::strerror(errno)));
+    }
+}
+
+std::vector<std::string> read_complete_lines(const std::string& path) {
+    std::error_code ec;
+    if (!std::filesystem::exists(path, ec)) {
+        return {};
+    }
+    const std::string content = read_file(path, std::size_t{4} << 30U);
+    std::vector<std::string> lines;
+    std::size_t start = 0;
+    for (std::size_t end = content.find('\n'); end != std::string::npos;
+         end = content.find('\n', start)) {
+        lines.emplace_back(content, start, end - start);
+        start = end + 1;
+    }
+    return lines;
+}
+
+std::vector<std::string> files_under(const std::string& path) {
+    std::error_code ec;
+    const auto status = std::filesystem::status(path, ec);
+    if (ec || !std::filesystem::exists(status)) {
+        throw Error(fmt::format("cannot read '{}': No such file or directory", path));
+    }
+    if (!std::filesystem::is_directory(status)) {
+        return {path};
+    }
+    std::vector<std::string> files;
+    for (const auto& entry : std::filesystem::recursive_directory_iterator(path, ec)) {
+        if (entry.is_regular_file()) {
+            files.push_back(entry.path().string());
+        }
+    }
+    std::sort(files.begin(), files.end());
+    return files;
 }
 
 } // namespace crcr

@@ -4,6 +4,7 @@
 #include <iosfwd>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace crcr {
 
@@ -36,6 +37,35 @@ private:
     std::string m_temp;
     std::FILE* m_file = nullptr;
 };
+
+// A log that survives a crash: each line is appended with one write(2) to a file opened with
+// O_APPEND, so a process killed at any point (kill -9 included) leaves whole lines, and `sync`
+// (also run by the destructor) makes them durable. A power loss can cut the last line short:
+// `read_complete_lines` ignores such a line. Not thread-safe: callers serialise appends.
+class AppendFile {
+public:
+    explicit AppendFile(const std::string& path);
+    ~AppendFile();
+    AppendFile(const AppendFile&) = delete;
+    AppendFile& operator=(const AppendFile&) = delete;
+
+    // Appends `line` and a newline.
+    void append(std::string_view line);
+    // fsync: what was appended is on disk.
+    void sync();
+
+private:
+    std::string m_path;
+    int m_fd = -1;
+};
+
+// The lines of `path` that end with a newline (a torn last line is left out); nothing when
+// the file does not exist. Throws `crcr::Error` when it cannot be read.
+std::vector<std::string> read_complete_lines(const std::string& path);
+
+// The files `path` names: itself, or for a folder every regular file under it (recursively) in
+// name order. Throws `crcr::Error` when it does not exist.
+std::vector<std::string> files_under(const std::string& path);
 
 // Everything left on `in` (standard input, say), up to `max_bytes`. Throws `crcr::Error` naming
 // `name` when reading fails or there is more.

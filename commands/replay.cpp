@@ -1,0 +1,763 @@
+#include "replay.hpp"
+
+#include "secret_options.hpp"
+
+#include "crcr/capture.hpp"
+#include "crcr/dispatch.hpp"
+#include "crcr/error.hpp"
+#include "crcr/files.hpp"
+#include "crcr/github_names.hpp"
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+#include <fmt/ostream.h>
+
+#include <array>
+#include <cmath>
+#include <condition_variable>
+#include <deque>
+#include <exception>
+#include <fstream>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+
+namespace crcr {
+
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::steady_clock;
+
+enum class Outcome { delivered, rejected, failed, skipped };
+
+std::string_view outcome_name(Outcome outcome) {
+    switch (outcome) {
+    case Outcome::delivered:
+        return "delivered";
+    case Outcome::rejected:
+        return "rejected";
+    case Outcome::failed:
+        return "failed";
+    case Outcome::skipped:
+        return "skipped";
+    }
+    return "";
+}
+
+struct ReplayResult {
+    Outcome outcome = Outcome::failed;
+    int status = 0; // the last HTTP status; 0 without one
+    int attempts = 0;
+    double latency_ms = 0;
+    std::string delivery_id; // as sent
+    std::string error;
+};
+
+// Latencies in logarithmic buckets (a tenth of a decade each): the mean and the 99th percentile
+// of any number of deliveries in constant memory.
+class LatencyStats {
+public:
+    void add(double ms) {
+        sum_ += ms;
+        ++count_;
+        const double position = std::log10(std::max(ms, 0.001)) * 10 + 30; // 1 µs -> bucket 0
+        ++buckets_[static_cast<std::size_t>(std::clamp(position, 0.0, double(k_buckets - 1)))];
+    }
+    double mean() const { return count_ == 0 ? 0 : sum_ / static_cast<double>(count_); }
+    double p99() const {
+        std::uint64_t seen = 0;
+        for (std::size_t i = 0; i < k_buckets; ++i) {
+            seen += buckets_[i];
+            if (seen * 100 >= count_ * 99) {
+                return std::pow(10.0, (static_cast<double>(i) + 1 - 30) / 10); // the bucket's top
+            }
+        }
+        return 0;
+    }
+
+private:
+    static constexpr std::size_t k_buckets = 90; // 1 µs to 1000 s
+    std::array<std::uint64_t, k_buckets> buckets_{};
+    double sum_ = 0;
+    std::uint64_t count_ = 0;
+};
+
+// A queue of records between the reader and the senders, bounded so memory stays flat.
+class RecordQueue {
+public:
+    explicit RecordQueue(std::size_t capacity) : capacity_(capacity) {}
+    void push(ReplayRecord record) {
+        std::unique_lock lock(mutex_);
+        space_.wait(lock, [&] { return items_.size() < capacity_ || closed_; });
+        items_.push_back(std::move(record));
+        ready_.notify_one();
+    }
+    std::optional<ReplayRecord> pop() {
+        std::unique_lock lock(mutex_);
+        ready_.wait(lock, [&] { return !items_.empty() || closed_; });
+        if (items_.empty()) {
+            return std::nullopt;
+        }
+        ReplayRecord record = std::move(items_.front());
+        items_.pop_front();
+        space_.notify_one();
+        return record;
+    }
+    void close() {
+        const std::lock_guard lock(mutex_);
+        closed_ = true;
+        ready_.notify_all();
+        space_.notify_all();
+    }
+
+private:
+    std::size_t capacity_;
+    std::mutex mutex_;
+    std::condition_variable ready_;
+    std::condition_variable space_;
+    std::deque<ReplayRecord> items_;
+    bool closed_ = false;
+};
+
+// --rate: a token bucket shared by the senders (no burst: one delivery per interval).
+class Pacer {
+public:
+    Pacer(double rate, Context& ctx) : ctx_(ctx) {
+        if (rate > 0) {
+            interval_ = std::chrono::nanoseconds(static_cast<long long>(1e9 / rate));
+        }
+    }
+    void wait() {
+        if (interval_.count() == 0) {
+            return;
+        }
+        std::chrono::system_clock::time_point at;
+        {
+            const std::lock_guard lock(mutex_);
+            const auto now = ctx_.now();
+            next_ = std::max(next_, now);
+            at = next_;
+            next_ += std::chrono::duration_cast<std::chrono::system_clock::duration>(interval_);
+        }
+        const auto delay = std::chrono::duration_cast<milliseconds>(at - ctx_.now());
+        if (delay.count() > 0) {
+            ctx_.sleep(delay);
+        }
+    }
+
+private:
+    Context& ctx_;
+    std::chrono::nanoseconds interval_{0};
+    std::mutex mutex_;
+    std::chrono::system_clock::time_point next_{};
+};
+
+// What earlier runs with the same --state file did, by record key.
+struct PriorState {
+    std::unordered_map<std::string, std::string> outcome; // the last line per key wins
+};
+
+PriorState load_state(const std::string& path) {
+    PriorState state;
+    if (path.empty()) {
+        return state;
+    }
+    for (const std::string& line : read_complete_lines(path)) {
+        const Json entry = Json::parse(line, nullptr, false);
+        if (entry.is_object() && entry.contains("key") && entry["key"].is_string()
+            && entry.contains("outcome") && entry["outcome"].is_string()) {
+            state.outcome[entry["key"].get<std::string>()] = entry["outcome"].get<std::string>();
+        }
+    }
+    return state;
+}
+
+// One replay run: reads, sends, records, reports.
+class Replay {
+public:
+    Replay(const ReplayOptions& opts, Context& ctx)
+        : opts_(opts), ctx_(ctx), pacer_(effective_rate(), ctx) {}
+
+    ExitCode run();
+
+private:
+    double effective_rate() const {
+        // GitHub asks for a second between mutating requests: dispatches go one a second
+        // unless told otherwise.
+        return opts_.rate > 0 ? opts_.rate : (opts_.dispatch_to.empty() ? 0 : 1);
+    }
+    void read_inputs(const std::function<void(ReplayRecord)>& each);
+    void worker(unsigned index);
+    ReplayResult send_webhook(HttpClient& http, const ReplayRecord& record, Random& random);
+    ReplayResult send_dispatch(const ReplayRecord& record, Random& random);
+    void record_intent(const ReplayRecord& record);
+    void record_result(const ReplayRecord& record, ReplayResult result);
+    void progress(bool final);
+    std::string target() const { return opts_.to.empty() ? opts_.dispatch_to : opts_.to; }
+
+    const ReplayOptions& opts_;
+    Context& ctx_;
+    Pacer pacer_;
+    std::optional<std::string> secret_;
+    std::vector<RecordFilter> filters_;
+    PriorState prior_;
+    std::optional<AppendFile> state_file_;
+    std::optional<AppendFile> report_file_;
+    std::optional<RecordQueue> queue_;
+    std::optional<GitHubApi> api_;
+    std::optional<GitHubAuth> auth_;
+
+    std::mutex mutex_; // guards what follows
+    std::uint64_t counts_[4] = {0, 0, 0, 0};
+    std::uint64_t invalid_ = 0;
+    std::uint64_t uncertain_ = 0;
+    std::uint64_t filtered_ = 0;
+    std::uint64_t since_sync_ = 0;
+    LatencyStats latency_;
+    std::exception_ptr fatal_;
+    std::optional<std::uint64_t> total_;
+    steady_clock::time_point started_ = steady_clock::now();
+    steady_clock::time_point last_progress_ = started_;
+    bool progress_shown_ = false;
+};
+
+void Replay::read_inputs(const std::function<void(ReplayRecord)>& each) {
+    for (const std::string& input : opts_.inputs) {
+        std::vector<std::string> files;
+        try {
+            files = input == "-" ? std::vector<std::string>{"-"} : files_under(input);
+        } catch (const Error& e) {
+            fmt::print(ctx_.err, "crcr: error: {}\n", e.what()); // the other inputs still go
+            const std::lock_guard lock(mutex_);
+            ++invalid_;
+        }
+        for (const std::string& file : files) {
+            std::ifstream stream;
+            if (file != "-") {
+                stream.open(file, std::ios::binary);
+                if (!stream) {
+                    throw Error(fmt::format("cannot read '{}'", file));
+                }
+            }
+            const std::string name = file == "-" ? "<stdin>" : file;
+            JsonValueReader reader(file == "-" ? ctx_.in : stream, name);
+            try {
+                while (auto value = reader.next()) {
+                    const std::string location = fmt::format("{}:{}", name, value->line);
+                    try {
+                        each(parse_replay_record(value->text, location, opts_.event));
+                    } catch (const Error& e) {
+                        if (e.code() != ExitCode::failure) {
+                            throw;
+                        }
+                        fmt::print(ctx_.err, "crcr: error: {}\n", e.what());
+                        const std::lock_guard lock(mutex_);
+                        ++invalid_;
+                    }
+                }
+            } catch (const Error& e) {
+                if (e.code() != ExitCode::failure) {
+                    throw;
+                }
+                // The rest of this file cannot be read in step; the other inputs still go.
+                fmt::print(ctx_.err, "crcr: error: {}\n", e.what());
+                const std::lock_guard lock(mutex_);
+                ++invalid_;
+            }
+        }
+    }
+}
+
+ReplayResult Replay::send_webhook(HttpClient& http, const ReplayRecord& record, Random& random) {
+    ReplayResult result;
+    const std::string new_id =
+        opts_.new_delivery_id || record.delivery_id.empty() ? random.uuid_v4() : "";
+    HttpRequest request = webhook_request(record, opts_.to, secret_, new_id);
+    request.timeout = milliseconds(static_cast<long long>(std::llround(opts_.timeout * 1000)));
+    result.delivery_id = new_id.empty() ? record.delivery_id : new_id;
+    for (unsigned attempt = 1;; ++attempt) {
+        result.attempts = static_cast<int>(attempt);
+        const auto start = steady_clock::now();
+        std::optional<HttpResponse> response;
+        try {
+            response = http.send(request);
+            result.status = response->status;
+            result.error.clear();
+        } catch (const Error& e) {
+            if (e.code() != ExitCode::unavailable) {
+                throw;
+            }
+            result.status = 0;
+            result.error = e.what();
+        }
+        result.latency_ms =
+            std::chrono::duration<double, std::milli>(steady_clock::now() - start).count();
+        if (response && response->status >= 200 && response->status < 300) {
+            result.outcome = Outcome::delivered;
+            return result;
+        }
+        if (response && response->status < 500 && response->status != 429) {
+            result.outcome = Outcome::rejected;
+            result.error = fmt::format("{} {}", response->status, response->body.substr(0, 200));
+            return result;
+        }
+        if (response) {
+            result.error = fmt::format("{} {}", response->status, response->body.substr(0, 200));
+        }
+        if (attempt > opts_.retries) {
+            result.outcome = Outcome::failed;
+            return result;
+        }
+        // The relay takes a repeated delivery id as a redelivery: retrying a webhook is safe.
+        milliseconds wait(1000LL << std::min(attempt - 1, 5U));
+        if (response) {
+            if (const auto after = response->header("retry-after")) {
+                wait = milliseconds(1000LL * std::clamp(std::atoll(after->c_str()), 1LL, 600LL));
+            }
+        }
+        ctx_.sleep(wait);
+    }
+}
+
+ReplayResult Replay::send_dispatch(const ReplayRecord& record, Random& random) {
+    ReplayResult result;
+    result.attempts = 1;
+    const std::string delivery_id =
+        opts_.new_delivery_id || record.delivery_id.empty() ? random.uuid_v4() : record.delivery_id;
+    result.delivery_id = delivery_id;
+    Json body;
+    try {
+        body = dispatch_body(
+            record.event, delivery_id, parse_webhook_body(record.body, record.location));
+    } catch (const Error& e) {
+        result.outcome = Outcome::rejected;
+        result.error = e.what();
+        return result;
+    }
+    const Preflight check = preflight_dispatch(body);
+    if (!check.problems.empty()) {
+        result.outcome = Outcome::rejected;
+        result.error = fmt::format("not sent: GitHub would refuse it (422): {}",
+                                   fmt::join(check.problems, "; "));
+        result.attempts = 0;
+        return result;
+    }
+    const std::string token = auth_->token_for(opts_.dispatch_to); // one token, reused
+    const auto start = steady_clock::now();
+    try {
+        result.status = crcr::send_dispatch(*api_, opts_.dispatch_to, token, body).status;
+        result.outcome = Outcome::delivered;
+    } catch (const Error& e) {
+        if (e.code() == ExitCode::auth) {
+            throw; // every other delivery would be refused the same way
+        }
+        result.outcome = e.code() == ExitCode::unavailable ? Outcome::failed : Outcome::rejected;
+        result.error = e.what();
+    }
+    result.latency_ms =
+        std::chrono::duration<double, std::milli>(steady_clock::now() - start).count();
+    return result;
+}
+
+void Replay::record_intent(const ReplayRecord& record) {
+    if (!state_file_) {
+        return;
+    }
+    const std::lock_guard lock(mutex_);
+    state_file_->append(Json{{"key", record.key}, {"outcome", "sending"}}.dump());
+}
+
+void Replay::record_result(const ReplayRecord& record, ReplayResult result) {
+    const std::lock_guard lock(mutex_);
+    ++counts_[static_cast<int>(result.outcome)];
+    if (result.outcome != Outcome::skipped && result.attempts > 0) {
+        latency_.add(result.latency_ms);
+    }
+    if (state_file_ && result.outcome != Outcome::skipped) {
+        state_file_->append(
+            Json{{"key", record.key}, {"outcome", outcome_name(result.outcome)}}.dump());
+        if (++since_sync_ >= 1000) {
+            state_file_->sync();
+            since_sync_ = 0;
+        }
+    }
+    if (report_file_) {
+        report_file_->append(Json{{"delivery_id", result.delivery_id},
+                                  {"key", record.key},
+                                  {"source", record.location},
+                                  {"event", record.event},
+                                  {"action", record.action.empty() ? Json() : Json(record.action)},
+                                  {"target", target()},
+                                  {"outcome", outcome_name(result.outcome)},
+                                  {"status", result.status == 0 ? Json() : Json(result.status)},
+                                  {"attempts", result.attempts},
+                                  {"latency_ms", std::round(result.latency_ms * 1000) / 1000},
+                                  {"error", result.error.empty() ? Json() : Json(result.error)}}
+                                 .dump());
+    }
+    if (result.outcome == Outcome::rejected || result.outcome == Outcome::failed) {
+        fmt::print(ctx_.err,
+                   "crcr: {} {} ({}): {}\n",
+                   outcome_name(result.outcome),
+                   record.key,
+                   record.location,
+                   result.error);
+    }
+    progress(false);
+}
+
+// A progress bar on a terminal (redrawn ten times a second), a plain line every 10 s elsewhere.
+void Replay::progress(bool final) {
+    const auto now = steady_clock::now();
+    const bool terminal = ctx_.err_is_terminal;
+    if (!final && now - last_progress_ < (terminal ? milliseconds(100) : milliseconds(10'000))) {
+        return;
+    }
+    last_progress_ = now;
+    const std::uint64_t done = counts_[0] + counts_[1] + counts_[2] + counts_[3];
+    const double elapsed_s = std::chrono::duration<double>(now - started_).count();
+    const double rate = elapsed_s > 0 ? static_cast<double>(done) / elapsed_s : 0;
+    if (!terminal) {
+        if (!final) {
+            fmt::print(ctx_.err, "crcr: replay: {} done, {:.0f}/s\n", done, rate);
+        }
+        return;
+    }
+    if (final) {
+        if (progress_shown_) {
+            fmt::print(ctx_.err, "\r\033[K");
+        }
+        return;
+    }
+    std::string line;
+    if (total_ && *total_ > 0) {
+        const double fraction =
+            std::min(1.0, static_cast<double>(done) / static_cast<double>(*total_));
+        const auto filled = static_cast<std::size_t>(fraction * 30);
+        const double eta =
+            rate > 0 ? static_cast<double>(*total_ - std::min(done, *total_)) / rate : 0;
+        line = fmt::format("[{}{}] {}/{} {:.0f}/s ETA {:.0f} s",
+                           std::string(filled, '#'),
+                           std::string(30 - filled, ' '),
+                           done,
+                           *total_,
+                           rate,
+                           eta);
+    } else {
+        line = fmt::format("{} done {:.0f}/s", done, rate);
+    }
+    fmt::print(ctx_.err, "\r\033[K{}", line);
+    progress_shown_ = true;
+}
+
+void Replay::worker(unsigned index) {
+    try {
+        Random random(ctx_.random_seed() + index);
+        // One keep-alive connection per sender; the first sender uses the context's client (so
+        // --verbose traces it).
+        std::unique_ptr<HttpClient> own = index == 0 ? nullptr : make_curl_http_client();
+        HttpClient& http = own ? *own : ctx_.http;
+        while (auto record = queue_->pop()) {
+            pacer_.wait();
+            record_intent(*record);
+            record_result(*record,
+                          opts_.to.empty() ? send_dispatch(*record, random)
+                                           : send_webhook(http, *record, random));
+        }
+    } catch (...) {
+        const std::lock_guard lock(mutex_);
+        if (!fatal_) {
+            fatal_ = std::current_exception();
+        }
+        queue_->close();
+    }
+}
+
+ExitCode Replay::run() {
+    for (const std::string& filter : opts_.filters) {
+        filters_.push_back(parse_record_filter(filter));
+    }
+    if (!opts_.dispatch_to.empty()) {
+        if (const auto problem = full_name_problem(opts_.dispatch_to)) {
+            throw Error(fmt::format("--dispatch-to '{}' is not a repository: {}",
+                                    opts_.dispatch_to,
+                                    *problem),
+                        ExitCode::usage);
+        }
+    } else if (!opts_.to.starts_with("http://") && !opts_.to.starts_with("https://")) {
+        throw Error(
+            fmt::format("--to '{}' is not an http:// or https:// URL", redact_url(opts_.to)),
+            ExitCode::usage);
+    }
+    if (!opts_.to.empty() && !opts_.dry_run) {
+        secret_ = resolve_secret(opts_.secret, ctx_);
+        if (!secret_) {
+            fmt::print(ctx_.err,
+                       "crcr: note: no webhook secret (CRCR_WEBHOOK_SECRET_FILE, "
+                       "CRCR_WEBHOOK_SECRET or --secret-file): deliveries go unsigned\n");
+        }
+    }
+    if (!opts_.dispatch_to.empty() && !opts_.dry_run) {
+        std::optional<GitHubCredentials> credentials = resolve_credentials(opts_.github, ctx_);
+        if (!credentials) {
+            throw Error("no GitHub credentials for --dispatch-to: GH_TOKEN or GITHUB_TOKEN, "
+                        "--token-file, or an App's --app-id and --private-key",
+                        ExitCode::auth);
+        }
+        api_.emplace(
+            ctx_.http, resolve_api_url(opts_.github, ctx_), github_waits(opts_.github, ctx_));
+        auth_.emplace(*api_, std::move(*credentials));
+    }
+    prior_ = load_state(opts_.state);
+    if (!opts_.dry_run) {
+        if (!opts_.state.empty()) {
+            state_file_.emplace(opts_.state);
+        }
+        if (!opts_.report.empty()) {
+            report_file_.emplace(opts_.report);
+        }
+    }
+    // Dispatches go one at a time: GitHub asks for no concurrent mutating requests.
+    const unsigned senders = opts_.to.empty() ? 1 : std::max(1U, opts_.concurrency);
+    if (ctx_.err_is_terminal && !opts_.dry_run
+        && std::find(opts_.inputs.begin(), opts_.inputs.end(), "-") == opts_.inputs.end()) {
+        std::uint64_t total = 0; // for the progress bar's ETA: a quick pass that parses nothing
+        for (const std::string& input : opts_.inputs) {
+            std::vector<std::string> files;
+            try {
+                files = files_under(input);
+            } catch (const Error&) {
+                continue; // reported by the real pass
+            }
+            for (const std::string& file : files) {
+                std::ifstream stream(file, std::ios::binary);
+                JsonValueReader reader(stream, file);
+                try {
+                    while (reader.next()) {
+                        ++total;
+                    }
+                } catch (const Error&) {
+                    // counted again, and reported, by the real pass
+                }
+            }
+        }
+        total_ = total;
+    }
+    queue_.emplace(std::size_t{senders} * 4);
+    std::vector<std::thread> threads;
+    if (!opts_.dry_run) {
+        for (unsigned i = 0; i < senders; ++i) {
+            threads.emplace_back([this, i] { worker(i); });
+        }
+    }
+    std::uint64_t selected = 0;
+    std::uint64_t would_send_bytes = 0;
+    try {
+        read_inputs([&](ReplayRecord record) {
+            if (opts_.limit && selected >= *opts_.limit) {
+                return;
+            }
+            if (!record_matches(record, filters_)) {
+                const std::lock_guard lock(mutex_);
+                ++filtered_;
+                return;
+            }
+            if (const auto prior = prior_.outcome.find(record.key); prior != prior_.outcome.end()) {
+                const bool resend = opts_.resend_failed && prior->second != "delivered";
+                if (!resend) {
+                    ReplayResult skipped{
+                        .outcome = Outcome::skipped,
+                        .delivery_id = record.delivery_id,
+                        .error = prior->second == "sending"
+                                     ? "in flight when an earlier run stopped: it may have arrived "
+                                       "(--resend-failed sends it again)"
+                                     : fmt::format("{} in an earlier run", prior->second)};
+                    if (prior->second == "sending") {
+                        const std::lock_guard lock(mutex_);
+                        ++uncertain_;
+                    }
+                    if (!opts_.dry_run) {
+                        record_result(record, std::move(skipped));
+                    }
+                    return;
+                }
+            }
+            ++selected;
+            if (opts_.dry_run) {
+                would_send_bytes += record.body.size();
+                fmt::print(ctx_.out,
+                           "{} {} {}{} {} {} B ({})\n",
+                           opts_.to.empty() ? "DISPATCH" : "POST",
+                           target(),
+                           record.event,
+                           record.action.empty() ? "" : "/" + record.action,
+                           record.delivery_id.empty() ? "(new delivery id)" : record.delivery_id,
+                           record.body.size(),
+                           record.location);
+                return;
+            }
+            {
+                const std::lock_guard lock(mutex_);
+                if (fatal_) {
+                    throw Error("stopped"); // a sender failed for good; its error is reported
+                }
+            }
+            queue_->push(std::move(record));
+        });
+    } catch (...) {
+        queue_->close();
+        for (std::thread& t : threads) {
+            t.join();
+        }
+        if (fatal_) {
+            std::rethrow_exception(fatal_);
+        }
+        throw;
+    }
+    queue_->close();
+    for (std::thread& t : threads) {
+        t.join();
+    }
+    if (fatal_) {
+        std::rethrow_exception(fatal_);
+    }
+    if (opts_.dry_run) {
+        fmt::print(ctx_.err,
+                   "crcr: dry run: would send {} deliveries, {} bytes of bodies{}\n",
+                   selected,
+                   would_send_bytes,
+                   filtered_ > 0 ? fmt::format(" ({} filtered out)", filtered_) : "");
+        return invalid_ > 0 ? ExitCode::failure : ExitCode::ok;
+    }
+    progress(true);
+    const double elapsed_s = std::chrono::duration<double>(steady_clock::now() - started_).count();
+    const std::uint64_t sent = counts_[0] + counts_[1] + counts_[2];
+    fmt::print(ctx_.err,
+               "crcr: replay: {} delivered, {} rejected, {} failed, {} skipped{}{}{} in {:.2f} s "
+               "({:.0f}/s); latency mean {:.1f} ms, p99 {:.1f} ms\n",
+               counts_[0],
+               counts_[1],
+               counts_[2],
+               counts_[3],
+               uncertain_ > 0 ? fmt::format(" ({} uncertain)", uncertain_) : "",
+               filtered_ > 0 ? fmt::format(", {} filtered out", filtered_) : "",
+               invalid_ > 0 ? fmt::format(", {} unreadable", invalid_) : "",
+               elapsed_s,
+               elapsed_s > 0 ? static_cast<double>(sent) / elapsed_s : 0,
+               latency_.mean(),
+               latency_.p99());
+    if (counts_[2] > 0) {
+        return ExitCode::unavailable;
+    }
+    return counts_[1] > 0 || invalid_ > 0 ? ExitCode::failure : ExitCode::ok;
+}
+
+} // namespace
+
+void add_replay(CLI::App& parent, std::function<void(const ReplayOptions&)> on_parsed) {
+    auto opts = std::make_shared<ReplayOptions>();
+    CLI::App* cmd = parent.add_subcommand(
+        "replay", "Send captured deliveries again, to a relay or as repository_dispatch");
+    cmd->add_option("CAPTURE",
+                    opts->inputs,
+                    "Capture files or folders (crcr capture records, GitHub delivery records, "
+                    "payloads); - for standard input")
+        ->required()
+        ->type_name("");
+    const std::string target_group = "Target";
+    auto* to =
+        cmd->add_option("--to",
+                        opts->to,
+                        "Send each delivery as a webhook to this URL (a relay's /github/webhook)")
+            ->type_name("URL")
+            ->group(target_group);
+    auto* dispatch_to =
+        cmd->add_option("--dispatch-to",
+                        opts->dispatch_to,
+                        "Send each one as the relay's repository_dispatch to this repository")
+            ->type_name("OWNER/NAME")
+            ->group(target_group);
+    to->excludes(dispatch_to);
+    cmd->add_option("--event", opts->event, "The event of bare payloads (records carry their own)")
+        ->type_name("EVENT")
+        ->group(target_group);
+    add_secret_options(*cmd, opts->secret, target_group);
+    cmd->add_flag("--new-delivery-id",
+                  opts->new_delivery_id,
+                  "Give each delivery a fresh X-GitHub-Delivery (the relay reports a repeated one "
+                  "as failed)")
+        ->group(target_group);
+    add_github_options(*cmd, opts->github);
+
+    const std::string control_group = "Control";
+    cmd->add_option("--filter",
+                    opts->filters,
+                    "Only deliveries with KEY=VALUE: event, action, pr, repo, delivery "
+                    "(repeatable, all must match)")
+        ->type_name("KEY=VALUE")
+        ->group(control_group);
+    cmd->add_option("--limit", opts->limit, "Send at most N deliveries")
+        ->type_name("N")
+        ->group(control_group);
+    cmd->add_option(
+           "--concurrency",
+           opts->concurrency,
+           "Deliveries in flight at once, each sender on its own kept-alive connection (default 4)")
+        ->type_name("N")
+        ->check(CLI::Range(1U, 256U))
+        ->group(control_group);
+    cmd->add_option("--rate",
+                    opts->rate,
+                    "At most this many deliveries a second (default: no limit; dispatches 1)")
+        ->type_name("PER_SECOND")
+        ->check(CLI::PositiveNumber)
+        ->group(control_group);
+    cmd->add_option(
+           "--timeout", opts->timeout, "Seconds to wait for each answer (default 10, as GitHub)")
+        ->type_name("SECONDS")
+        ->check(CLI::PositiveNumber)
+        ->group(control_group);
+    cmd->add_option(
+           "--retries",
+           opts->retries,
+           "Webhooks: attempts after no answer, 429 or 5xx (default 3; dispatches never retry)")
+        ->type_name("N")
+        ->check(CLI::Range(0U, 20U))
+        ->group(control_group);
+    cmd->add_flag("--dry-run", opts->dry_run, "List what would be sent, with sizes; send nothing")
+        ->group(control_group);
+
+    const std::string record_group = "Records";
+    cmd->add_option("--report", opts->report, "Append one JSON line per delivery to FILE")
+        ->type_name("FILE")
+        ->group(record_group);
+    cmd->add_option("--state",
+                    opts->state,
+                    "Make the run resumable: a later run with FILE sends only what was not sent")
+        ->type_name("FILE")
+        ->group(record_group);
+    cmd->add_flag("--resend-failed",
+                  opts->resend_failed,
+                  "With --state: send again what was rejected, failed or in flight")
+        ->group(record_group);
+    cmd->footer(R"(Examples:
+  CRCR_WEBHOOK_SECRET_FILE=secret.txt crcr replay load.jsonl --to http://127.0.0.1:8080/github/webhook \
+      --concurrency 8 --state run.state --report run.jsonl
+  crcr replay deliveries/ --filter event=pull_request --filter action=synchronize --dry-run
+  crcr replay payload.json --event push --dispatch-to my-org/pytorch-ci
+
+Exit status: 0 all delivered, 1 any rejected (4xx) or unreadable, 2 usage, 4 credentials,
+5 any failed (no answer or 5xx after the retries).)");
+    cmd->callback([opts, on_parsed = std::move(on_parsed)] { on_parsed(*opts); });
+}
+
+ExitCode run_replay(const ReplayOptions& opts, Context& ctx) {
+    if (opts.to.empty() && opts.dispatch_to.empty()) {
+        throw Error("replay needs a target: --to URL or --dispatch-to OWNER/NAME", ExitCode::usage);
+    }
+    Replay replay(opts, ctx);
+    return replay.run();
+}
+
+} // namespace crcr

@@ -1,0 +1,564 @@
+#include "crcr/capture.hpp"
+
+#include "crcr/delivery.hpp"
+#include "crcr/error.hpp"
+#include "crcr/signature.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <array>
+#include <cstring>
+#include <istream>
+
+namespace crcr {
+
+namespace {
+
+constexpr std::size_t k_chunk = 1U << 16U;
+
+bool is_space(char c) {
+    return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+bool iequals(std::string_view a, std::string_view b) {
+    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+               return std::tolower(static_cast<unsigned char>(x))
+                      == std::tolower(static_cast<unsigned char>(y));
+           });
+}
+
+void append_utf8(std::string& out, std::uint32_t code) {
+    if (code < 0x80) {
+        out += static_cast<char>(code);
+    } else if (code < 0x800) {
+        out += static_cast<char>(0xC0 | (code >> 6U));
+        out += static_cast<char>(0x80 | (code & 0x3FU));
+    } else if (code < 0x10000) {
+        out += static_cast<char>(0xE0 | (code >> 12U));
+        out += static_cast<char>(0x80 | ((code >> 6U) & 0x3FU));
+        out += static_cast<char>(0x80 | (code & 0x3FU));
+    } else {
+        out += static_cast<char>(0xF0 | (code >> 18U));
+        out += static_cast<char>(0x80 | ((code >> 12U) & 0x3FU));
+        out += static_cast<char>(0x80 | ((code >> 6U) & 0x3FU));
+        out += static_cast<char>(0x80 | (code & 0x3FU));
+    }
+}
+
+std::uint32_t hex4(std::string_view text, std::size_t at) {
+    if (at + 4 > text.size()) {
+        throw Error("a \\u escape needs four hex digits");
+    }
+    std::uint32_t value = 0;
+    for (std::size_t i = at; i < at + 4; ++i) {
+        const char c = text[i];
+        value <<= 4U;
+        if (c >= '0' && c <= '9') {
+            value |= static_cast<std::uint32_t>(c - '0');
+        } else if (c >= 'a' && c <= 'f') {
+            value |= static_cast<std::uint32_t>(c - 'a' + 10);
+        } else if (c >= 'A' && c <= 'F') {
+            value |= static_cast<std::uint32_t>(c - 'A' + 10);
+        } else {
+            throw Error("a \\u escape needs four hex digits");
+        }
+    }
+    return value;
+}
+
+// The end (one past the closing quote) of the string literal starting at `at` ('"').
+std::size_t string_end(std::string_view text, std::size_t at) {
+    for (std::size_t i = at + 1; i < text.size(); ++i) {
+        if (text[i] == '\\') {
+            ++i;
+        } else if (text[i] == '"') {
+            return i + 1;
+        }
+    }
+    throw Error("an unclosed string");
+}
+
+// The end of the JSON value starting at `at`.
+std::size_t value_end(std::string_view text, std::size_t at) {
+    if (at >= text.size()) {
+        throw Error("a missing value");
+    }
+    if (text[at] == '"') {
+        return string_end(text, at);
+    }
+    if (text[at] != '{' && text[at] != '[') {
+        std::size_t i = at;
+        while (i < text.size() && text[i] != ',' && text[i] != '}' && text[i] != ']'
+               && !is_space(text[i])) {
+            ++i;
+        }
+        return i;
+    }
+    int depth = 0;
+    for (std::size_t i = at; i < text.size(); ++i) {
+        const char c = text[i];
+        if (c == '"') {
+            i = string_end(text, i) - 1;
+        } else if (c == '{' || c == '[') {
+            ++depth;
+        } else if ((c == '}' || c == ']') && --depth == 0) {
+            return i + 1;
+        }
+    }
+    throw Error("an unclosed value");
+}
+
+struct Member {
+    std::string key;
+    std::string_view value;
+};
+
+// The members of the JSON object `text`, their values as spans (not parsed): records are read
+// field by field, and a 25 KB body string is decoded once, never parsed as JSON.
+std::vector<Member> members(std::string_view text) {
+    std::vector<Member> out;
+    std::size_t i = 0;
+    const auto skip = [&] {
+        while (i < text.size() && is_space(text[i])) {
+            ++i;
+        }
+    };
+    skip();
+    if (i >= text.size() || text[i] != '{') {
+        throw Error("not a JSON object");
+    }
+    ++i;
+    skip();
+    if (i < text.size() && text[i] == '}') {
+        return out;
+    }
+    while (true) {
+        skip();
+        if (i >= text.size() || text[i] != '"') {
+            throw Error("a member without a quoted name");
+        }
+        const std::size_t key_end = string_end(text, i);
+        std::string key = unescape_json_string(text.substr(i, key_end - i));
+        i = key_end;
+        skip();
+        if (i >= text.size() || text[i] != ':') {
+            throw Error("a member without ':'");
+        }
+        ++i;
+        skip();
+        const std::size_t end = value_end(text, i);
+        out.push_back({std::move(key), text.substr(i, end - i)});
+        i = end;
+        skip();
+        if (i < text.size() && text[i] == ',') {
+            ++i;
+            continue;
+        }
+        if (i < text.size() && text[i] == '}') {
+            return out;
+        }
+        throw Error("members not separated by ','");
+    }
+}
+
+const Member* find(const std::vector<Member>& all, std::string_view key) {
+    const auto it =
+        std::find_if(all.begin(), all.end(), [&](const Member& m) { return m.key == key; });
+    return it == all.end() ? nullptr : &*it;
+}
+
+std::string string_member(const std::vector<Member>& all, std::string_view key) {
+    const Member* member = find(all, key);
+    return member != nullptr && member->value.starts_with('"') ? unescape_json_string(member->value)
+                                                               : "";
+}
+
+HttpHeaders headers_of(const Json& object) {
+    HttpHeaders headers;
+    for (const auto& [name, value] : object.items()) {
+        if (value.is_string()) {
+            headers.emplace_back(name, value.get<std::string>());
+        }
+    }
+    return headers;
+}
+
+ReplayRecord capture_of(const std::vector<Member>& all, const std::string& location) {
+    ReplayRecord record;
+    record.format = RecordFormat::capture;
+    record.location = location;
+    record.event = string_member(all, "event");
+    record.action = string_member(all, "action");
+    record.delivery_id = string_member(all, "delivery_id");
+    const Member* headers = find(all, "headers");
+    const Member* body = find(all, "body");
+    if (record.event.empty() || headers == nullptr || body == nullptr
+        || !body->value.starts_with('"')) {
+        throw Error(fmt::format("{}: crcr capture record without 'event', 'headers' and a 'body' "
+                                "string",
+                                location));
+    }
+    const Json parsed_headers = Json::parse(headers->value, nullptr, false);
+    if (!parsed_headers.is_object()) {
+        throw Error(
+            fmt::format("{}: crcr capture record whose 'headers' is not an object", location));
+    }
+    record.headers = headers_of(parsed_headers);
+    try {
+        record.body = unescape_json_string(body->value);
+    } catch (const Error& e) {
+        throw Error(fmt::format(
+            "{}: crcr capture record whose 'body' is not a JSON string: {}", location, e.what()));
+    }
+    return record;
+}
+
+ReplayRecord github_delivery_of(std::string_view text, const std::string& location) {
+    const Json parsed = parse_webhook_body(text, location);
+    ReplayRecord record;
+    record.format = RecordFormat::github_delivery;
+    record.location = location;
+    const Json& request = parsed["request"];
+    if (!parsed["guid"].is_string() || !parsed.contains("event") || !parsed["event"].is_string()
+        || !request.is_object() || !request.contains("payload")
+        || !request["payload"].is_object()) {
+        throw Error(fmt::format("{}: GitHub delivery record without 'guid', 'event' and "
+                                "'request.payload' (an object)",
+                                location));
+    }
+    record.delivery_id = parsed["guid"].get<std::string>();
+    record.event = parsed["event"].get<std::string>();
+    record.action = parsed.contains("action") && parsed["action"].is_string()
+                        ? parsed["action"].get<std::string>()
+                        : "";
+    if (request.contains("headers") && request["headers"].is_object()) {
+        record.headers = headers_of(request["headers"]);
+    }
+    // GitHub keeps the payload parsed, not as the bytes it sent: serialised compactly, once.
+    record.body = request["payload"].dump();
+    return record;
+}
+
+} // namespace
+
+std::string unescape_json_string(std::string_view literal) {
+    if (literal.size() < 2 || literal.front() != '"' || literal.back() != '"') {
+        throw Error("not a JSON string");
+    }
+    const std::string_view text = literal.substr(1, literal.size() - 2);
+    std::string out;
+    out.reserve(text.size());
+    std::size_t i = 0;
+    while (i < text.size()) {
+        const void* found = std::memchr(text.data() + i, '\\', text.size() - i);
+        const std::size_t slash =
+            found == nullptr
+                ? text.size()
+                : static_cast<std::size_t>(static_cast<const char*>(found) - text.data());
+        out.append(text.data() + i, slash - i);
+        if (slash + 1 >= text.size()) {
+            if (slash < text.size()) {
+                throw Error("a string ending in a lone backslash");
+            }
+            break;
+        }
+        const char c = text[slash + 1];
+        i = slash + 2;
+        switch (c) {
+        case '"':
+            out += '"';
+            break;
+        case '\\':
+            out += '\\';
+            break;
+        case '/':
+            out += '/';
+            break;
+        case 'b':
+            out += '\b';
+            break;
+        case 'f':
+            out += '\f';
+            break;
+        case 'n':
+            out += '\n';
+            break;
+        case 'r':
+            out += '\r';
+            break;
+        case 't':
+            out += '\t';
+            break;
+        case 'u': {
+            std::uint32_t code = hex4(text, i);
+            i += 4;
+            if (code >= 0xD800 && code <= 0xDBFF && i + 6 <= text.size() && text[i] == '\\'
+                && text[i + 1] == 'u') {
+                const std::uint32_t low = hex4(text, i + 2);
+                if (low >= 0xDC00 && low <= 0xDFFF) {
+                    code = 0x10000 + ((code - 0xD800) << 10U) + (low - 0xDC00);
+                    i += 6;
+                }
+            }
+            append_utf8(out, code);
+            break;
+        }
+        default:
+            throw Error(fmt::format("an unknown escape '\\{}'", c));
+        }
+    }
+    return out;
+}
+
+JsonValueReader::JsonValueReader(std::istream& in, std::string name)
+    : m_in(in), m_name(std::move(name)) {}
+
+bool JsonValueReader::fill() {
+    if (m_pos > 0 && m_pos >= m_buffer.size() / 2) { // drop what was read
+        m_buffer.erase(0, m_pos);
+        m_pos = 0;
+    }
+    const std::size_t before = m_buffer.size();
+    m_buffer.resize(before + k_chunk);
+    m_in.read(m_buffer.data() + before, static_cast<std::streamsize>(k_chunk));
+    m_buffer.resize(before + static_cast<std::size_t>(m_in.gcount()));
+    return m_buffer.size() > before;
+}
+
+std::optional<JsonValueReader::Value> JsonValueReader::next() {
+    const auto fail = [&](const std::string& what) {
+        return Error(fmt::format("{}:{}:{}: {}", m_name, m_line, m_column, what));
+    };
+    while (!m_done) {
+        if (m_pos >= m_buffer.size() && !fill()) {
+            if (m_in_array) {
+                throw fail("the JSON array is not closed with ']'");
+            }
+            return std::nullopt;
+        }
+        const char c = m_buffer[m_pos];
+        if (is_space(c) || (m_in_array && c == ',')) {
+            ++m_pos;
+            m_line += c == '\n' ? 1 : 0;
+            m_column = c == '\n' ? 1 : m_column + 1;
+            continue;
+        }
+        if (!m_started && c == '[') {
+            m_started = true;
+            m_in_array = true;
+            ++m_pos;
+            ++m_column;
+            continue;
+        }
+        m_started = true;
+        if (m_in_array && c == ']') {
+            m_done = true;
+            ++m_pos;
+            break;
+        }
+        if (c != '{') {
+            throw fail(fmt::format("expected a JSON object (a record), found '{}'", c));
+        }
+        // Scan to the matching brace, strings skipped; read more as needed.
+        const std::size_t start_line = m_line;
+        std::size_t i = m_pos;
+        int depth = 0;
+        bool in_string = false;
+        std::size_t line = m_line;
+        std::size_t last_newline = std::string::npos;
+        while (true) {
+            if (i >= m_buffer.size()) {
+                const std::size_t offset = m_pos;
+                if (!fill()) {
+                    throw Error(fmt::format(
+                        "{}:{}: the JSON value starting here is not closed", m_name, start_line));
+                }
+                i -= offset - m_pos; // fill() may have moved the buffer
+                if (last_newline != std::string::npos) {
+                    last_newline -= offset - m_pos;
+                }
+                continue;
+            }
+            const char ch = m_buffer[i];
+            if (in_string) {
+                if (ch == '\\') {
+                    ++i;
+                } else if (ch == '"') {
+                    in_string = false;
+                }
+            } else if (ch == '"') {
+                in_string = true;
+            } else if (ch == '{' || ch == '[') {
+                ++depth;
+            } else if ((ch == '}' || ch == ']') && --depth == 0) {
+                ++i;
+                break;
+            } else if (ch == '\n') {
+                ++line;
+                last_newline = i;
+            }
+            ++i;
+        }
+        Value value{m_buffer.substr(m_pos, i - m_pos), start_line, m_index++};
+        m_column = last_newline == std::string::npos ? m_column + (i - m_pos) : i - last_newline;
+        m_line = line;
+        m_pos = i;
+        return value;
+    }
+    // After a top-level array, only white space.
+    while (m_pos < m_buffer.size() || fill()) {
+        if (!is_space(m_buffer[m_pos])) {
+            throw fail("text after the closing ']' of the JSON array");
+        }
+        m_line += m_buffer[m_pos] == '\n' ? 1 : 0;
+        ++m_pos;
+    }
+    return std::nullopt;
+}
+
+std::string_view format_name(RecordFormat format) {
+    switch (format) {
+    case RecordFormat::capture:
+        return "crcr capture record";
+    case RecordFormat::github_delivery:
+        return "GitHub delivery record";
+    case RecordFormat::payload:
+        return "payload";
+    }
+    return "record";
+}
+
+ReplayRecord parse_replay_record(std::string_view text,
+                                 const std::string& location,
+                                 std::string_view default_event) {
+    std::vector<Member> all;
+    try {
+        all = members(text);
+    } catch (const Error&) {
+        parse_webhook_body(text, location); // says where the JSON is wrong
+        throw Error(fmt::format("{} is not a JSON object", location));
+    }
+    ReplayRecord record;
+    if (find(all, "crcr_capture") != nullptr) {
+        record = capture_of(all, location);
+    } else if (find(all, "guid") != nullptr && find(all, "request") != nullptr) {
+        record = github_delivery_of(text, location);
+    } else {
+        if (default_event.empty()) {
+            throw Error(fmt::format("{}: a payload without a record around it (no 'crcr_capture', "
+                                    "no 'guid' and 'request'): give its event with --event",
+                                    location));
+        }
+        record.format = RecordFormat::payload;
+        record.location = location;
+        record.event = std::string(default_event);
+        record.action = string_member(all, "action");
+        record.body = std::string(text);
+    }
+    record.key = record.delivery_id.empty() ? location : record.delivery_id;
+    return record;
+}
+
+RecordFilter parse_record_filter(std::string_view text) {
+    const std::size_t eq = text.find('=');
+    const std::string key(text.substr(0, eq));
+    if (eq == std::string_view::npos
+        || (key != "event" && key != "action" && key != "pr" && key != "repo"
+            && key != "delivery")) {
+        throw Error(
+            fmt::format(
+                "--filter '{}' is not KEY=VALUE with KEY event, action, pr, repo or delivery",
+                text),
+            ExitCode::usage);
+    }
+    return RecordFilter{key, std::string(text.substr(eq + 1))};
+}
+
+bool record_matches(const ReplayRecord& record, const std::vector<RecordFilter>& filters) {
+    std::optional<Json> body; // parsed only when a filter looks inside
+    for (const RecordFilter& filter : filters) {
+        if (filter.key == "event" && record.event != filter.value) {
+            return false;
+        }
+        if (filter.key == "action" && record.action != filter.value) {
+            return false;
+        }
+        if (filter.key == "delivery" && record.delivery_id != filter.value) {
+            return false;
+        }
+        if (filter.key == "pr" || filter.key == "repo") {
+            if (!body) {
+                body = Json::parse(record.body, nullptr, false);
+            }
+            if (!body->is_object()) {
+                return false;
+            }
+            std::string actual;
+            if (filter.key == "pr") {
+                const Json& number = body->contains("number")
+                                         ? (*body)["number"]
+                                         : body->value("/pull_request/number"_json_pointer, Json());
+                actual = number.is_number_integer() ? std::to_string(number.get<long long>()) : "";
+            } else {
+                actual = body->value("/repository/full_name"_json_pointer, std::string());
+            }
+            if (filter.key == "repo" ? !iequals(actual, filter.value) : actual != filter.value) {
+                return false;
+            }
+        }
+    }
+    return true;
+}
+
+HttpRequest webhook_request(const ReplayRecord& record,
+                            const std::string& url,
+                            const std::optional<std::string>& secret,
+                            const std::string& new_delivery_id) {
+    HttpRequest request;
+    request.method = "POST";
+    request.url = url;
+    request.body = record.body;
+    constexpr std::array<std::string_view, 7> k_dropped = {"host",
+                                                           "content-length",
+                                                           "connection",
+                                                           "transfer-encoding",
+                                                           "x-hub-signature",
+                                                           "x-hub-signature-256",
+                                                           "expect"};
+    for (const auto& [name, value] : record.headers) {
+        if (std::none_of(k_dropped.begin(), k_dropped.end(), [&](std::string_view d) {
+                return iequals(name, d);
+            })) {
+            request.headers.emplace_back(
+                name,
+                iequals(name, "x-github-delivery") && !new_delivery_id.empty() ? new_delivery_id
+                                                                               : value);
+        }
+    }
+    const auto has = [&](std::string_view name) {
+        return std::any_of(request.headers.begin(), request.headers.end(), [&](const auto& h) {
+            return iequals(h.first, name);
+        });
+    };
+    // A bare payload gets what GitHub always sends.
+    if (!has("content-type")) {
+        request.headers.emplace_back("Content-Type", "application/json");
+    }
+    if (!has("x-github-event")) {
+        request.headers.emplace_back("X-GitHub-Event", record.event);
+    }
+    if (!has("x-github-delivery")) {
+        request.headers.emplace_back("X-GitHub-Delivery", new_delivery_id);
+    }
+    if (!has("user-agent")) {
+        request.headers.emplace_back("User-Agent", "GitHub-Hookshot/crcr-replay");
+    }
+    if (secret) {
+        request.headers.emplace_back("X-Hub-Signature", sign_sha1(*secret, request.body));
+        request.headers.emplace_back("X-Hub-Signature-256", sign_sha256(*secret, request.body));
+    }
+    return request;
+}
+
+} // namespace crcr

@@ -1,0 +1,411 @@
+#include "fake_github.hpp"
+#include "replay.hpp"
+#include "test_server.hpp"
+#include "test_support.hpp"
+
+#include "crcr/delivery.hpp"
+#include "crcr/files.hpp"
+#include "crcr/signature.hpp"
+
+#include <CLI/CLI.hpp>
+#include <doctest/doctest.h>
+#include <fmt/format.h>
+
+#include <map>
+
+using crcr::test::Reply;
+using crcr::test::TestServer;
+
+namespace {
+
+constexpr const char* k_secret = "replay secret";
+
+bool includes(const std::string& text, const std::string& part) {
+    return text.find(part) != std::string::npos;
+}
+
+// A relay stand-in that checks every signature (recomputed here) and counts deliveries by id.
+struct Receiver {
+    std::mutex mutex;
+    std::map<std::string, int> counts;
+    std::vector<std::string> bad_signatures;
+    std::function<Reply(const crcr::test::RecordedRequest&, int)> answer; // nth request (0-based)
+    int seen = 0;
+    TestServer server{[this](const crcr::test::RecordedRequest& request) {
+        std::lock_guard lock(mutex);
+        const std::string id = request.header("X-GitHub-Delivery").value_or("?");
+        if (request.header("X-Hub-Signature-256") != crcr::sign_sha256(k_secret, request.body)) {
+            bad_signatures.push_back(id);
+        }
+        const Reply reply =
+            answer ? answer(request, seen)
+                   : Reply{.status = 202, .reason = "Accepted", .body = "{\"ok\":true}"};
+        ++seen;
+        if (reply.status >= 200 && reply.status < 300 && reply.action == Reply::Action::respond) {
+            ++counts[id];
+        }
+        return reply;
+    }};
+};
+
+// `n` signed captured deliveries (simulate's records) in a file; their ids in order.
+std::vector<std::string> write_captures(const crcr::test::TempDir& dir,
+                                        const std::string& name,
+                                        int n,
+                                        const std::string& event = "pull_request") {
+    crcr::Random random(static_cast<std::uint64_t>(n) * 7 + name.size());
+    std::string text;
+    std::vector<std::string> ids;
+    for (int i = 0; i < n; ++i) {
+        const std::string body = fmt::format(
+            R"({{"action":"{}","number":{},"repository":{{"full_name":"pytorch/pytorch"}},"note":"caf\u00e9 \ud83d\ude80  spaced"}})",
+            i % 2 == 0 ? "opened" : "synchronize",
+            100 + i);
+        const crcr::Delivery d = crcr::make_delivery(
+            event, i % 2 == 0 ? "opened" : "synchronize", body, std::string("old secret"), random);
+        text += crcr::capture_record(d) + "\n";
+        ids.push_back(d.id);
+    }
+    dir.write(name, text);
+    return ids;
+}
+
+crcr::Environment replay_secret_env() {
+    return crcr::Environment(crcr::Environment::Variables{{"CRCR_WEBHOOK_SECRET", k_secret}});
+}
+
+crcr::test::CliRun replay(std::vector<std::string> args,
+                          crcr::HttpClient& http,
+                          const crcr::Environment& env = replay_secret_env()) {
+    args.insert(args.begin(), "replay");
+    return crcr::test::run_crcr(args, env, &http);
+}
+
+} // namespace
+
+TEST_CASE("replay: command line") {
+    CLI::App app;
+    crcr::ReplayOptions got;
+    crcr::add_replay(app, [&got](const crcr::ReplayOptions& o) { got = o; });
+    app.parse("replay a.jsonl dir - --to http://r/github/webhook --new-delivery-id --filter "
+              "event=push --filter pr=3 --limit 5 "
+              "--concurrency 8 --rate 100 --timeout 2 --retries 1 --report r.jsonl --state s.jsonl "
+              "--resend-failed --event push",
+              false);
+    crcr::ReplayOptions want;
+    want.inputs = {"a.jsonl", "dir", "-"};
+    want.to = "http://r/github/webhook";
+    want.new_delivery_id = true;
+    want.filters = {"event=push", "pr=3"};
+    want.limit = 5;
+    want.concurrency = 8;
+    want.rate = 100;
+    want.timeout = 2;
+    want.retries = 1;
+    want.report = "r.jsonl";
+    want.state = "s.jsonl";
+    want.resend_failed = true;
+    want.event = "push";
+    CHECK(got == want);
+    const auto no_target = crcr::test::run_crcr({"replay", "a.jsonl"});
+    CHECK(no_target.code == 2);
+    CHECK(includes(no_target.err, "replay needs a target: --to URL or --dispatch-to OWNER/NAME"));
+    CHECK(crcr::test::run_crcr({"replay", "a", "--to", "x", "--dispatch-to", "o/r"}).code == 2);
+    CHECK(crcr::test::run_crcr({"replay", "a", "--to", "ftp://x"}).code == 2);
+    CHECK(crcr::test::run_crcr({"replay", "a", "--to", "http://x", "--concurrency", "0"}).code
+          == 2);
+}
+
+TEST_CASE("replay --to: every delivery arrives once, signed again, body bytes unchanged") {
+    const crcr::test::TempDir dir;
+    const auto ids = write_captures(dir, "c.jsonl", 20);
+    Receiver receiver;
+    const auto http = crcr::make_curl_http_client();
+    const auto result = replay({dir.path("c.jsonl"),
+                                "--to",
+                                receiver.server.url("/github/webhook"),
+                                "--concurrency",
+                                "4",
+                                "--report",
+                                dir.path("r.jsonl")},
+                               *http);
+    CHECK(result.code == 0);
+    CHECK(includes(result.err, "crcr: replay: 20 delivered, 0 rejected, 0 failed, 0 skipped"));
+    CHECK(receiver.bad_signatures.empty());
+    CHECK(receiver.counts.size() == 20);
+    for (const auto& id : ids) {
+        CHECK(receiver.counts[id] == 1);
+    }
+    // The raw body: spacing and \u escapes arrive as they were captured.
+    const auto requests = receiver.server.requests();
+    for (const auto& request : requests) {
+        CHECK(includes(request.body, "\"note\":\"caf\\u00e9 \\ud83d\\ude80  spaced\""));
+        CHECK(request.header("X-GitHub-Event") == "pull_request");
+        CHECK(request.target == "/github/webhook");
+    }
+    CHECK(receiver.server.connections() <= 4); // kept-alive connections, one per sender
+    const auto report = crcr::read_complete_lines(dir.path("r.jsonl"));
+    CHECK(report.size() == 20);
+    const crcr::Json line = crcr::Json::parse(report[0]);
+    CHECK(line["outcome"] == "delivered");
+    CHECK(line["status"] == 202);
+    CHECK(line["attempts"] == 1);
+    CHECK(line["target"] == receiver.server.url("/github/webhook"));
+}
+
+TEST_CASE("replay --new-delivery-id, --filter, --limit, --dry-run") {
+    const crcr::test::TempDir dir;
+    const auto ids = write_captures(dir, "c.jsonl", 10);
+    const auto http = crcr::make_curl_http_client();
+    {
+        Receiver receiver;
+        CHECK(
+            replay({dir.path("c.jsonl"), "--to", receiver.server.url(), "--new-delivery-id"}, *http)
+                .code
+            == 0);
+        CHECK(receiver.counts.size() == 10);
+        for (const auto& id : ids) {
+            CHECK(receiver.counts.count(id) == 0);
+        }
+    }
+    {
+        Receiver receiver;
+        CHECK(replay({dir.path("c.jsonl"),
+                      "--to",
+                      receiver.server.url(),
+                      "--filter",
+                      "action=synchronize",
+                      "--filter",
+                      "pr=103"},
+                     *http)
+                  .code
+              == 0);
+        CHECK(receiver.counts.size() == 1);
+        CHECK(receiver.counts.count(ids[3]) == 1);
+    }
+    {
+        Receiver receiver;
+        const auto limited = replay({dir.path("c.jsonl"),
+                                     "--to",
+                                     receiver.server.url(),
+                                     "--limit",
+                                     "3",
+                                     "--concurrency",
+                                     "1"},
+                                    *http);
+        CHECK(limited.code == 0);
+        CHECK(receiver.counts.size() == 3);
+        CHECK(receiver.counts.count(ids[0]) == 1);
+    }
+    {
+        Receiver receiver;
+        const auto dry = replay({dir.path("c.jsonl"),
+                                 "--to",
+                                 receiver.server.url(),
+                                 "--dry-run",
+                                 "--filter",
+                                 "event=pull_request"},
+                                *http);
+        CHECK(dry.code == 0);
+        CHECK(receiver.server.requests().empty());
+        CHECK(includes(dry.out,
+                       "POST " + receiver.server.url() + " pull_request/opened " + ids[0] + " "));
+        CHECK(includes(dry.err, "crcr: dry run: would send 10 deliveries"));
+    }
+}
+
+TEST_CASE(
+    "replay: receiver faults are retried or reported; the report accounts for every delivery") {
+    struct Case {
+        std::string name;
+        std::function<Reply(const crcr::test::RecordedRequest&, int)> answer;
+        int want_code;
+        std::string want_summary;
+    };
+    const Case cases[] = {
+        {"a 500, then taken",
+         [](const auto&, int n) {
+             return n == 0 ? Reply{.status = 500, .reason = "Error"} : Reply{.status = 200};
+         },
+         0,
+         "6 delivered, 0 rejected, 0 failed"},
+        {"a 429 with Retry-After, then taken",
+         [](const auto&, int n) {
+             return n == 0 ? Reply{.status = 429, .headers = {{"Retry-After", "2"}}}
+                           : Reply{.status = 200};
+         },
+         0,
+         "6 delivered"},
+        {"a dropped connection, then taken",
+         [](const auto&, int n) {
+             return n == 0 ? Reply{.action = Reply::Action::close_silently} : Reply{.status = 200};
+         },
+         0,
+         "6 delivered"},
+        {"a 401 is a rejection, not retried",
+         [](const auto&, int n) {
+             return n == 0 ? Reply{.status = 401, .body = "bad signature"} : Reply{.status = 200};
+         },
+         1,
+         "5 delivered, 1 rejected, 0 failed"},
+        {"always 503: failed after the retries",
+         [](const auto&, int) { return Reply{.status = 503}; },
+         5,
+         "0 delivered, 0 rejected, 6 failed"},
+    };
+    for (const Case& c : cases) {
+        CAPTURE(c.name);
+        const crcr::test::TempDir dir;
+        write_captures(dir, "c.jsonl", 6);
+        Receiver receiver;
+        receiver.answer = c.answer;
+        const auto http = crcr::make_curl_http_client();
+        const auto result = replay({dir.path("c.jsonl"),
+                                    "--to",
+                                    receiver.server.url(),
+                                    "--concurrency",
+                                    "1",
+                                    "--report",
+                                    dir.path("r.jsonl")},
+                                   *http);
+        CAPTURE(result.err);
+        CHECK(result.code == c.want_code);
+        CHECK(includes(result.err, c.want_summary));
+        CHECK(crcr::read_complete_lines(dir.path("r.jsonl")).size() == 6);
+    }
+}
+
+TEST_CASE(
+    "replay --state: a second run sends only what was not sent; --resend-failed sends the rest") {
+    const crcr::test::TempDir dir;
+    const auto ids = write_captures(dir, "c.jsonl", 8);
+    const auto http = crcr::make_curl_http_client();
+    Receiver receiver;
+    // The first run: deliveries 2 and 5 rejected.
+    receiver.answer = [&](const crcr::test::RecordedRequest& request, int) {
+        const std::string id = request.header("X-GitHub-Delivery").value_or("");
+        return id == ids[2] || id == ids[5] ? Reply{.status = 400, .body = "no"}
+                                            : Reply{.status = 200};
+    };
+    const std::vector<std::string> args = {
+        dir.path("c.jsonl"), "--to", receiver.server.url(), "--state", dir.path("s.jsonl")};
+    CHECK(replay(args, *http).code == 1);
+    CHECK(receiver.counts.size() == 6);
+    receiver.answer = nullptr;
+    const auto second = replay(args, *http);
+    CHECK(second.code == 0);
+    CHECK(includes(second.err, "0 delivered, 0 rejected, 0 failed, 8 skipped"));
+    CHECK(receiver.seen == 8);
+    auto resend = args;
+    resend.push_back("--resend-failed");
+    const auto third = replay(resend, *http);
+    CHECK(third.code == 0);
+    CHECK(includes(third.err, "2 delivered, 0 rejected, 0 failed, 6 skipped"));
+    for (const auto& id : ids) {
+        CHECK(receiver.counts[id] == 1);
+    }
+    // A delivery in flight when a run was killed is not sent again on its own.
+    crcr::AppendFile(dir.path("s2.jsonl"))
+        .append(crcr::Json{{"key", ids[0]}, {"outcome", "sending"}}.dump());
+    Receiver fresh;
+    const auto after_kill = replay(
+        {dir.path("c.jsonl"), "--to", fresh.server.url(), "--state", dir.path("s2.jsonl")}, *http);
+    CHECK(after_kill.code == 0);
+    CHECK(includes(after_kill.err, "7 delivered, 0 rejected, 0 failed, 1 skipped (1 uncertain)"));
+    CHECK(fresh.counts.count(ids[0]) == 0);
+}
+
+TEST_CASE("replay reads GitHub delivery records, arrays of them, and bare payloads") {
+    const crcr::test::TempDir dir;
+    const std::string record =
+        R"({"id":1,"guid":"0b989ba4-242f-11e5-81e1-c7b6966d2516","event":"push","action":null,"request":{"headers":{"X-GitHub-Delivery":"0b989ba4-242f-11e5-81e1-c7b6966d2516","X-GitHub-Event":"push","Content-Type":"application/json","X-Hub-Signature-256":"sha256=stale"},"payload":{"ref":"refs/heads/main","after":"59b20b8d5c6ff8d09518454d4dd8b7b30f095ab5"}},"response":{"headers":{},"payload":"ok"}})";
+    dir.write("deliveries/a.json", "");
+    std::filesystem::create_directories(dir.path("deliveries"));
+    dir.write("deliveries/a.json", record);
+    dir.write("deliveries/b.json", "[" + record + ",\n" + record + "]");
+    dir.write("payload.json", "{\n  \"action\": \"opened\",\n  \"number\": 1\n}\n");
+    Receiver receiver;
+    const auto http = crcr::make_curl_http_client();
+    const auto result = replay({dir.path("deliveries"),
+                                dir.path("payload.json"),
+                                "--to",
+                                receiver.server.url(),
+                                "--event",
+                                "pull_request",
+                                "--concurrency",
+                                "1"},
+                               *http);
+    CHECK(result.code == 0);
+    const auto requests = receiver.server.requests();
+    REQUIRE(requests.size() == 4);
+    CHECK(requests[0].body
+          == R"({"ref":"refs/heads/main","after":"59b20b8d5c6ff8d09518454d4dd8b7b30f095ab5"})");
+    CHECK(requests[0].header("X-GitHub-Delivery") == "0b989ba4-242f-11e5-81e1-c7b6966d2516");
+    CHECK(requests[3].body == "{\n  \"action\": \"opened\",\n  \"number\": 1\n}");
+    CHECK(requests[3].header("X-GitHub-Event") == "pull_request");
+    CHECK(receiver.bad_signatures.empty());
+}
+
+TEST_CASE("replay: unreadable records are reported with their location; the others still go") {
+    const crcr::test::TempDir dir;
+    write_captures(dir, "c.jsonl", 3);
+    const std::string good = crcr::read_file(dir.path("c.jsonl"));
+    dir.write("mixed.jsonl",
+              good.substr(0, good.find('\n') + 1) + R"({"crcr_capture":1,"event":"push"})" + "\n"
+                  + good.substr(good.find('\n') + 1));
+    Receiver receiver;
+    const auto http = crcr::make_curl_http_client();
+    const auto result = replay(
+        {dir.path("mixed.jsonl"), dir.path("missing.jsonl"), "--to", receiver.server.url()}, *http);
+    CHECK(result.code == 1);
+    CHECK(includes(
+        result.err,
+        "mixed.jsonl:2: crcr capture record without 'event', 'headers' and a 'body' string"));
+    CHECK(includes(result.err, "crcr: error: cannot read '" + dir.path("missing.jsonl") + "'"));
+    CHECK(includes(result.err, "3 delivered, 0 rejected, 0 failed, 0 skipped, 2 unreadable"));
+    CHECK(receiver.counts.size() == 3);
+    const auto bare =
+        replay({dir.path("c.jsonl"), "--to", receiver.server.url()}, *http, crcr::Environment());
+    CHECK(includes(bare.err, "crcr: note: no webhook secret"));
+}
+
+TEST_CASE("replay --dispatch-to: the relay's dispatch for each, one App token for the run") {
+    crcr::test::TestClock clock;
+    crcr::test::FakeGitHub github([&clock] { return clock.now(); });
+    github.add_repo("my-org/pytorch-ci", {.installation_id = 77});
+    github.set_app({.id = "42", .public_key_pem = crcr::test::test_rsa_key().public_pem});
+    const crcr::test::TempDir dir;
+    const auto ids = write_captures(dir, "c.jsonl", 3);
+    const std::string key = dir.write("app.pem", crcr::test::test_rsa_key().private_pem);
+    std::filesystem::permissions(key, std::filesystem::perms::owner_read);
+    const auto http = crcr::make_curl_http_client();
+    const auto result = crcr::test::run_crcr({"replay",
+                                              dir.path("c.jsonl"),
+                                              "--dispatch-to",
+                                              "my-org/pytorch-ci",
+                                              "--api-url",
+                                              github.url(),
+                                              "--app-id",
+                                              "42",
+                                              "--private-key",
+                                              key},
+                                             crcr::Environment(),
+                                             http.get(),
+                                             "",
+                                             &clock);
+    CAPTURE(result.err);
+    CHECK(result.code == 0);
+    CHECK(github.problems().empty());
+    CHECK(github.calls()
+          == std::vector<std::string>{"GET /repos/my-org/pytorch-ci/installation",
+                                      "POST /app/installations/77/access_tokens",
+                                      "POST /repos/my-org/pytorch-ci/dispatches",
+                                      "POST /repos/my-org/pytorch-ci/dispatches",
+                                      "POST /repos/my-org/pytorch-ci/dispatches"});
+    const auto dispatches = github.dispatches();
+    REQUIRE(dispatches.size() == 3);
+    const crcr::Json first = crcr::Json::parse(dispatches[0]);
+    CHECK(first["client_payload"]["delivery_id"] == ids[0]);
+    CHECK(first["client_payload"]["payload"]["number"] == 100);
+    CHECK(clock.sleeps() == std::vector<long long>{1, 1}); // one dispatch a second, as GitHub asks
+}
