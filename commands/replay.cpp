@@ -13,6 +13,7 @@
 #include <fmt/ostream.h>
 
 #include <array>
+#include <atomic>
 #include <cmath>
 #include <condition_variable>
 #include <deque>
@@ -83,23 +84,29 @@ private:
     std::uint64_t count_ = 0;
 };
 
+// A record as read, not yet parsed: the senders parse, so that work runs in parallel.
+struct RawRecord {
+    std::string text;
+    std::string location; // file:line
+};
+
 // A queue of records between the reader and the senders, bounded so memory stays flat.
 class RecordQueue {
 public:
     explicit RecordQueue(std::size_t capacity) : capacity_(capacity) {}
-    void push(ReplayRecord record) {
+    void push(RawRecord record) {
         std::unique_lock lock(mutex_);
         space_.wait(lock, [&] { return items_.size() < capacity_ || closed_; });
         items_.push_back(std::move(record));
         ready_.notify_one();
     }
-    std::optional<ReplayRecord> pop() {
+    std::optional<RawRecord> pop() {
         std::unique_lock lock(mutex_);
         ready_.wait(lock, [&] { return !items_.empty() || closed_; });
         if (items_.empty()) {
             return std::nullopt;
         }
-        ReplayRecord record = std::move(items_.front());
+        RawRecord record = std::move(items_.front());
         items_.pop_front();
         space_.notify_one();
         return record;
@@ -116,7 +123,7 @@ private:
     std::mutex mutex_;
     std::condition_variable ready_;
     std::condition_variable space_;
-    std::deque<ReplayRecord> items_;
+    std::deque<RawRecord> items_;
     bool closed_ = false;
 };
 
@@ -187,7 +194,9 @@ private:
         // unless told otherwise.
         return opts_.rate > 0 ? opts_.rate : (opts_.dispatch_to.empty() ? 0 : 1);
     }
-    void read_inputs(const std::function<void(ReplayRecord)>& each);
+    void read_inputs(const std::function<void(RawRecord)>& each);
+    std::optional<ReplayRecord> admit(const RawRecord& raw);
+    bool limit_reached() const { return opts_.limit && selected_.load() >= *opts_.limit; }
     void worker(unsigned index);
     ReplayResult send_webhook(HttpClient& http, const ReplayRecord& record, Random& random);
     ReplayResult send_dispatch(const ReplayRecord& record, Random& random);
@@ -208,6 +217,7 @@ private:
     std::optional<GitHubApi> api_;
     std::optional<GitHubAuth> auth_;
 
+    std::atomic<std::uint64_t> selected_{0};
     std::mutex mutex_; // guards what follows
     std::uint64_t counts_[4] = {0, 0, 0, 0};
     std::uint64_t invalid_ = 0;
@@ -222,7 +232,7 @@ private:
     bool progress_shown_ = false;
 };
 
-void Replay::read_inputs(const std::function<void(ReplayRecord)>& each) {
+void Replay::read_inputs(const std::function<void(RawRecord)>& each) {
     for (const std::string& input : opts_.inputs) {
         std::vector<std::string> files;
         try {
@@ -243,18 +253,13 @@ void Replay::read_inputs(const std::function<void(ReplayRecord)>& each) {
             const std::string name = file == "-" ? "<stdin>" : file;
             JsonValueReader reader(file == "-" ? ctx_.in : stream, name);
             try {
-                while (auto value = reader.next()) {
-                    const std::string location = fmt::format("{}:{}", name, value->line);
-                    try {
-                        each(parse_replay_record(value->text, location, opts_.event));
-                    } catch (const Error& e) {
-                        if (e.code() != ExitCode::failure) {
-                            throw;
-                        }
-                        fmt::print(ctx_.err, "crcr: error: {}\n", e.what());
-                        const std::lock_guard lock(mutex_);
-                        ++invalid_;
+                while (!limit_reached()) {
+                    auto value = reader.next();
+                    if (!value) {
+                        break;
                     }
+                    each(
+                        RawRecord{std::move(value->text), fmt::format("{}:{}", name, value->line)});
                 }
             } catch (const Error& e) {
                 if (e.code() != ExitCode::failure) {
@@ -267,6 +272,50 @@ void Replay::read_inputs(const std::function<void(ReplayRecord)>& each) {
             }
         }
     }
+}
+
+std::optional<ReplayRecord> Replay::admit(const RawRecord& raw) {
+    ReplayRecord record;
+    try {
+        record = parse_replay_record(raw.text, raw.location, opts_.event);
+    } catch (const Error& e) {
+        if (e.code() != ExitCode::failure) {
+            throw;
+        }
+        const std::lock_guard lock(mutex_);
+        fmt::print(ctx_.err, "crcr: error: {}\n", e.what());
+        ++invalid_;
+        return std::nullopt;
+    }
+    if (!record_matches(record, filters_)) {
+        const std::lock_guard lock(mutex_);
+        ++filtered_;
+        return std::nullopt;
+    }
+    if (const auto prior = prior_.outcome.find(record.key); prior != prior_.outcome.end()) {
+        if (!opts_.resend_failed || prior->second == "delivered") {
+            const bool in_flight = prior->second == "sending";
+            if (in_flight) {
+                const std::lock_guard lock(mutex_);
+                ++uncertain_;
+            }
+            if (!opts_.dry_run) {
+                record_result(
+                    record,
+                    ReplayResult{
+                        .outcome = Outcome::skipped,
+                        .delivery_id = record.delivery_id,
+                        .error = in_flight ? "in flight when an earlier run stopped: it may have "
+                                             "arrived (--resend-failed sends it again)"
+                                           : fmt::format("{} in an earlier run", prior->second)});
+            }
+            return std::nullopt;
+        }
+    }
+    if (const std::uint64_t n = selected_.fetch_add(1); opts_.limit && n >= *opts_.limit) {
+        return std::nullopt;
+    }
+    return record;
 }
 
 ReplayResult Replay::send_webhook(HttpClient& http, const ReplayRecord& record, Random& random) {
@@ -458,7 +507,11 @@ void Replay::worker(unsigned index) {
         // --verbose traces it).
         std::unique_ptr<HttpClient> own = index == 0 ? nullptr : make_curl_http_client();
         HttpClient& http = own ? *own : ctx_.http;
-        while (auto record = queue_->pop()) {
+        while (auto raw = queue_->pop()) {
+            std::optional<ReplayRecord> record = admit(*raw);
+            if (!record) {
+                continue;
+            }
             pacer_.wait();
             record_intent(*record);
             record_result(*record,
@@ -551,50 +604,24 @@ ExitCode Replay::run() {
             threads.emplace_back([this, i] { worker(i); });
         }
     }
-    std::uint64_t selected = 0;
     std::uint64_t would_send_bytes = 0;
     try {
-        read_inputs([&](ReplayRecord record) {
-            if (opts_.limit && selected >= *opts_.limit) {
-                return;
-            }
-            if (!record_matches(record, filters_)) {
-                const std::lock_guard lock(mutex_);
-                ++filtered_;
-                return;
-            }
-            if (const auto prior = prior_.outcome.find(record.key); prior != prior_.outcome.end()) {
-                const bool resend = opts_.resend_failed && prior->second != "delivered";
-                if (!resend) {
-                    ReplayResult skipped{
-                        .outcome = Outcome::skipped,
-                        .delivery_id = record.delivery_id,
-                        .error = prior->second == "sending"
-                                     ? "in flight when an earlier run stopped: it may have arrived "
-                                       "(--resend-failed sends it again)"
-                                     : fmt::format("{} in an earlier run", prior->second)};
-                    if (prior->second == "sending") {
-                        const std::lock_guard lock(mutex_);
-                        ++uncertain_;
-                    }
-                    if (!opts_.dry_run) {
-                        record_result(record, std::move(skipped));
-                    }
-                    return;
+        read_inputs([&](RawRecord raw) {
+            if (opts_.dry_run) { // in order, on this thread
+                const std::optional<ReplayRecord> record = admit(raw);
+                if (record) {
+                    would_send_bytes += record->body.size();
+                    fmt::print(ctx_.out,
+                               "{} {} {}{} {} {} B ({})\n",
+                               opts_.to.empty() ? "DISPATCH" : "POST",
+                               target(),
+                               record->event,
+                               record->action.empty() ? "" : "/" + record->action,
+                               record->delivery_id.empty() ? "(new delivery id)"
+                                                           : record->delivery_id,
+                               record->body.size(),
+                               record->location);
                 }
-            }
-            ++selected;
-            if (opts_.dry_run) {
-                would_send_bytes += record.body.size();
-                fmt::print(ctx_.out,
-                           "{} {} {}{} {} {} B ({})\n",
-                           opts_.to.empty() ? "DISPATCH" : "POST",
-                           target(),
-                           record.event,
-                           record.action.empty() ? "" : "/" + record.action,
-                           record.delivery_id.empty() ? "(new delivery id)" : record.delivery_id,
-                           record.body.size(),
-                           record.location);
                 return;
             }
             {
@@ -603,7 +630,7 @@ ExitCode Replay::run() {
                     throw Error("stopped"); // a sender failed for good; its error is reported
                 }
             }
-            queue_->push(std::move(record));
+            queue_->push(std::move(raw));
         });
     } catch (...) {
         queue_->close();
@@ -625,7 +652,7 @@ ExitCode Replay::run() {
     if (opts_.dry_run) {
         fmt::print(ctx_.err,
                    "crcr: dry run: would send {} deliveries, {} bytes of bodies{}\n",
-                   selected,
+                   opts_.limit ? std::min(selected_.load(), *opts_.limit) : selected_.load(),
                    would_send_bytes,
                    filtered_ > 0 ? fmt::format(" ({} filtered out)", filtered_) : "");
         return invalid_ > 0 ? ExitCode::failure : ExitCode::ok;

@@ -278,3 +278,30 @@ TEST_CASE(
     CHECK(header(payload, "Content-Type") == "application/json");
     CHECK(header(payload, "X-Hub-Signature-256") == crcr::sign_sha256("k", "{}"));
 }
+
+TEST_CASE("JsonValueReader: escapes cut by the end of a read, at every offset around it") {
+    // The reader reads 64 KiB at a time: put an escaped quote and an escaped backslash across
+    // that boundary, and check that the value (and the string's end) is found exactly.
+    for (std::size_t at = 65'530; at < 65'540; ++at) {
+        for (const std::string escape : {"\\\"", "\\\\", "\\\\\\\"", "\\u00e9"}) {
+            const std::string head = "{\"body\":\"";
+            const std::string value =
+                head + std::string(at - head.size(), 'x') + escape + "\"}\"tail\"}";
+            const std::string text = value.substr(0, value.size() - 8) + "}"; // {"body":"xx..\"}
+            CAPTURE(at);
+            CAPTURE(escape);
+            const auto values = read_all(text + "\n{\"n\":1}\n");
+            REQUIRE(values.size() == 2);
+            CHECK(values[0].text == text);
+            CHECK(values[1].text == "{\"n\":1}");
+            const crcr::ReplayRecord record = crcr::parse_replay_record(
+                "{\"crcr_capture\":1,\"event\":\"push\",\"headers\":{},\"body\":"
+                    + text.substr(8, text.size() - 9) + "}",
+                "t:1",
+                "");
+            CHECK(record.body
+                  == std::string(at - head.size(), 'x')
+                         + nlohmann::json::parse("\"" + escape + "\"").get<std::string>());
+        }
+    }
+}

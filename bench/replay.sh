@@ -1,0 +1,143 @@
+#!/usr/bin/env bash
+# Benchmark: `crcr replay` throughput and memory against a fast loopback receiver (nginx from
+# Debian answering 204), beside baselines measured in the same run on the same machine:
+#   - wrk posting the same body with a Lua script (the receiver's physical limit; unsigned),
+#   - a shell loop of `openssl dgst` + `curl` per delivery (what people do today; on a sample),
+#   - a Node.js script signing with @octokit/webhooks-methods and posting with fetch.
+# Targets (issue #7), as ratios from this run: crcr >= 1/2 of wrk, >= 10x Node, >= 100x the
+# curl loop; peak memory flat from 1,000 to 10,000 deliveries. Exits 1 when a target is missed.
+#   bench/replay.sh [COUNT]     (default 10000)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+count=${1:-10000}
+scripts/deps.sh
+missing=()
+for tool in nginx:nginx-light wrk:wrk curl:curl openssl:openssl; do
+  command -v "${tool%%:*}" >/dev/null || missing+=("${tool#*:}")
+done
+[ ${#missing[@]} -eq 0 ] || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+scripts/build.sh build >/dev/null
+tests/schema/install.sh
+crcr=$root/build/crcr
+tmp=$(mktemp -d)
+nginx_pid=
+cleanup() { [ -n "$nginx_pid" ] && kill "$nginx_pid" 2>/dev/null; rm -rf "$tmp"; }
+trap cleanup EXIT
+export CRCR_WEBHOOK_SECRET="bench secret"
+
+# The receiver: nginx, one worker, 204 for every POST, keep-alive without limit.
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+cat >"$tmp/nginx.conf" <<CONF
+worker_processes 1;
+daemon off;
+pid $tmp/nginx.pid;
+error_log $tmp/nginx-error.log;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  client_body_buffer_size 64k;
+  keepalive_requests 10000000;
+  server { listen 127.0.0.1:$port; location / { return 204; } }
+}
+CONF
+nginx -c "$tmp/nginx.conf" -p "$tmp" &
+nginx_pid=$!
+for _ in $(seq 50); do (echo >"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.1; done
+url="http://127.0.0.1:$port/github/webhook"
+
+"$crcr" simulate pull_request synchronize --count "$count" --output "$tmp/load.jsonl" --seed 1 2>/dev/null
+head -1000 "$tmp/load.jsonl" >"$tmp/load-1000.jsonl"
+python3 - "$tmp" <<'PY'
+import json, sys
+tmp = sys.argv[1]
+for i, line in enumerate(open(f"{tmp}/load.jsonl")):
+    if i == 500:
+        break
+    open(f"{tmp}/body-{i}.json", "w").write(json.loads(line)["body"])
+PY
+body_kb=$(python3 -c 'import os,sys; print("%.1f" % (os.path.getsize(sys.argv[1]) / 1024))' "$tmp/body-0.json")
+
+# run LABEL N COMMAND...: wall time and peak memory of COMMAND, printed as "rate peak_kb".
+measure() {
+  python3 - "$@" <<'PY'
+import resource, subprocess, sys, time
+n = int(sys.argv[1])
+start = time.monotonic()
+subprocess.run(sys.argv[2:], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+seconds = time.monotonic() - start
+print(f"{n / seconds:.0f} {resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss}")
+PY
+}
+
+read -r crcr8 mem8 < <(measure "$count" "$crcr" replay "$tmp/load.jsonl" --to "$url" --concurrency 8)
+read -r crcr32 mem32 < <(measure "$count" "$crcr" replay "$tmp/load.jsonl" --to "$url" --concurrency 32)
+read -r _ mem1000 < <(measure 1000 "$crcr" replay "$tmp/load-1000.jsonl" --to "$url" --concurrency 32)
+
+cat >"$tmp/post.lua" <<LUA
+wrk.method = "POST"
+local f = io.open("$tmp/body-0.json", "rb")
+wrk.body = f:read("*a")
+f:close()
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["X-GitHub-Event"] = "pull_request"
+wrk.headers["X-Hub-Signature-256"] = "sha256=0000000000000000000000000000000000000000000000000000000000000000"
+LUA
+wrk_rate=$(wrk -t2 -c32 -d5s -s "$tmp/post.lua" "$url" | awk '/Requests\/sec/ { printf "%.0f", $2 }')
+
+cat >"$tmp/loop.sh" <<'SH'
+#!/usr/bin/env bash
+for i in $(seq 0 499); do
+  f="$1/body-$i.json"
+  sig=$(openssl dgst -sha256 -hmac "$CRCR_WEBHOOK_SECRET" "$f" | awk '{ print $2 }')
+  curl -s -o /dev/null -X POST -H "Content-Type: application/json" -H "X-GitHub-Event: pull_request" \
+    -H "X-Hub-Signature-256: sha256=$sig" --data-binary "@$f" "$2"
+done
+SH
+read -r loop_rate _ < <(measure 500 bash "$tmp/loop.sh" "$tmp" "$url")
+
+cat >"$tmp/peer.mjs" <<'JS'
+// The ecosystem's peer: read capture records, sign with @octokit/webhooks-methods, POST with
+// fetch, 32 in flight.
+import { createInterface } from "node:readline";
+import { createReadStream } from "node:fs";
+import { sign } from "@octokit/webhooks-methods";
+const [file, url] = process.argv.slice(2);
+const lines = createInterface({ input: createReadStream(file) });
+const inflight = new Set();
+for await (const line of lines) {
+  const record = JSON.parse(line);
+  const p = (async () => {
+    const signature = await sign(process.env.CRCR_WEBHOOK_SECRET, record.body);
+    const response = await fetch(url, { method: "POST", body: record.body,
+      headers: { ...record.headers, "X-Hub-Signature-256": signature } });
+    await response.arrayBuffer();
+  })();
+  inflight.add(p);
+  p.finally(() => inflight.delete(p));
+  if (inflight.size >= 32) await Promise.race(inflight);
+}
+await Promise.all(inflight);
+JS
+cp "$tmp/peer.mjs" "$root/tests/schema/.bench-peer.mjs"
+read -r node_rate _ < <(measure "$count" node "$root/tests/schema/.bench-peer.mjs" "$tmp/load.jsonl" "$url")
+rm -f "$root/tests/schema/.bench-peer.mjs"
+
+best=$(( crcr8 > crcr32 ? crcr8 : crcr32 ))
+echo "machine: $(nproc) cores, $(awk '/model name/ { $1=$2=$3=""; print; exit }' /proc/cpuinfo | sed 's/^ *//'); bodies ${body_kb} KB; $count deliveries"
+printf '%-44s %12s %12s\n' "" "deliveries/s" "peak KB"
+printf '%-44s %12s %12s\n' "crcr replay --concurrency 8" "$crcr8" "$mem8"
+printf '%-44s %12s %12s\n' "crcr replay --concurrency 32" "$crcr32" "$mem32"
+printf '%-44s %12s %12s\n' "crcr replay, 1000 deliveries (memory)" "" "$mem1000"
+printf '%-44s %12s\n' "wrk -c32, one unsigned body (the limit)" "$wrk_rate"
+printf '%-44s %12s\n' "Node fetch + webhooks-methods, 32 in flight" "$node_rate"
+printf '%-44s %12s\n' "shell loop openssl + curl (500)" "$loop_rate"
+status=0
+check() { # check NAME OK
+  if [ "$2" = 1 ]; then echo "ok    $1"; else echo "MISS  $1"; status=1; fi
+}
+check "crcr >= 1/2 of wrk ($best vs $wrk_rate)" "$(awk -v a="$best" -v b="$wrk_rate" 'BEGIN { print (a * 2 >= b) ? 1 : 0 }')"
+check "crcr >= 10x Node ($best vs $node_rate)" "$(awk -v a="$best" -v b="$node_rate" 'BEGIN { print (a >= 10 * b) ? 1 : 0 }')"
+check "crcr >= 100x the curl loop ($best vs $loop_rate)" "$(awk -v a="$best" -v b="$loop_rate" 'BEGIN { print (a >= 100 * b) ? 1 : 0 }')"
+check "memory flat: 10,000 vs 1,000 deliveries ($mem32 vs $mem1000 KB, within 25 %)" "$(awk -v a="$mem32" -v b="$mem1000" 'BEGIN { print (a <= b * 1.25) ? 1 : 0 }')"
+exit $status
