@@ -248,6 +248,13 @@ TEST_CASE(
          },
          1,
          "5 delivered, 1 rejected, 0 failed"},
+        {"too slow: timed out, then taken",
+         [](const auto&, int n) {
+             return n == 0 ? Reply{.status = 200, .delay = std::chrono::milliseconds(1'500)}
+                           : Reply{.status = 200};
+         },
+         0,
+         "6 delivered"},
         {"always 503: failed after the retries",
          [](const auto&, int) { return Reply{.status = 503}; },
          5,
@@ -263,6 +270,8 @@ TEST_CASE(
         const auto result = replay({dir.path("c.jsonl"),
                                     "--to",
                                     receiver.server.url(),
+                                    "--timeout",
+                                    "0.5",
                                     "--concurrency",
                                     "1",
                                     "--report",
