@@ -2,6 +2,7 @@
 
 #include "callback.hpp"
 #include "dispatch_test.hpp"
+#include "plan.hpp"
 #include "replay.hpp"
 #include "simulate.hpp"
 #include "validate_allowlist.hpp"
@@ -106,6 +107,9 @@ void add_commands(CLI::App& app, const CommandRunner& run) {
     });
     add_replay(app, [run](const ReplayOptions& opts) {
         run([opts](Context& ctx) { return run_replay(opts, ctx); });
+    });
+    add_plan(app, [run](const PlanOptions& opts) {
+        run([opts](Context& ctx) { return run_plan(opts, ctx); });
     });
     add_callback(app, [run](const CallbackOptions& opts) {
         run([opts](Context& ctx) { return run_callback(opts, ctx); });

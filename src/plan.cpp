@@ -1,0 +1,61 @@
+#include "crcr/plan.hpp"
+
+#include <algorithm>
+
+namespace crcr {
+
+namespace {
+
+// The names of the pull request's labels.
+std::vector<std::string> labels_of(const Json& payload) {
+    std::vector<std::string> names;
+    const Json pull_request = payload.value("pull_request", Json::object());
+    for (const Json& label : pull_request.value("labels", Json::array())) {
+        if (label.is_object() && label.contains("name") && label["name"].is_string()) {
+            names.push_back(label["name"].get<std::string>());
+        }
+    }
+    return names;
+}
+
+} // namespace
+
+Plan plan_event(const Allowlist& allowlist,
+                std::string_view event,
+                const Json& payload,
+                std::string_view upstream) {
+    Plan plan;
+    plan.route = route_webhook(event, payload, upstream);
+    const bool on_pull_request = event == "pull_request";
+    const std::vector<std::string> labels = labels_of(payload);
+    const auto labelled = [&](const std::string& device) {
+        return std::find(labels.begin(), labels.end(), "ciflow/crcr/" + device) != labels.end();
+    };
+    std::string added; // the label a `labeled` delivery adds
+    if (plan.route.kind == Route::Kind::backfill) {
+        added = payload.value("/label/name"_json_pointer, std::string());
+    }
+    for (const AllowlistEntry& entry : allowlist.entries) {
+        PlanRow row{.repo = entry.repo, .level = entry.level, .device = entry.device};
+        switch (plan.route.kind) {
+        case Route::Kind::dispatch:
+            row.dispatched = true;
+            row.hud = entry.level >= Level::l2;
+            row.check_run = on_pull_request
+                            && (entry.level == Level::l4
+                                || (entry.level == Level::l3 && labelled(entry.device)));
+            row.blocks_merge = row.check_run && entry.level == Level::l4;
+            break;
+        case Route::Kind::backfill:
+            row.check_run = entry.level == Level::l3 && added == "ciflow/crcr/" + entry.device;
+            break;
+        case Route::Kind::rerun:
+        case Route::Kind::ignored:
+            break;
+        }
+        plan.rows.push_back(std::move(row));
+    }
+    return plan;
+}
+
+} // namespace crcr
