@@ -1,5 +1,6 @@
 #include "cli.hpp"
 
+#include "gen_workflow.hpp"
 #include "simulate.hpp"
 #include "validate_allowlist.hpp"
 #include "verify_signature.hpp"
@@ -99,6 +100,9 @@ void add_commands(CLI::App& app, const CommandRunner& run) {
     });
     add_verify_signature(app, [run](const VerifySignatureOptions& opts) {
         run([opts](Context& ctx) { return run_verify_signature(opts, ctx); });
+    });
+    add_gen_workflow(app, [run](const GenWorkflowOptions& opts) {
+        run([opts](Context& ctx) { return run_gen_workflow(opts, ctx); });
     });
 }
 

@@ -37,6 +37,10 @@ private:
     std::FILE* m_file = nullptr;
 };
 
+// Creates the folder `path` and any missing parents, as `mkdir -p` does. Throws `crcr::Error`
+// naming the path when that fails (a file is in the way, no permission).
+void make_directories(const std::string& path);
+
 // Everything left on `in` (standard input, say), up to `max_bytes`. Throws `crcr::Error` naming
 // `name` when reading fails or there is more.
 std::string
