@@ -330,7 +330,7 @@ private:
                 const std::size_t end = node.text.find(quote, i + 2);
                 if (end != std::string::npos) {
                     field = node.text.substr(i + 2, end - i - 2);
-                    i = end + 1;
+                    i = end + 1 < node.text.size() && node.text[end + 1] == ']' ? end + 2 : end + 1;
                 }
             }
             const std::string written = node.text.substr(pos, i - pos);
