@@ -20,7 +20,7 @@ namespace {
 constexpr std::string_view k_default_workflow_name = "PyTorch CI";
 
 // A value GitHub will show or run must be text: valid UTF-8 (yaml::double_quoted says where not).
-void require_text(std::string_view option, const std::string& value) {
+void require_option_text(std::string_view option, const std::string& value) {
     if (value.empty()) {
         throw Error(fmt::format("{} is empty", option), ExitCode::usage);
     }
@@ -31,7 +31,7 @@ void require_text(std::string_view option, const std::string& value) {
     }
 }
 
-Level parse_level(const std::string& level) {
+Level level_from_option(const std::string& level) {
     for (const Level l : {Level::l1, Level::l2, Level::l3, Level::l4}) {
         if (to_string(l) == level) {
             return l;
@@ -42,18 +42,19 @@ Level parse_level(const std::string& level) {
 }
 
 // How the findings of one checked file are kept for printing.
-struct CheckedWorkflow {
+struct CheckedWorkflowFile {
     std::string source;
     FileFindings report;
 };
 
-std::string plural_of(std::size_t n, std::string_view word) {
+std::string count_of(std::size_t n, std::string_view word) {
     return fmt::format("{} {}{}", n, word, n == 1 ? "" : "s");
 }
 
 // `generated-drift` for a file whose header records how it was generated: the options are read
 // back with this very command line, the workflow generated again and compared.
-std::vector<Finding> check_drift(const std::string& path, const std::string& text, Context& ctx) {
+std::vector<Finding>
+workflow_drift(const std::string& path, const std::string& text, Context& ctx) {
     std::string why;
     const std::optional<WorkflowHeader> header = read_workflow_header(text, &why);
     const auto problem = [](std::string message) {
@@ -98,32 +99,32 @@ std::vector<Finding> check_drift(const std::string& path, const std::string& tex
     return drift_findings(text, expected, shell_join(command));
 }
 
-ExitCode run_check(const GenWorkflowOptions& opts, Context& ctx) {
+ExitCode run_workflow_check(const GenWorkflowOptions& opts, Context& ctx) {
     std::string format = opts.format;
     if (format.empty()) {
         format = ctx.env.get("GITHUB_ACTIONS").value_or("") == "true" ? "github" : "text";
     }
-    std::vector<CheckedWorkflow> files;
+    std::vector<CheckedWorkflowFile> files;
     files.reserve(opts.files.size());
     for (const std::string& path : opts.files) {
-        CheckedWorkflow& file = files.emplace_back();
+        CheckedWorkflowFile& file = files.emplace_back();
         file.source = read_input(path, ctx.in);
         std::vector<Finding> findings = check_workflow(file.source);
         if (path != "-") {
-            for (Finding& f : check_drift(path, file.source, ctx)) {
+            for (Finding& f : workflow_drift(path, file.source, ctx)) {
                 findings.push_back(std::move(f));
             }
         }
         file.report = FileFindings{path, file.source, std::move(findings)};
     }
     std::size_t errors = 0;
-    for (const CheckedWorkflow& file : files) {
+    for (const CheckedWorkflowFile& file : files) {
         errors += count(file.report.findings, Severity::error);
     }
     if (format == "json") {
         nlohmann::json out = {{"version", 1}, {"ok", errors == 0}, {"errors", errors}};
         out["files"] = nlohmann::json::array();
-        for (const CheckedWorkflow& file : files) {
+        for (const CheckedWorkflowFile& file : files) {
             nlohmann::json findings = nlohmann::json::array();
             for (const Finding& f : file.report.findings) {
                 findings.push_back(to_json(f));
@@ -136,7 +137,7 @@ ExitCode run_check(const GenWorkflowOptions& opts, Context& ctx) {
             ctx.out, "{}\n", out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace));
     } else {
         const bool color = format == "text" && use_color(ctx.out_is_terminal, ctx.env);
-        for (const CheckedWorkflow& file : files) {
+        for (const CheckedWorkflowFile& file : files) {
             fmt::print(ctx.out,
                        "{}",
                        format == "github" ? format_github(file.report)
@@ -145,7 +146,7 @@ ExitCode run_check(const GenWorkflowOptions& opts, Context& ctx) {
             fmt::print(ctx.out,
                        "{}: {}\n",
                        file.report.path,
-                       n == 0 ? std::string("ok") : plural_of(n, "error"));
+                       n == 0 ? std::string("ok") : count_of(n, "error"));
         }
     }
     return errors == 0 ? ExitCode::ok : ExitCode::failure;
@@ -279,7 +280,7 @@ std::vector<std::string> gen_workflow_arguments(const GenWorkflowOptions& opts) 
 
 WorkflowSpec make_workflow_spec(const GenWorkflowOptions& opts, std::istream& in) {
     WorkflowSpec spec;
-    spec.level = parse_level(opts.level);
+    spec.level = level_from_option(opts.level);
     if (spec.level == Level::l1 && !opts.callback.empty()) {
         throw Error("--callback goes with --level L2 and up: at L1 the relay ignores callbacks",
                     ExitCode::usage);
@@ -296,11 +297,11 @@ WorkflowSpec make_workflow_spec(const GenWorkflowOptions& opts, std::istream& in
                     ExitCode::usage);
     }
     for (const std::string& label : opts.runs_on) {
-        require_text("--runs-on", label);
+        require_option_text("--runs-on", label);
     }
     spec.runs_on = opts.runs_on;
     if (!opts.workflow_name.empty()) {
-        require_text("--workflow-name", opts.workflow_name);
+        require_option_text("--workflow-name", opts.workflow_name);
         if (opts.workflow_name.find("${{") != std::string::npos) {
             throw Error("--workflow-name cannot contain '${{': GitHub rejects expressions in a "
                         "workflow's name",
@@ -317,7 +318,7 @@ WorkflowSpec make_workflow_spec(const GenWorkflowOptions& opts, std::istream& in
         {"--crcr-repo", &opts.crcr_repo}};
     for (const auto& [name, value] : texts) {
         if (!value->empty()) {
-            require_text(name, *value);
+            require_option_text(name, *value);
         }
     }
     spec.job_name = opts.job_name;
@@ -350,7 +351,7 @@ ExitCode run_gen_workflow(const GenWorkflowOptions& opts, Context& ctx) {
                         "'crcr gen-workflow --check .github/workflows/pytorch_ci.yml'",
                         ExitCode::usage);
         }
-        return run_check(opts, ctx);
+        return run_workflow_check(opts, ctx);
     }
     if (!opts.files.empty()) {
         throw Error(fmt::format("'{}': files are for --check; to write the workflow elsewhere "
