@@ -199,14 +199,14 @@ void add_gen_workflow(CLI::App& parent, std::function<void(const GenWorkflowOpti
                     opts->level,
                     "The repository's allowlist level: L1 dispatch only; L2 and up report back "
                     "(default: L1)")
-        ->type_name("L1..L4")
+        ->type_name("LEVEL")
         ->transform(CLI::IsMember({"L1", "L2", "L3", "L4"}, CLI::ignore_case))
         ->group(generate);
     cmd->add_option("--callback",
                     opts->callback,
                     "How L2+ reports: crcr (crcr callback) or action (pytorch/test-infra's "
                     "action; the default)")
-        ->type_name("crcr|action")
+        ->type_name("KIND")
         ->check(CLI::IsMember({"crcr", "action"}))
         ->group(generate);
     cmd->add_option("--crcr-repo",

@@ -654,7 +654,10 @@ drift_findings(std::string_view text, std::string_view expected, std::string_vie
     while (true) {
         const std::size_t a_end = text.find('\n', a);
         const std::size_t b_end = expected.find('\n', b);
-        const std::string_view a_line = text.substr(a, a_end - std::min(a_end, a));
+        std::string_view a_line = text.substr(a, a_end - std::min(a_end, a));
+        if (a_line.ends_with('\r')) {
+            a_line.remove_suffix(1); // a checkout with CRLF line ends is no drift
+        }
         const std::string_view b_line = expected.substr(b, b_end - std::min(b_end, b));
         if (line > 1 && a_line != b_line) {
             break;
