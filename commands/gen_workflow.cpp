@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 #include <fmt/ostream.h>
 
+#include <array>
 #include <filesystem>
 
 namespace crcr {
@@ -311,11 +312,12 @@ WorkflowSpec make_workflow_spec(const GenWorkflowOptions& opts, std::istream& in
     } else {
         spec.workflow_name = std::string(k_default_workflow_name);
     }
-    const std::pair<std::string_view, const std::string*> texts[] = {
+    const std::array<std::pair<std::string_view, const std::string*>, 4> texts = {{
         {"--job-name", &opts.job_name},
         {"--build", &opts.build},
         {"--test", &opts.test},
-        {"--crcr-repo", &opts.crcr_repo}};
+        {"--crcr-repo", &opts.crcr_repo},
+    }};
     for (const auto& [name, value] : texts) {
         if (!value->empty()) {
             require_option_text(name, *value);

@@ -199,3 +199,13 @@ TEST_CASE("workflow_rules: ids are unique") {
     }
     CHECK(ids.count("generated-drift") == 1);
 }
+
+TEST_CASE("check_workflow: a tab is reported in workflow terms") {
+    // crcr's loader is YAML 1.1 as PyYAML reads it, stricter than GitHub here: say so.
+    const std::vector<crcr::Finding> findings = crcr::check_workflow(
+        "on: repository_dispatch\njobs:\n  ci:\n    steps:\n      - run: a\tb\n");
+    REQUIRE(findings.size() == 1);
+    CHECK(findings[0].rule == "yaml-tab");
+    CHECK(findings[0].location == crcr::SourceLocation{5, 15, 1});
+    CHECK(findings[0].message.find("GitHub accepts tabs inside plain values") != std::string::npos);
+}
