@@ -18,20 +18,20 @@ using crcr::test::run_crcr;
 namespace {
 
 // Runs the rest of a test in `dir`, as a user runs gen-workflow in their repository.
-class InFolder {
+class WorkflowTestFolder {
 public:
-    explicit InFolder(const std::string& dir) : m_old(std::filesystem::current_path()) {
+    explicit WorkflowTestFolder(const std::string& dir) : m_old(std::filesystem::current_path()) {
         std::filesystem::current_path(dir);
     }
-    ~InFolder() { std::filesystem::current_path(m_old); }
-    InFolder(const InFolder&) = delete;
-    InFolder& operator=(const InFolder&) = delete;
+    ~WorkflowTestFolder() { std::filesystem::current_path(m_old); }
+    WorkflowTestFolder(const WorkflowTestFolder&) = delete;
+    WorkflowTestFolder& operator=(const WorkflowTestFolder&) = delete;
 
 private:
     std::filesystem::path m_old;
 };
 
-std::string file_text(const std::string& path) {
+std::string read_workflow_file(const std::string& path) {
     std::ifstream in(path, std::ios::binary);
     std::stringstream buffer;
     buffer << in.rdbuf();
@@ -141,7 +141,7 @@ TEST_CASE("gen-workflow: usage errors") {
         {"unknown format", {"--check", "--format", "sarif", "a.yml"}, "crcr: error: --format"},
     };
     const crcr::test::TempDir dir;
-    const InFolder in(dir.path());
+    const WorkflowTestFolder in(dir.path());
     for (const Case& c : cases) {
         CAPTURE(c.name);
         std::vector<std::string> args = {"gen-workflow"};
@@ -156,7 +156,7 @@ TEST_CASE("gen-workflow: usage errors") {
 
 TEST_CASE("gen-workflow: run") {
     const crcr::test::TempDir dir;
-    const InFolder in(dir.path());
+    const WorkflowTestFolder in(dir.path());
 
     SUBCASE("writes .github/workflows/pytorch_ci.yml, creating the folders; never overwrites") {
         const crcr::test::CliRun run = run_crcr({"gen-workflow", "--build", "make"});
@@ -164,7 +164,7 @@ TEST_CASE("gen-workflow: run") {
         CHECK(run.out.empty());
         CHECK(run.err.starts_with("crcr: wrote '.github/workflows/pytorch_ci.yml' (L1, no "
                                   "callbacks)"));
-        const std::string first = file_text(".github/workflows/pytorch_ci.yml");
+        const std::string first = read_workflow_file(".github/workflows/pytorch_ci.yml");
         CHECK(first.find("run: make\n") != std::string::npos);
 
         const crcr::test::CliRun again = run_crcr({"gen-workflow", "--build", "ninja"});
@@ -172,10 +172,10 @@ TEST_CASE("gen-workflow: run") {
         CHECK(again.err
               == "crcr: error: '.github/workflows/pytorch_ci.yml' already exists: use "
                  "--force to overwrite it\n");
-        CHECK(file_text(".github/workflows/pytorch_ci.yml") == first);
+        CHECK(read_workflow_file(".github/workflows/pytorch_ci.yml") == first);
 
         CHECK(run_crcr({"gen-workflow", "--build", "ninja", "--force"}).code == 0);
-        CHECK(file_text(".github/workflows/pytorch_ci.yml").find("run: ninja\n")
+        CHECK(read_workflow_file(".github/workflows/pytorch_ci.yml").find("run: ninja\n")
               != std::string::npos);
         CHECK(run_crcr({"gen-workflow", "--check", ".github/workflows/pytorch_ci.yml"}).out
               == ".github/workflows/pytorch_ci.yml: ok\n");
@@ -219,7 +219,7 @@ TEST_CASE("gen-workflow: run") {
 
 TEST_CASE("gen-workflow: --check") {
     const crcr::test::TempDir dir;
-    const InFolder in(dir.path());
+    const WorkflowTestFolder in(dir.path());
     const std::string data = std::string(CRCR_TEST_DATA) + "/workflows/";
 
     SUBCASE("formats, exit status and several files") {
@@ -281,7 +281,7 @@ TEST_CASE("gen-workflow: --check") {
         REQUIRE(run_crcr(args).code == 0);
         CHECK(run_crcr({"gen-workflow", "--check", "ci.yml"}).out == "ci.yml: ok\n");
 
-        std::string text = file_text("ci.yml");
+        std::string text = read_workflow_file("ci.yml");
         text.replace(text.rfind("make check"), 10, "make test"); // the step, not the header
         std::ofstream("ci.yml", std::ios::binary) << text;
         const crcr::test::CliRun edited = run_crcr({"gen-workflow", "--check", "ci.yml"});
@@ -293,7 +293,7 @@ TEST_CASE("gen-workflow: --check") {
                               "--output=ci.yml --force")
               != std::string::npos);
 
-        std::string bad_header = file_text("ci.yml");
+        std::string bad_header = read_workflow_file("ci.yml");
         bad_header.replace(bad_header.find("--level=L2"), 10, "--level=L9");
         std::ofstream("ci.yml", std::ios::binary) << bad_header;
         const crcr::test::CliRun invalid = run_crcr({"gen-workflow", "--check", "ci.yml"});
@@ -306,7 +306,7 @@ TEST_CASE("gen-workflow: --check") {
 
 TEST_CASE("gen-workflow: every hostile string through the command line and back") {
     const crcr::test::TempDir dir;
-    const InFolder in(dir.path());
+    const WorkflowTestFolder in(dir.path());
     for (const std::string& s : crcr::test::hostile_strings()) {
         CAPTURE(s);
         const crcr::test::CliRun run = run_crcr({"gen-workflow",
