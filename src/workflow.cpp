@@ -216,14 +216,16 @@ std::vector<Value> callback_steps(const WorkflowSpec& spec, bool completed) {
         env.emplace_back("CRCR_JOB_NAME", yaml::str(job_name));
         command += " --job-name \"$CRCR_JOB_NAME\"";
     }
+    // The job's own check run, as the official action reports it (HUD keys results on it);
+    // where GitHub does not provide it, crcr callback falls back to RUN_ID-RUN_ATTEMPT.
+    env.emplace_back("CRCR_CHECK_RUN_ID", yaml::str("${{ job.check_run_id }}"));
+    command += " --check-run-id \"$CRCR_CHECK_RUN_ID\"";
     std::vector<std::pair<std::string, Value>> step;
     if (completed) {
         step.emplace_back("if", yaml::str("always()"));
     }
     step.emplace_back("shell", yaml::str("bash"));
-    if (!env.empty()) {
-        step.emplace_back("env", yaml::map(std::move(env)));
-    }
+    step.emplace_back("env", yaml::map(std::move(env)));
     step.emplace_back("run", yaml::str(command));
     steps.push_back(
         named_step(completed ? "Report the result to the relay" : "Report in_progress to the relay",

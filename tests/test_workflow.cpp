@@ -103,11 +103,14 @@ TEST_CASE("render_workflow") {
         CHECK(at(*steps.items[1], "name").text == "Install crcr");
         CHECK(at(at(*steps.items[1], "env"), "CRCR_REPO").text == "https://example.com/crcr");
         CHECK(at(*steps.items[2], "run").text
-              == "crcr callback --status in_progress --job-name \"$CRCR_JOB_NAME\"");
+              == "crcr callback --status in_progress --job-name \"$CRCR_JOB_NAME\" "
+                 "--check-run-id \"$CRCR_CHECK_RUN_ID\"");
+        CHECK(at(at(*steps.items[2], "env"), "CRCR_CHECK_RUN_ID").text
+              == "${{ job.check_run_id }}");
         CHECK(at(at(*steps.items[2], "env"), "CRCR_JOB_NAME").text == "npu 'x'");
         CHECK(at(*steps.items.back(), "run").text
               == "crcr callback --status completed --conclusion \"$CRCR_CONCLUSION\" "
-                 "--job-name \"$CRCR_JOB_NAME\"");
+                 "--job-name \"$CRCR_JOB_NAME\" --check-run-id \"$CRCR_CHECK_RUN_ID\"");
         CHECK(crcr::check_workflow(text).empty());
     }
     SUBCASE("every hostile string as command, job name and label means what was given") {
