@@ -2,6 +2,7 @@
 
 #include "callback.hpp"
 #include "dispatch_test.hpp"
+#include "gen_workflow.hpp"
 #include "plan.hpp"
 #include "replay.hpp"
 #include "simulate.hpp"
@@ -116,6 +117,9 @@ void add_commands(CLI::App& app, const CommandRunner& run) {
     });
     add_verify_signature(app, [run](const VerifySignatureOptions& opts) {
         run([opts](Context& ctx) { return run_verify_signature(opts, ctx); });
+    });
+    add_gen_workflow(app, [run](const GenWorkflowOptions& opts) {
+        run([opts](Context& ctx) { return run_gen_workflow(opts, ctx); });
     });
 }
 

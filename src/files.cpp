@@ -126,6 +126,14 @@ void AtomicFileWriter::commit() {
     }
 }
 
+void make_directories(const std::string& path) {
+    std::error_code error;
+    std::filesystem::create_directories(path, error);
+    if (error) {
+        throw Error(fmt::format("cannot create folder '{}': {}", path, error.message()));
+    }
+}
+
 std::string read_input(const std::string& path, std::istream& in) {
     return path == "-" ? read_stream(in, "standard input") : read_file(path);
 }

@@ -67,6 +67,10 @@ std::vector<std::string> read_complete_lines(const std::string& path);
 // name order. Throws `crcr::Error` when it does not exist.
 std::vector<std::string> files_under(const std::string& path);
 
+// Creates the folder `path` and any missing parents, as `mkdir -p` does. Throws `crcr::Error`
+// naming the path when that fails (a file is in the way, no permission).
+void make_directories(const std::string& path);
+
 // Everything left on `in` (standard input, say), up to `max_bytes`. Throws `crcr::Error` naming
 // `name` when reading fails or there is more.
 std::string

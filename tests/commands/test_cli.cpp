@@ -2,6 +2,7 @@
 #include "test_support.hpp"
 
 #include "crcr/allowlist.hpp"
+#include "crcr/workflow_check.hpp"
 
 #include <CLI/CLI.hpp>
 #include <doctest/doctest.h>
@@ -106,5 +107,13 @@ TEST_CASE("man page documents every command, option and rule") {
     for (const crcr::Rule& rule : crcr::allowlist_rules()) {
         CAPTURE(std::string(rule.id));
         CHECK(page.find(".B " + roff(rule.id) + "\n") != std::string::npos);
+    }
+    // gen-workflow --check's rules, in its own section (some ids are shared with the allowlist's).
+    const std::size_t section = page.find(".SS gen-workflow\n");
+    REQUIRE(section != std::string::npos);
+    const std::string gen_workflow = page.substr(section, page.find(".SS ", section + 1) - section);
+    for (const crcr::Rule& rule : crcr::workflow_rules()) {
+        CAPTURE(std::string(rule.id));
+        CHECK(gen_workflow.find(".B " + roff(rule.id) + "\n") != std::string::npos);
     }
 }

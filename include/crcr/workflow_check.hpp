@@ -1,0 +1,29 @@
+#pragma once
+
+// `crcr gen-workflow --check`: lints a downstream workflow for what the relay needs (relay-contract
+// sections 5 and 6). The YAML is read with crcr's loader, but every scalar by its text as written,
+// as GitHub's YAML 1.2 parser reads it (`on:` is the key "on", not a YAML 1.1 boolean). Pure.
+
+#include "crcr/finding.hpp"
+
+#include <span>
+#include <string_view>
+#include <vector>
+
+namespace crcr {
+
+// Every rule `check_workflow` applies, plus `generated-drift` (which needs to run the command line
+// and so is checked by the command), for documentation.
+std::span<const Rule> workflow_rules();
+
+// The findings for workflow `text`, ordered by line then column; empty when it has everything the
+// relay needs. Text that is not YAML, or not a workflow, is a finding too. Never throws.
+std::vector<Finding> check_workflow(std::string_view text);
+
+// A `generated-drift` finding: `text`, a generated workflow, differs from `expected`, what its
+// header's options generate now; the finding points at the first line that differs and says how
+// to generate it again (`command`).
+std::vector<Finding>
+drift_findings(std::string_view text, std::string_view expected, std::string_view command);
+
+} // namespace crcr

@@ -1,0 +1,686 @@
+#include "crcr/workflow_check.hpp"
+
+#include "crcr/workflow.hpp"
+#include "crcr/yaml.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <array>
+
+namespace crcr {
+
+namespace {
+
+using yaml::Kind;
+using yaml::Node;
+
+constexpr std::array<Rule, 19> k_rules = {{
+    {"invalid-utf8", Severity::error, "the file is not valid UTF-8"},
+    {"non-printable-character", Severity::error, "a character YAML does not allow"},
+    {"hidden-line-break",
+     Severity::error,
+     "a line break editors do not show (CR, U+0085, U+2028, U+2029)"},
+    {"yaml-tab", Severity::error, "a tab outside a quoted string, comment or block scalar"},
+    {"yaml-syntax", Severity::error, "the file is not YAML"},
+    {"duplicate-key", Severity::error, "a key written twice in one mapping (GitHub rejects it)"},
+    {"not-a-workflow", Severity::error, "the file is not a workflow (no mapping with 'jobs')"},
+    {"no-repository-dispatch", Severity::error, "no repository_dispatch trigger"},
+    {"dispatch-types-not-list", Severity::error, "repository_dispatch 'types' is not a list"},
+    {"dispatch-types-missing",
+     Severity::error,
+     "repository_dispatch 'types' lacks pull_request or push"},
+    {"dispatch-types-unknown",
+     Severity::error,
+     "a repository_dispatch type the relay never sends (synchronized, pytorch-pr-trigger, ...)"},
+    {"unknown-payload-path",
+     Severity::error,
+     "a client_payload field the relay never sends (pr_number, head_sha, upstream_repo, ...)"},
+    {"pytorch-checkout-ref",
+     Severity::error,
+     "PyTorch checked out at a ref other than the PR head or the push's after"},
+    {"no-cancel-on-closed",
+     Severity::error,
+     "no cancel path when a PR is closed (cancel job, concurrency group with the PR number)"},
+    {"callback-without-id-token", Severity::error, "a job that calls back without id-token: write"},
+    {"matrix-callback-job-name",
+     Severity::error,
+     "a matrix job that calls back without a job name including the matrix values"},
+    {"completed-callback-not-always",
+     Severity::error,
+     "a completed callback that does not run always()"},
+    {"callback-action-input",
+     Severity::error,
+     "the callback action used with an input it does not have, or without one it needs"},
+    {"generated-drift",
+     Severity::error,
+     "a generated workflow that differs from what its header's options generate now"},
+}};
+
+Finding make(std::string_view rule, std::string message, SourceLocation location) {
+    return Finding{Severity::error, std::string(rule), std::move(message), location};
+}
+
+const yaml::Entry* find_entry(const Node* mapping, std::string_view key) {
+    if (mapping == nullptr || mapping->kind != Kind::mapping) {
+        return nullptr;
+    }
+    for (const yaml::Entry& entry : mapping->entries) {
+        if (entry.key->is_scalar() && entry.key->text == key) {
+            return &entry;
+        }
+    }
+    return nullptr;
+}
+
+const Node* get(const Node* mapping, std::string_view key) {
+    const yaml::Entry* entry = find_entry(mapping, key);
+    return entry == nullptr ? nullptr : entry->value.get();
+}
+
+std::string text_of(const Node* node) {
+    return node != nullptr && node->is_scalar() ? node->text : std::string();
+}
+
+// `text` without any white space, so expressions compare however they are wrapped or spaced.
+std::string squeeze(std::string_view text) {
+    std::string out;
+    for (const char c : text) {
+        if (c != ' ' && c != '\n' && c != '\t' && c != '\r') {
+            out += c;
+        }
+    }
+    return out;
+}
+
+bool contains(std::string_view text, std::string_view part) {
+    return text.find(part) != std::string_view::npos;
+}
+
+// Line starts, to turn byte offsets into line and column.
+class SourceMap {
+public:
+    explicit SourceMap(std::string_view text) : m_text(text) {
+        m_starts.push_back(0);
+        for (std::size_t i = 0; i < text.size(); ++i) {
+            if (text[i] == '\n') {
+                m_starts.push_back(i + 1);
+            }
+        }
+    }
+
+    std::size_t offset(const SourceLocation& where) const {
+        if (where.line < 1 || static_cast<std::size_t>(where.line) > m_starts.size()) {
+            return 0;
+        }
+        std::size_t pos = m_starts[static_cast<std::size_t>(where.line) - 1];
+        for (int column = 1; column < where.column && pos < m_text.size(); ++column) {
+            ++pos;
+            while (pos < m_text.size()
+                   && (static_cast<unsigned char>(m_text[pos]) & 0xC0U) == 0x80U) {
+                ++pos;
+            }
+        }
+        return pos;
+    }
+
+    SourceLocation location(std::size_t offset, int length) const {
+        const auto it = std::upper_bound(m_starts.begin(), m_starts.end(), offset);
+        const std::size_t line_start = *(it - 1);
+        int column = 1;
+        for (std::size_t i = line_start; i < offset; ++i) {
+            if ((static_cast<unsigned char>(m_text[i]) & 0xC0U) != 0x80U) {
+                ++column;
+            }
+        }
+        return {static_cast<int>(it - m_starts.begin()), column, length};
+    }
+
+    std::string_view text() const { return m_text; }
+
+private:
+    std::string_view m_text;
+    std::vector<std::size_t> m_starts;
+};
+
+struct PayloadSuggestion {
+    std::string_view field;
+    std::string_view instead;
+};
+
+constexpr std::array<PayloadSuggestion, 6> k_payload_suggestions = {{
+    {"pr_number", "client_payload.payload.pull_request.number"},
+    {"head_sha",
+     "client_payload.payload.pull_request.head.sha (pull_request) or "
+     "client_payload.payload.after (push)"},
+    {"upstream_repo", "client_payload.payload.repository.full_name"},
+    {"action", "client_payload.payload.action"},
+    {"pull_request", "client_payload.payload.pull_request"},
+    {"repository", "client_payload.payload.repository"},
+}};
+
+bool is_name_char(char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_'
+           || c == '-';
+}
+
+class Checker {
+public:
+    explicit Checker(std::string_view text) : m_map(text) {}
+
+    std::vector<Finding> run(const yaml::Document& doc) {
+        for (const yaml::DuplicateKey& dup : doc.duplicates) {
+            m_findings.push_back(make(
+                "duplicate-key",
+                fmt::format("'{}' is written twice{}: GitHub rejects a workflow with a duplicate "
+                            "key; keep one",
+                            dup.second->text,
+                            dup.path.empty() ? std::string() : fmt::format(" in '{}'", dup.path)),
+                dup.second->location));
+        }
+        const Node* root = doc.root.get();
+        const Node* jobs = get(root, "jobs");
+        if (root == nullptr || root->kind != Kind::mapping || jobs == nullptr
+            || jobs->kind != Kind::mapping) {
+            m_findings.push_back(
+                make("not-a-workflow",
+                     root == nullptr ? "the file is empty, not a workflow"
+                                     : "not a GitHub Actions workflow: a workflow is a mapping "
+                                       "with 'on:' and 'jobs:'",
+                     root == nullptr ? SourceLocation{} : root->location));
+            return std::move(m_findings);
+        }
+        check_trigger(*root);
+        scan_payload_paths(*root);
+        check_cancel_path(*root, *find_entry(root, "jobs"));
+        for (const yaml::Entry& job : jobs->entries) {
+            check_job(*root, job);
+        }
+        return std::move(m_findings);
+    }
+
+private:
+    void check_trigger(const Node& root) {
+        const yaml::Entry* on = find_entry(&root, "on");
+        const std::string fix = "add 'on: {repository_dispatch: {types: [pull_request, push]}}' "
+                                "(written as a block mapping)";
+        if (on == nullptr) {
+            m_findings.push_back(make("no-repository-dispatch",
+                                      "no 'on:' trigger: the relay's repository_dispatch cannot "
+                                      "start this workflow; "
+                                          + fix,
+                                      {}));
+            return;
+        }
+        const Node& value = *on->value;
+        if (value.is_scalar() && value.text == "repository_dispatch") {
+            return;
+        }
+        if (value.kind == Kind::sequence) {
+            for (const yaml::NodePtr& item : value.items) {
+                if (item->is_scalar() && item->text == "repository_dispatch") {
+                    return;
+                }
+            }
+        }
+        const yaml::Entry* dispatch = find_entry(&value, "repository_dispatch");
+        if (dispatch == nullptr) {
+            m_findings.push_back(make("no-repository-dispatch",
+                                      "no repository_dispatch trigger: the relay starts "
+                                      "downstream workflows only with repository_dispatch; "
+                                          + fix,
+                                      on->key->location));
+            return;
+        }
+        const yaml::Entry* types = find_entry(dispatch->value.get(), "types");
+        if (types == nullptr) {
+            return; // every type, which includes the relay's two
+        }
+        const Node& list = *types->value;
+        if (list.kind != Kind::sequence) {
+            m_findings.push_back(
+                make("dispatch-types-not-list",
+                     fmt::format("'types' is {} instead of a list; write 'types: [pull_request, "
+                                 "push]'",
+                                 list.is_scalar() ? fmt::format("the string '{}'", list.text)
+                                                  : std::string("a mapping")),
+                     list.location));
+            return;
+        }
+        bool pull_request = false;
+        bool push = false;
+        for (const yaml::NodePtr& item : list.items) {
+            const std::string type = text_of(item.get());
+            if (type == "pull_request") {
+                pull_request = true;
+            } else if (type == "push") {
+                push = true;
+            } else {
+                m_findings.push_back(
+                    make("dispatch-types-unknown", unknown_type_message(type), item->location));
+            }
+        }
+        if (!pull_request || !push) {
+            m_findings.push_back(make(
+                "dispatch-types-missing",
+                fmt::format("'types' lacks {}: the relay dispatches every pull_request and push "
+                            "with these event types; write 'types: [pull_request, push]'",
+                            !pull_request && !push ? "'pull_request' and 'push'"
+                            : !pull_request        ? "'pull_request'"
+                                                   : "'push'"),
+                types->key->location));
+        }
+    }
+
+    static std::string unknown_type_message(const std::string& type) {
+        if (type == "synchronized" || type == "synchronize" || type == "opened"
+            || type == "reopened" || type == "closed") {
+            return fmt::format("'{}' is not an event type the relay sends: pull request actions "
+                               "('synchronize', 'opened', ...) arrive as type 'pull_request' with "
+                               "the action in client_payload.payload.action; remove it",
+                               type);
+        }
+        if (type == "pytorch-pr-trigger") {
+            return "'pytorch-pr-trigger' is the RFC's old event type, never sent by the relay; "
+                   "use 'pull_request' and 'push'";
+        }
+        return fmt::format("'{}' is not an event type the relay sends (it sends 'pull_request' "
+                           "and 'push' only); remove it",
+                           type);
+    }
+
+    // Every `client_payload.<field>` in a string, where the relay sends only event_type,
+    // delivery_id and payload.
+    void scan_payload_paths(const Node& node) {
+        if (node.kind == Kind::sequence) {
+            for (const yaml::NodePtr& item : node.items) {
+                scan_payload_paths(*item);
+            }
+            return;
+        }
+        if (node.kind == Kind::mapping) {
+            for (const yaml::Entry& entry : node.entries) {
+                scan_payload_paths(*entry.value);
+            }
+            return;
+        }
+        if (node.kind != Kind::string) {
+            return;
+        }
+        constexpr std::string_view k_needle = "client_payload";
+        std::size_t source_pos = m_map.offset(node.location);
+        std::size_t pos = 0;
+        while ((pos = node.text.find(k_needle, pos)) != std::string::npos) {
+            std::size_t i = pos + k_needle.size();
+            std::string field;
+            while (i < node.text.size() && node.text[i] == ' ') {
+                ++i;
+            }
+            if (i < node.text.size() && node.text[i] == '.') {
+                ++i;
+                while (i < node.text.size() && node.text[i] == ' ') {
+                    ++i;
+                }
+                while (i < node.text.size() && is_name_char(node.text[i])) {
+                    field += node.text[i++];
+                }
+            } else if (i + 1 < node.text.size() && node.text[i] == '['
+                       && (node.text[i + 1] == '\'' || node.text[i + 1] == '"')) {
+                const char quote = node.text[i + 1];
+                const std::size_t end = node.text.find(quote, i + 2);
+                if (end != std::string::npos) {
+                    field = node.text.substr(i + 2, end - i - 2);
+                    i = end + 1 < node.text.size() && node.text[end + 1] == ']' ? end + 2 : end + 1;
+                }
+            }
+            const std::string written = node.text.substr(pos, i - pos);
+            const std::size_t found = m_map.text().find(written, source_pos);
+            if (found != std::string_view::npos) {
+                source_pos = found + written.size();
+            }
+            if (!field.empty() && field != "event_type" && field != "delivery_id"
+                && field != "payload") {
+                const auto suggestion =
+                    std::find_if(k_payload_suggestions.begin(),
+                                 k_payload_suggestions.end(),
+                                 [&field](const PayloadSuggestion& s) { return s.field == field; });
+                const std::string instead =
+                    suggestion != k_payload_suggestions.end()
+                        ? fmt::format("use {}", suggestion->instead)
+                        : std::string("the webhook's own fields are under client_payload.payload");
+                m_findings.push_back(
+                    make("unknown-payload-path",
+                         fmt::format(
+                             "'client_payload.{}' is never sent: the relay's client_payload has "
+                             "only event_type, delivery_id and payload{}; {}",
+                             field,
+                             field == "pr_number" || field == "head_sha" || field == "upstream_repo"
+                                 ? " (pr_number, head_sha and upstream_repo are the RFC's names)"
+                                 : "",
+                             instead),
+                         found != std::string_view::npos
+                             ? m_map.location(found, static_cast<int>(written.size()))
+                             : node.location));
+            }
+            pos = i;
+        }
+    }
+
+    void check_cancel_path(const Node& root, const yaml::Entry& jobs) {
+        const yaml::Entry* concurrency = find_entry(&root, "concurrency");
+        const std::string group_fix =
+            "write 'concurrency: {group: pytorch-ci-${{ "
+            "github.event.client_payload.payload.repository.full_name }}-${{ "
+            "github.event.client_payload.payload.pull_request.number || github.run_id }}, "
+            "cancel-in-progress: true}' at the top level";
+        if (concurrency == nullptr) {
+            m_findings.push_back(make("no-cancel-on-closed",
+                                      "no top-level 'concurrency': when a pull request is closed "
+                                      "(or updated) its runs in progress go on; "
+                                          + group_fix,
+                                      {}));
+        } else {
+            const Node* group = get(concurrency->value.get(), "group");
+            const Node* cancel = get(concurrency->value.get(), "cancel-in-progress");
+            if (group == nullptr || !contains(squeeze(text_of(group)), "pull_request.number")) {
+                m_findings.push_back(
+                    make("no-cancel-on-closed",
+                         "the concurrency group does not include the pull "
+                         "request's number, so the run for 'closed' cannot "
+                         "cancel that pull request's runs; "
+                             + group_fix,
+                         group != nullptr ? group->location : concurrency->key->location));
+            }
+            if (cancel == nullptr || text_of(cancel) != "true") {
+                m_findings.push_back(
+                    make("no-cancel-on-closed",
+                         "the concurrency group does not cancel runs in progress; add "
+                         "'cancel-in-progress: true'",
+                         cancel != nullptr ? cancel->location : concurrency->key->location));
+            }
+        }
+        bool cancel_job = false;
+        for (const yaml::Entry& job : jobs.value->entries) {
+            const std::string condition = squeeze(text_of(get(job.value.get(), "if")));
+            cancel_job =
+                cancel_job || contains(condition, "payload.action=='closed'")
+                || contains(condition, "'closed'==github.event.client_payload.payload.action");
+        }
+        if (!cancel_job) {
+            m_findings.push_back(
+                make("no-cancel-on-closed",
+                     "no job runs when a pull request is closed, so nothing joins its "
+                     "concurrency group to cancel its runs; add a job with 'if: "
+                     "github.event.client_payload.payload.action == 'closed'' (crcr gen-workflow "
+                     "writes one, 'cancel-pr')",
+                     jobs.key->location));
+        }
+    }
+
+    struct Callback {
+        const Node* step = nullptr;
+        bool action = false;
+        bool completed = false;
+    };
+
+    static std::vector<Callback> callbacks_of(const Node* steps) {
+        std::vector<Callback> found;
+        if (steps == nullptr || steps->kind != Kind::sequence) {
+            return found;
+        }
+        const std::string action_path(k_callback_action.substr(0, k_callback_action.find('@') + 1));
+        for (const yaml::NodePtr& step : steps->items) {
+            const std::string uses = text_of(get(step.get(), "uses"));
+            const std::string run = text_of(get(step.get(), "run"));
+            if (uses.starts_with(action_path)) {
+                found.push_back({step.get(),
+                                 true,
+                                 text_of(get(get(step.get(), "with"), "status")) == "completed"});
+            } else if (contains(run, "crcr callback")) {
+                found.push_back({step.get(),
+                                 false,
+                                 contains(squeeze(run), "--statuscompleted")
+                                     || contains(run, "--status=completed")});
+            }
+        }
+        return found;
+    }
+
+    static bool grants_id_token(const Node* permissions) {
+        if (permissions == nullptr) {
+            return false;
+        }
+        if (permissions->is_scalar()) {
+            return permissions->text == "write-all";
+        }
+        return text_of(get(permissions, "id-token")) == "write";
+    }
+
+    void check_job(const Node& root, const yaml::Entry& job) {
+        const Node* body = job.value.get();
+        const std::vector<Callback> callbacks = callbacks_of(get(body, "steps"));
+        check_pytorch_checkout(get(body, "steps"));
+        if (callbacks.empty()) {
+            return;
+        }
+        const yaml::Entry* job_permissions = find_entry(body, "permissions");
+        const Node* permissions =
+            job_permissions != nullptr ? job_permissions->value.get() : get(&root, "permissions");
+        if (!grants_id_token(permissions)) {
+            m_findings.push_back(make(
+                "callback-without-id-token",
+                fmt::format("job '{}' calls back to the relay but cannot mint the OIDC token the "
+                            "relay requires; add 'id-token: write' to its permissions (with "
+                            "'contents: read')",
+                            job.key->text),
+                job_permissions != nullptr ? job_permissions->key->location : job.key->location));
+        }
+        const Node* strategy = get(body, "strategy");
+        const bool matrix = get(strategy, "matrix") != nullptr;
+        for (const Callback& callback : callbacks) {
+            check_callback(callback, body, matrix, job.key->text);
+        }
+    }
+
+    void check_callback(const Callback& callback,
+                        const Node* job,
+                        bool matrix,
+                        const std::string& job_id) {
+        const Node* step = callback.step;
+        const Node* with = get(step, "with");
+        if (callback.action) {
+            check_action_inputs(step, with);
+        }
+        if (callback.completed && !contains(text_of(get(step, "if")), "always()")) {
+            m_findings.push_back(make("completed-callback-not-always",
+                                      "the completed callback is skipped when an earlier step "
+                                      "fails or the run is cancelled, leaving the relay and HUD "
+                                      "at in_progress; add 'if: always()' to it",
+                                      step->location));
+        }
+        if (!matrix) {
+            return;
+        }
+        bool names_leg = false;
+        if (callback.action) {
+            names_leg = contains(squeeze(text_of(get(with, "job-name"))), "matrix.");
+        } else {
+            const std::string run = text_of(get(step, "run"));
+            names_leg = contains(run, "--job-name")
+                        && (contains(run, "matrix.") || env_mentions_matrix(get(step, "env"))
+                            || env_mentions_matrix(get(job, "env")));
+        }
+        if (!names_leg) {
+            m_findings.push_back(make(
+                "matrix-callback-job-name",
+                fmt::format("job '{}' is a matrix, and its legs call back under one job name: "
+                            "they collide in the relay's state store and on the check run; "
+                            "pass {} with the matrix values, e.g. '{}-${{{{ matrix.device }}}}'",
+                            job_id,
+                            callback.action ? "'job-name:'" : "--job-name",
+                            job_id),
+                step->location));
+        }
+    }
+
+    static bool env_mentions_matrix(const Node* env) {
+        if (env == nullptr || env->kind != Kind::mapping) {
+            return false;
+        }
+        return std::any_of(env->entries.begin(), env->entries.end(), [](const yaml::Entry& e) {
+            return contains(squeeze(text_of(e.value.get())), "matrix.");
+        });
+    }
+
+    void check_action_inputs(const Node* step, const Node* with) {
+        const std::vector<std::string_view> inputs = callback_action_inputs();
+        if (with != nullptr && with->kind == Kind::mapping) {
+            for (const yaml::Entry& entry : with->entries) {
+                if (std::find(inputs.begin(), inputs.end(), entry.key->text) == inputs.end()) {
+                    m_findings.push_back(make(
+                        "callback-action-input",
+                        fmt::format("the callback action has no input '{}'; its inputs are "
+                                    "status, conclusion, job-name, callback-url, test-results, "
+                                    "artifact-url, max-time, delivery-id, event-type, "
+                                    "failed-tests-detail and triage-verdict",
+                                    entry.key->text),
+                        entry.key->location));
+                }
+            }
+        }
+        const std::string status = text_of(get(with, "status"));
+        if (status.empty()) {
+            m_findings.push_back(make("callback-action-input",
+                                      "the callback action needs 'status: in_progress' or "
+                                      "'status: completed' under 'with:'",
+                                      step->location));
+        } else if (status == "completed" && get(with, "conclusion") == nullptr) {
+            m_findings.push_back(make("callback-action-input",
+                                      "a completed callback needs a 'conclusion:' (from "
+                                      "${{ job.status }}); the relay rejects it without one",
+                                      get(with, "status")->location));
+        } else if (status != "completed" && status != "in_progress" && !contains(status, "${{")) {
+            m_findings.push_back(make("callback-action-input",
+                                      fmt::format("status '{}' is not one the relay accepts; "
+                                                  "write in_progress or completed",
+                                                  status),
+                                      get(with, "status")->location));
+        }
+    }
+
+    void check_pytorch_checkout(const Node* steps) {
+        if (steps == nullptr || steps->kind != Kind::sequence) {
+            return;
+        }
+        for (const yaml::NodePtr& step : steps->items) {
+            const Node* with = get(step.get(), "with");
+            std::string repository = text_of(get(with, "repository"));
+            std::transform(repository.begin(), repository.end(), repository.begin(), [](char c) {
+                return static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+            });
+            if (!text_of(get(step.get(), "uses")).starts_with("actions/checkout@")
+                || repository != "pytorch/pytorch") {
+                continue;
+            }
+            const std::string fix =
+                "write 'ref: ${{ github.event.client_payload.event_type == 'pull_request' && "
+                "github.event.client_payload.payload.pull_request.head.sha || "
+                "github.event.client_payload.payload.after }}'";
+            const Node* ref = get(with, "ref");
+            if (ref == nullptr) {
+                m_findings.push_back(make("pytorch-checkout-ref",
+                                          "pytorch/pytorch is checked out at its default branch, "
+                                          "not at the commit the relay dispatched; "
+                                              + fix,
+                                          get(with, "repository")->location));
+                continue;
+            }
+            const std::string expression = squeeze(text_of(ref));
+            if (!contains(expression, "client_payload.payload.pull_request.head.sha")
+                || !contains(expression, "client_payload.payload.after")) {
+                m_findings.push_back(
+                    make("pytorch-checkout-ref",
+                         fmt::format("pytorch/pytorch is checked out at '{}', which is not the "
+                                     "pull request's head commit and the push's 'after' commit; "
+                                     "{}",
+                                     text_of(ref),
+                                     fix),
+                         ref->location));
+            }
+        }
+    }
+
+    SourceMap m_map;
+    std::vector<Finding> m_findings;
+};
+
+} // namespace
+
+std::span<const Rule> workflow_rules() {
+    return k_rules;
+}
+
+std::vector<Finding> check_workflow(std::string_view text) {
+    const yaml::Document doc = yaml::load(text);
+    std::vector<Finding> findings;
+    if (!doc.errors.empty()) {
+        findings = doc.errors;
+        for (Finding& f : findings) {
+            if (f.rule == "yaml-tab") {
+                f.message = "tab character outside a quoted string, comment or block scalar: "
+                            "crcr reads workflows with a YAML 1.1 loader that rejects it (GitHub "
+                            "accepts tabs inside plain values); use spaces or quote the value";
+            }
+        }
+    } else {
+        findings = Checker(text).run(doc);
+    }
+    std::stable_sort(findings.begin(), findings.end(), [](const Finding& a, const Finding& b) {
+        return std::pair(a.location.line, a.location.column)
+               < std::pair(b.location.line, b.location.column);
+    });
+    return findings;
+}
+
+std::vector<Finding>
+drift_findings(std::string_view text, std::string_view expected, std::string_view command) {
+    if (text == expected) {
+        return {};
+    }
+    // The header's first line names the version that wrote it; only what follows must match.
+    int line = 1;
+    std::size_t a = 0;
+    std::size_t b = 0;
+    while (true) {
+        const std::size_t a_end = text.find('\n', a);
+        const std::size_t b_end = expected.find('\n', b);
+        std::string_view a_line = text.substr(a, a_end - std::min(a_end, a));
+        if (a_line.ends_with('\r')) {
+            a_line.remove_suffix(1); // a checkout with CRLF line ends is no drift
+        }
+        const std::string_view b_line = expected.substr(b, b_end - std::min(b_end, b));
+        if (line > 1 && a_line != b_line) {
+            break;
+        }
+        const bool a_last = a_end == std::string_view::npos;
+        const bool b_last = b_end == std::string_view::npos;
+        if (a_last && b_last) {
+            return {};
+        }
+        ++line;
+        if (a_last || b_last) {
+            break;
+        }
+        a = a_end + 1;
+        b = b_end + 1;
+    }
+    return {make("generated-drift",
+                 fmt::format("this file differs from what its header's options generate now "
+                             "(first at line {}): it was edited by hand or written by another "
+                             "version; generate it again with: {}",
+                             line,
+                             command),
+                 {line, 1, 0})};
+}
+
+} // namespace crcr
