@@ -57,7 +57,10 @@ std::string closest_command(const CLI::App& app, std::string_view typed) {
 
 std::string usage_message(const CLI::App* app, const CLI::Error& e) {
     std::string what = e.what();
-    if (!what.empty()) {
+    // git's grammar starts lowercase, but a positional's name (EVENT, SHELL) keeps its case.
+    const bool capitalised_word =
+        what.size() > 1 && std::isupper(static_cast<unsigned char>(what[1]));
+    if (!what.empty() && !capitalised_word) {
         what[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(what[0])));
     }
     while (!what.empty() && (what.back() == '.' || what.back() == '\n')) {

@@ -39,6 +39,7 @@ TEST_CASE("cli: exit codes and messages at the boundary") {
          {"validate-allowlist", "missing.yml"},
          1,
          "crcr: error: cannot read 'missing.yml': No such file or directory\n"},
+        {"missing positional", {"simulate"}, 2, "crcr: error: EVENT is required\n"},
         {"help", {"--help"}, 0, ""},
         {"command help", {"validate-allowlist", "--help"}, 0, ""},
     };
