@@ -1,6 +1,8 @@
 #include "cli.hpp"
 
 #include "callback.hpp"
+#include "complete.hpp"
+#include "completion.hpp"
 #include "dispatch_test.hpp"
 #include "simulate.hpp"
 #include "validate_allowlist.hpp"
@@ -111,6 +113,13 @@ void add_commands(CLI::App& app, const CommandRunner& run) {
     });
     add_verify_signature(app, [run](const VerifySignatureOptions& opts) {
         run([opts](Context& ctx) { return run_verify_signature(opts, ctx); });
+    });
+    add_completion(app, [run](const CompletionOptions& opts) {
+        run([opts](Context& ctx) { return run_completion(opts, ctx); });
+    });
+    // Hidden: the completion scripts ask it about `app`, the tree built here, at run time.
+    add_complete(app, [run, &app](const CompleteOptions& opts) {
+        run([opts, &app](Context& ctx) { return run_complete(app, opts, ctx); });
     });
 }
 
