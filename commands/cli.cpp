@@ -127,7 +127,8 @@ int run_cli(int argc, const char* const* argv, Context& ctx) {
     CLI::App app{"crcr: tools for PyTorch's Cross-Repository CI Relay (CRCR)", "crcr"};
     app.require_subcommand(1);
     app.fallthrough();
-    app.set_version_flag("--version", fmt::format("crcr {}", k_version));
+    app.set_version_flag("--version",
+                         fmt::format("crcr {}\nbuilt with {}", k_version, k_build_libraries));
     app.failure_message(usage_message);
     app.footer("Run 'crcr <command> --help' for a command's options and examples; 'man crcr' for "
                "everything.\nExit status: 0 ok, 1 failure, 2 usage, 4 authentication, 5 "

@@ -19,7 +19,11 @@ function __crcr_complete
         end
     end
     if test $files = 1
-        __fish_complete_path $current
+        # --option=FILE: complete what follows the '=', and keep the option in front.
+        set -l option (string match -r -- '^--[^=]*=' $current)
+        for path in (__fish_complete_path (string replace -r -- '^--[^=]*=' '' $current))
+            printf '%s%s\n' "$option" $path
+        end
     end
 end
 

@@ -6,6 +6,8 @@
 #include <CLI/CLI.hpp>
 #include <doctest/doctest.h>
 
+#include <cctype>
+
 using crcr::test::run_crcr;
 
 TEST_CASE("cli: exit codes and messages at the boundary") {
@@ -63,6 +65,16 @@ TEST_CASE("cli: --version") {
     const crcr::test::CliRun run = run_crcr({"--version"});
     CHECK(run.code == 0);
     CHECK(run.out.starts_with("crcr 0."));
+    // The second line names the libraries, each with a version CMake found.
+    const std::string libraries = run.out.substr(run.out.find('\n') + 1);
+    CHECK(libraries.starts_with("built with libcurl "));
+    for (const std::string_view name :
+         {"libcurl ", "OpenSSL ", "yaml-cpp ", "pugixml ", "fmt ", "nlohmann_json ", "CLI11 "}) {
+        CAPTURE(std::string(name));
+        const std::size_t at = libraries.find(name);
+        REQUIRE(at != std::string::npos);
+        CHECK(std::isdigit(static_cast<unsigned char>(libraries[at + name.size()])));
+    }
 }
 
 TEST_CASE("cli: --verbose is accepted before and after the command") {

@@ -74,6 +74,12 @@ check() {
   fails=$((fails + 1))
 }
 
+# zsh and fish keep --option=value as one word and offer it whole (bash: below).
+if [[ $shell != bash ]]; then
+  lines+=("crcr validate-allowlist --format=j" "crcr callback --junit=al")
+  wants+=("--format=json" "--junit=allow.yml")
+fi
+
 case $shell in
 bash)
   for i in "${!lines[@]}"; do

@@ -22,7 +22,7 @@ deb=${debs[0]}
 
 expect 0 "dpkg-deb -I" -- dpkg-deb -I "$deb"
 contains " Package: crcr" "package name"
-contains " Version: $("$build/crcr" --version | sed 's/^crcr //')" "package version"
+contains " Version: $("$build/crcr" --version | sed -n '1s/^crcr //p')" "package version"
 depends=$(dpkg-deb -f "$deb" Depends)
 checks=$((checks + 1))
 [[ $depends == *"libcurl4 (>= 7.85.0)"* ]] || { echo "FAIL: Depends lacks libcurl4: $depends"; fails=$((fails + 1)); }

@@ -28,7 +28,8 @@ compadd() {
     fi
     local -a __crcr_matches
     builtin compadd -O __crcr_matches "\$@"
-    (( \${#__crcr_matches} )) && print -rl -- "\${__crcr_matches[@]}" >>${(q)capture}
+    # As inserted: after the prefix that compset moved out of the word (--option=).
+    (( \${#__crcr_matches} )) && print -rl -- "\${IPREFIX}\${^__crcr_matches[@]}" >>${(q)capture}
     builtin compadd "\$@"
 }
 __crcr_capture() {
