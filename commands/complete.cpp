@@ -274,7 +274,7 @@ Completion complete(CLI::App& app, const std::vector<std::string>& words) {
         add_values(out, *state.greedy, typed);
         return out;
     }
-    if (state.positionals == 0) {
+    if (state.positionals == 0 && !state.options_ended) {
         for (CLI::App* sub : state.command->get_subcommands(
                  [](CLI::App* s) { return !s->get_group().empty() && !s->get_name().empty(); })) {
             if (sub->get_name().starts_with(typed)) {

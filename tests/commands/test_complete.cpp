@@ -139,8 +139,10 @@ TEST_CASE("complete") {
         CHECK_FALSE(crcr::complete(sample.app, {"run", ""}).files);
         CHECK_FALSE(crcr::complete(sample.app, {""}).files);
     }
-    SUBCASE("after --, no options") {
+    SUBCASE("after --, no options and no subcommands: only positionals") {
         CHECK(values({"check", "--", "--s"}).empty());
+        CHECK(values({"--", ""}).empty());
+        CHECK(values({"run", "--", ""}) == Strings{"closed", "opened", "reopened"});
         CHECK(crcr::complete(sample.app, {"check", "--", "--s"}).files);
     }
     SUBCASE("a multi-value option takes the following words, as CLI11 reads them") {
