@@ -1,5 +1,7 @@
 #include "callback.hpp"
 
+#include "complete.hpp"
+
 #include "crcr/callback.hpp"
 #include "crcr/error.hpp"
 #include "crcr/files.hpp"
@@ -307,6 +309,8 @@ void add_callback(CLI::App& parent, std::function<void(const CallbackOptions&)> 
                     opts->conclusion,
                     "With completed: success, failure, cancelled, skipped, timed_out, neutral, "
                     "action_required")
+        ->check(
+            completion_values(check_run_conclusions())) // checked with the report, which says why
         ->type_name("CONCLUSION")
         ->group(report_group);
     cmd->add_option("--event-file",

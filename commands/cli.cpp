@@ -1,6 +1,8 @@
 #include "cli.hpp"
 
 #include "callback.hpp"
+#include "complete.hpp"
+#include "completion.hpp"
 #include "dispatch_test.hpp"
 #include "gen_workflow.hpp"
 #include "plan.hpp"
@@ -60,7 +62,10 @@ std::string closest_command(const CLI::App& app, std::string_view typed) {
 
 std::string usage_message(const CLI::App* app, const CLI::Error& e) {
     std::string what = e.what();
-    if (!what.empty()) {
+    // git's grammar starts lowercase, but a positional's name (EVENT, SHELL) keeps its case.
+    const bool capitalised_word =
+        what.size() > 1 && std::isupper(static_cast<unsigned char>(what[1]));
+    if (!what.empty() && !capitalised_word) {
         what[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(what[0])));
     }
     while (!what.empty() && (what.back() == '.' || what.back() == '\n')) {
@@ -121,13 +126,21 @@ void add_commands(CLI::App& app, const CommandRunner& run) {
     add_gen_workflow(app, [run](const GenWorkflowOptions& opts) {
         run([opts](Context& ctx) { return run_gen_workflow(opts, ctx); });
     });
+    add_completion(app, [run](const CompletionOptions& opts) {
+        run([opts](Context& ctx) { return run_completion(opts, ctx); });
+    });
+    // Hidden: the completion scripts ask it about `app`, the tree built here, at run time.
+    add_complete(app, [run, &app](const CompleteOptions& opts) {
+        run([opts, &app](Context& ctx) { return run_complete(app, opts, ctx); });
+    });
 }
 
 int run_cli(int argc, const char* const* argv, Context& ctx) {
     CLI::App app{"crcr: tools for PyTorch's Cross-Repository CI Relay (CRCR)", "crcr"};
     app.require_subcommand(1);
     app.fallthrough();
-    app.set_version_flag("--version", fmt::format("crcr {}", k_version));
+    app.set_version_flag("--version",
+                         fmt::format("crcr {}\nbuilt with {}", k_version, k_build_libraries));
     app.failure_message(usage_message);
     app.footer("Run 'crcr <command> --help' for a command's options and examples; 'man crcr' for "
                "everything.\nExit status: 0 ok, 1 failure, 2 usage, 4 authentication, 5 "

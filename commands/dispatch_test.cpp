@@ -1,5 +1,7 @@
 #include "dispatch_test.hpp"
 
+#include "complete.hpp"
+
 #include "crcr/dispatch.hpp"
 #include "crcr/error.hpp"
 #include "crcr/github_names.hpp"
@@ -301,6 +303,7 @@ void add_dispatch_test(CLI::App& parent,
         cmd->add_option("--action",
                         opts->payload.shape.action,
                         "pull_request action (default opened): reopened, synchronize, closed, ...")
+            ->check(completion_values(pull_request_actions()))
             ->type_name("ACTION")
             ->group(shape_group);
     add_payload_options(*cmd, opts->payload, "--upstream-repo");

@@ -1,5 +1,6 @@
 #include "simulate.hpp"
 
+#include "complete.hpp"
 #include "payload_options.hpp"
 #include "secret_options.hpp"
 
@@ -11,6 +12,7 @@
 #include <fmt/format.h>
 #include <fmt/ostream.h>
 
+#include <array>
 #include <cmath>
 
 namespace crcr {
@@ -90,12 +92,15 @@ void add_simulate(CLI::App& parent, std::function<void(const SimulateOptions&)> 
     auto opts = std::make_shared<SimulateOptions>();
     CLI::App* cmd = parent.add_subcommand(
         "simulate", "Build a realistic, signed GitHub webhook delivery; print, save or send it");
+    constexpr std::array<std::string_view, 2> k_simulated_events = {"pull_request", "push"};
     cmd->add_option("EVENT", opts->payload.shape.event, "pull_request or push")
         ->required()
+        ->check(completion_values(k_simulated_events)) // checked by build_payload, which says why
         ->type_name("");
     cmd->add_option("ACTION",
                     opts->payload.shape.action,
                     "pull_request action: opened, reopened, synchronize, closed, labeled, ...")
+        ->check(completion_values(pull_request_actions()))
         ->type_name("");
     add_payload_options(*cmd, opts->payload, "--repo");
 

@@ -8,6 +8,8 @@ packages=(
   libcli11-dev doctest-dev libfmt-dev libyaml-cpp-dev nlohmann-json3-dev
   libcurl4-openssl-dev libssl-dev libpugixml-dev openssl
   python3 python3-yaml groff-base man-db clang-format
+  # the completion tests run each shell's script for real; the package test builds a .deb
+  bash-completion zsh fish dpkg-dev
 )
 
 missing=()

@@ -7,6 +7,8 @@
 #include <CLI/CLI.hpp>
 #include <doctest/doctest.h>
 
+#include <cctype>
+
 using crcr::test::run_crcr;
 
 TEST_CASE("cli: exit codes and messages at the boundary") {
@@ -40,6 +42,7 @@ TEST_CASE("cli: exit codes and messages at the boundary") {
          {"validate-allowlist", "missing.yml"},
          1,
          "crcr: error: cannot read 'missing.yml': No such file or directory\n"},
+        {"missing positional", {"simulate"}, 2, "crcr: error: EVENT is required\n"},
         {"help", {"--help"}, 0, ""},
         {"command help", {"validate-allowlist", "--help"}, 0, ""},
     };
@@ -63,6 +66,16 @@ TEST_CASE("cli: --version") {
     const crcr::test::CliRun run = run_crcr({"--version"});
     CHECK(run.code == 0);
     CHECK(run.out.starts_with("crcr 0."));
+    // The second line names the libraries, each with a version CMake found.
+    const std::string libraries = run.out.substr(run.out.find('\n') + 1);
+    CHECK(libraries.starts_with("built with libcurl "));
+    for (const std::string_view name :
+         {"libcurl ", "OpenSSL ", "yaml-cpp ", "pugixml ", "fmt ", "nlohmann_json ", "CLI11 "}) {
+        CAPTURE(std::string(name));
+        const std::size_t at = libraries.find(name);
+        REQUIRE(at != std::string::npos);
+        CHECK(std::isdigit(static_cast<unsigned char>(libraries[at + name.size()])));
+    }
 }
 
 TEST_CASE("cli: --verbose is accepted before and after the command") {
@@ -83,6 +96,27 @@ std::string roff(std::string_view text) {
     return out;
 }
 
+// What `page` lacks of `app`: a `.SS <command>` section for each visible command (hidden ones,
+// such as __complete, have an empty group) and the roff spelling of each of its long options.
+std::vector<std::string> man_page_gaps(const std::string& page, const CLI::App& app) {
+    std::vector<std::string> gaps;
+    for (const CLI::App* command :
+         app.get_subcommands([](const CLI::App* sub) { return !sub->get_group().empty(); })) {
+        const std::string name = command->get_name();
+        if (page.find(".SS " + name + "\n") == std::string::npos) {
+            gaps.push_back("command " + name);
+        }
+        for (const CLI::Option* option : command->get_options()) {
+            for (const std::string& long_name : option->get_lnames()) {
+                if (long_name != "help" && page.find(roff("--" + long_name)) == std::string::npos) {
+                    gaps.push_back("option --" + long_name + " of " + name);
+                }
+            }
+        }
+    }
+    return gaps;
+}
+
 } // namespace
 
 TEST_CASE("man page documents every command, option and rule") {
@@ -90,20 +124,7 @@ TEST_CASE("man page documents every command, option and rule") {
     REQUIRE_FALSE(page.empty());
     CLI::App app;
     crcr::add_commands(app, [](const std::function<crcr::ExitCode(crcr::Context&)>&) {});
-    for (const CLI::App* command :
-         app.get_subcommands([](const CLI::App* sub) { return !sub->get_group().empty(); })) {
-        const std::string name = command->get_name();
-        CAPTURE(name);
-        CHECK(page.find(".SS " + name + "\n") != std::string::npos);
-        for (const CLI::Option* option : command->get_options()) {
-            for (const std::string& long_name : option->get_lnames()) {
-                CAPTURE(long_name);
-                if (long_name != "help") {
-                    CHECK(page.find(roff("--" + long_name)) != std::string::npos);
-                }
-            }
-        }
-    }
+    CHECK(man_page_gaps(page, app) == std::vector<std::string>{});
     for (const crcr::Rule& rule : crcr::allowlist_rules()) {
         CAPTURE(std::string(rule.id));
         CHECK(page.find(".B " + roff(rule.id) + "\n") != std::string::npos);
@@ -116,4 +137,19 @@ TEST_CASE("man page documents every command, option and rule") {
         CAPTURE(std::string(rule.id));
         CHECK(gen_workflow.find(".B " + roff(rule.id) + "\n") != std::string::npos);
     }
+}
+
+TEST_CASE("man page drift test: fails on a command or option added without documentation") {
+    // The test of the test above: what a new, undocumented option or command would make it say.
+    const std::string page = crcr::test::read_source("man/crcr.1");
+    CLI::App app;
+    crcr::add_commands(app, [](const std::function<crcr::ExitCode(crcr::Context&)>&) {});
+    std::string value;
+    app.get_subcommand("simulate")->add_option("--added-without-docs", value, "New");
+    app.add_subcommand("undocumented", "New");
+    CHECK(man_page_gaps(page, app)
+          == std::vector<std::string>{"option --added-without-docs of simulate",
+                                      "command undocumented"});
+    CHECK(man_page_gaps(page + ".SS undocumented\n\\-\\-added\\-without\\-docs\n", app)
+          == std::vector<std::string>{});
 }

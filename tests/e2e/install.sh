@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# `cmake --install` into a temporary prefix puts each file where it belongs, man reads the page,
+# and each shell finds the completion script where it looks for installed ones.
+#   install.sh CMAKE BUILD_DIR
+set -u
+cmake=$1
+build=$2
+. "$(dirname "$0")/lib.sh"
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+prefix=$tmp/prefix
+
+expect 0 "cmake --install" -- "$cmake" --install "$build" --prefix "$prefix"
+for file in bin/crcr share/man/man1/crcr.1 share/bash-completion/completions/crcr \
+  share/zsh/site-functions/_crcr share/fish/vendor_completions.d/crcr.fish; do
+  checks=$((checks + 1))
+  [ -f "$prefix/$file" ] || { echo "FAIL: $file is not installed"; fails=$((fails + 1)); }
+done
+checks=$((checks + 1))
+[ -x "$prefix/bin/crcr" ] || { echo "FAIL: bin/crcr is not executable"; fails=$((fails + 1)); }
+expect 0 "installed crcr --version" -- "$prefix/bin/crcr" --version
+contains "crcr " "--version"
+
+# The installed scripts are what the installed binary prints.
+for pair in bash:share/bash-completion/completions/crcr zsh:share/zsh/site-functions/_crcr \
+  fish:share/fish/vendor_completions.d/crcr.fish; do
+  checks=$((checks + 1))
+  if ! cmp -s <("$prefix/bin/crcr" completion "${pair%%:*}") "$prefix/${pair#*:}"; then
+    echo "FAIL: ${pair#*:} differs from 'crcr completion ${pair%%:*}'"
+    fails=$((fails + 1))
+  fi
+done
+
+# man reads the page, by path and through MANPATH.
+export MANPAGER=cat MANWIDTH=100
+expect 0 "man -l" -- man -l "$prefix/share/man/man1/crcr.1"
+contains "crcr - tools for PyTorch's Cross-Repository CI Relay" "man -l: NAME"
+contains "EXIT STATUS" "man -l: EXIT STATUS"
+contains "crcr completion bash|zsh|fish" "man -l: the completion command"
+expect 0 "man crcr with MANPATH" -- env MANPATH="$prefix/share/man" man crcr
+contains "validate-allowlist" "man crcr"
+
+# Each shell finds the installed script by itself: bash-completion's on-demand loader through
+# XDG_DATA_DIRS, zsh's compinit through $fpath, fish through XDG_DATA_DIRS.
+if [ -f /usr/share/bash-completion/bash_completion ]; then
+  expect 0 "bash-completion loads the installed script" -- env XDG_DATA_DIRS="$prefix/share" \
+    bash --norc --noprofile -c '. /usr/share/bash-completion/bash_completion
+      __load_completion crcr && complete -p crcr'
+  contains "-F _crcr crcr" "bash-completion registers _crcr"
+else
+  echo "FAIL: bash-completion is not installed (scripts/deps.sh)"
+  fails=$((fails + 1))
+fi
+expect 0 "zsh compinit finds _crcr" -- zsh -f -c "fpath=('$prefix/share/zsh/site-functions' \$fpath)
+  autoload -Uz compinit && compinit -u -D && print -r -- \"crcr uses \$_comps[crcr]\""
+contains "crcr uses _crcr" "zsh binds crcr to _crcr"
+expect 0 "fish finds crcr.fish" -- env HOME="$tmp" XDG_DATA_DIRS="$prefix/share" PATH="$prefix/bin:$PATH" \
+  fish -c 'complete -C "crcr completion "'
+contains "zsh" "fish completes from the installed script"
+finish
