@@ -99,15 +99,16 @@ void print_start_checklist(const DispatchTestOptions& opts, Context& ctx) {
                event);
 }
 
-// Follows the runs the dispatch started until all are done. Their list comes from one endpoint
-// polled with conditional requests (a 304 costs no rate limit).
-ExitCode watch_runs(const DispatchTestOptions& opts,
-                    GitHubApi& api,
-                    const std::string& token,
-                    system_clock::time_point since,
-                    const std::string& delivery_id,
-                    Json& result,
-                    Context& ctx) {
+// Follows the runs the dispatch started until all are done; nothing when none started within
+// --start-timeout. Their list comes from one endpoint polled with conditional requests (a 304
+// costs no rate limit).
+std::optional<ExitCode> watch_runs(const DispatchTestOptions& opts,
+                                   GitHubApi& api,
+                                   const std::string& token,
+                                   system_clock::time_point since,
+                                   const std::string& delivery_id,
+                                   Json& result,
+                                   Context& ctx) {
     const auto started = ctx.now();
     const auto deadline = started + to_seconds(opts.timeout);
     const auto start_deadline = std::min(deadline, started + to_seconds(opts.start_timeout));
@@ -162,10 +163,7 @@ ExitCode watch_runs(const DispatchTestOptions& opts,
         }
         if (runs.empty() && now >= start_deadline) {
             end_progress();
-            print_start_checklist(opts, ctx);
-            throw Error(fmt::format("no workflow run started in '{}' within {} of the dispatch",
-                                    opts.repo,
-                                    duration_text(elapsed)));
+            return std::nullopt;
         }
         if (now >= deadline) {
             end_progress();
@@ -248,7 +246,24 @@ ExitCode dispatch(const DispatchTestOptions& opts, Json& result, Context& ctx) {
     }
     GitHubAuth auth(api, std::move(*credentials), permissions);
     const std::string token = auth.token_for(opts.repo);
-    const HttpResponse accepted = send_dispatch(api, opts.repo, token, body);
+    HttpResponse accepted;
+    try {
+        accepted = send_dispatch(api, opts.repo, token, body);
+    } catch (const Error& e) {
+        if (!opts.watch || e.code() != ExitCode::unavailable) {
+            throw;
+        }
+        // GitHub may have taken the dispatch all the same: look for its run before giving up
+        // (never by sending it again).
+        fmt::print(ctx.err,
+                   "crcr: {}\ncrcr: --watch: looking for a run, in case the dispatch landed\n",
+                   e.what());
+        if (const auto code =
+                watch_runs(opts, api, token, ctx.now() - seconds(30), delivery_id, result, ctx)) {
+            return *code;
+        }
+        throw;
+    }
     result["status"] = accepted.status;
     if (opts.dry_run) {
         if (opts.watch) {
@@ -277,7 +292,13 @@ ExitCode dispatch(const DispatchTestOptions& opts, Json& result, Context& ctx) {
             since = *github_now - seconds(2);
         }
     }
-    return watch_runs(opts, api, token, since, delivery_id, result, ctx);
+    if (const auto code = watch_runs(opts, api, token, since, delivery_id, result, ctx)) {
+        return *code;
+    }
+    print_start_checklist(opts, ctx);
+    throw Error(fmt::format("no workflow run started in '{}' within {} of the dispatch",
+                            opts.repo,
+                            duration_text(to_seconds(std::min(opts.start_timeout, opts.timeout)))));
 }
 
 } // namespace
@@ -351,7 +372,8 @@ void add_dispatch_test(CLI::App& parent,
   crcr dispatch-test --repo my-org/pytorch-ci --payload captured.json --dry-run
 
 The body is the relay's: {"event_type", "client_payload": {"event_type", "delivery_id",
-"payload"}}. 5xx answers are never retried: GitHub may have started the run already.
+"payload"}}. 5xx answers are never retried: GitHub may have started the run already
+(with --watch, crcr looks for that run).
 Exit status: 0 dispatched (--watch: the runs passed), 1 refused or a run failed, 2 usage,
 4 credentials missing or without 'contents: write', 5 no answer, 5xx, rate limit beyond
 --max-wait, or still running at --timeout.)");

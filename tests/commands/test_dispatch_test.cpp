@@ -734,3 +734,25 @@ TEST_CASE("dispatch-test: nothing listening is exit 5") {
     CHECK(result.code == 5);
     CHECK(contains(result.err, "crcr: error: POST "));
 }
+
+TEST_CASE("dispatch-test --watch after a 5xx looks for the run instead of sending again") {
+    DispatchFixture landed;
+    landed.github.inject_after_handling("POST /repos/",
+                                        Reply{.status = 502, .reason = "Bad Gateway"});
+    const auto found = landed.run({"--repo", k_repo, "--watch"});
+    CAPTURE(found.err);
+    CHECK(found.code == 0);
+    CHECK(contains(found.err, "GitHub answered 502"));
+    CHECK(contains(found.err, "crcr: --watch: looking for a run, in case the dispatch landed"));
+    CHECK(contains(found.out, "concluded success"));
+    CHECK(landed.github.dispatches().size() == 1); // sent once, never again
+
+    DispatchFixture lost;
+    lost.github.inject("POST /repos/", {Reply{.status = 502, .reason = "Bad Gateway"}});
+    const auto none = lost.run({"--repo", k_repo, "--watch", "--start-timeout", "20"});
+    CHECK(none.code == 5);
+    CHECK(contains(none.err, "crcr: error: dispatch to 'my-org/pytorch-ci': GitHub answered 502"));
+    const std::vector<std::string> calls = lost.github.calls();
+    CHECK(calls.front() == "POST /repos/my-org/pytorch-ci/dispatches");
+    CHECK(std::count(calls.begin(), calls.end(), "POST /repos/my-org/pytorch-ci/dispatches") == 1);
+}

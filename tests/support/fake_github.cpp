@@ -149,6 +149,11 @@ void FakeGitHub::inject(const std::string& prefix, std::vector<Reply> replies) {
     m_injected.emplace_back(prefix, std::deque<Reply>(replies.begin(), replies.end()));
 }
 
+void FakeGitHub::inject_after_handling(const std::string& prefix, Reply reply) {
+    const std::lock_guard lock(m_mutex);
+    m_injected_after.emplace_back(prefix, std::move(reply));
+}
+
 void FakeGitHub::set_clock_offset(std::chrono::seconds offset) {
     const std::lock_guard lock(m_mutex);
     m_offset = offset;
@@ -235,7 +240,16 @@ Reply FakeGitHub::handle(const RecordedRequest& request) {
     if (request.method == "POST" && request.header("Content-Type") != "application/json") {
         m_problems.push_back(call + ": Content-Type is not application/json");
     }
-    return route(request, path);
+    Reply handled = route(request, path);
+    for (auto it = m_injected_after.begin(); it != m_injected_after.end(); ++it) {
+        if (call.starts_with(it->first)) {
+            handled = it->second;
+            handled.headers.emplace_back("Date", http_date(now()));
+            m_injected_after.erase(it);
+            break;
+        }
+    }
+    return handled;
 }
 
 Reply FakeGitHub::route(const RecordedRequest& request, const std::string& path) {

@@ -64,6 +64,9 @@ public:
     // The next requests whose "METHOD /path" (without the prefix and query) starts with
     // `prefix` get these answers, in order, instead of the fake's own.
     void inject(const std::string& prefix, std::vector<Reply> replies);
+    // The next request starting with `prefix` is handled as usual (a dispatch starts its runs),
+    // and then answered with `reply`: GitHub took it but said otherwise (a 502 from its edge).
+    void inject_after_handling(const std::string& prefix, Reply reply);
     // Moves the fake's clock (GitHub's) relative to the test's.
     void set_clock_offset(std::chrono::seconds offset);
 
@@ -103,6 +106,7 @@ private:
     std::map<std::string, FakeToken> m_tokens;
     std::optional<FakeApp> m_app;
     std::vector<std::pair<std::string, std::deque<Reply>>> m_injected;
+    std::vector<std::pair<std::string, Reply>> m_injected_after;
     std::chrono::seconds m_offset{0};
     std::vector<std::string> m_problems;
     std::vector<std::string> m_dispatches;
