@@ -98,8 +98,8 @@ HttpRequest webhook_request(const ReplayRecord& record,
                             const std::optional<std::string>& secret,
                             const std::string& new_delivery_id);
 
-// The JSON string literal `text` as bytes: `\"`, `\\`, `\uXXXX` (with surrogate pairs) and the
-// other escapes decoded. Throws `crcr::Error` for a malformed literal.
+// The JSON string literal `text` as bytes: `\"`, `\\`, `\u` with four hex digits (surrogate
+// pairs joined) and the other escapes decoded. Throws `crcr::Error` for a malformed literal.
 std::string unescape_json_string(std::string_view literal);
 
 } // namespace crcr
