@@ -6,6 +6,7 @@
 #include "dispatch_test.hpp"
 #include "gen_workflow.hpp"
 #include "plan.hpp"
+#include "relay.hpp"
 #include "replay.hpp"
 #include "simulate.hpp"
 #include "validate_allowlist.hpp"
@@ -117,6 +118,17 @@ void add_commands(CLI::App& app, const CommandRunner& run) {
     add_plan(app, [run](const PlanOptions& opts) {
         run([opts](Context& ctx) { return run_plan(opts, ctx); });
     });
+    add_relay(
+        app,
+        [run](const RelayServeOptions& opts) {
+            run([opts](Context& ctx) { return run_relay_serve(opts, ctx); });
+        },
+        [run](const RelayStatusOptions& opts) {
+            run([opts](Context& ctx) { return run_relay_status(opts, ctx); });
+        },
+        [run](const RelayTokenOptions& opts) {
+            run([opts](Context& ctx) { return run_relay_token(opts, ctx); });
+        });
     add_callback(app, [run](const CallbackOptions& opts) {
         run([opts](Context& ctx) { return run_callback(opts, ctx); });
     });

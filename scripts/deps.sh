@@ -7,6 +7,7 @@ packages=(
   cmake ninja-build g++ pkg-config
   libcli11-dev doctest-dev libfmt-dev libyaml-cpp-dev nlohmann-json3-dev
   libcurl4-openssl-dev libssl-dev libpugixml-dev openssl
+  libcpp-httplib-dev libsqlite3-dev
   python3 python3-yaml groff-base man-db clang-format
   # the completion tests run each shell's script for real; the package test builds a .deb
   bash-completion zsh fish dpkg-dev

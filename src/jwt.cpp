@@ -4,9 +4,12 @@
 
 #include <fmt/format.h>
 #include <openssl/bio.h>
+#include <openssl/bn.h>
+#include <openssl/core_names.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/objects.h>
+#include <openssl/param_build.h>
 #include <openssl/pem.h>
 
 namespace crcr {
@@ -25,9 +28,57 @@ struct BioFree {
 struct MdCtxFree {
     void operator()(EVP_MD_CTX* ctx) const { EVP_MD_CTX_free(ctx); }
 };
+struct BnFree {
+    void operator()(BIGNUM* bn) const { BN_free(bn); }
+};
+struct ParamBldFree {
+    void operator()(OSSL_PARAM_BLD* bld) const { OSSL_PARAM_BLD_free(bld); }
+};
+struct ParamFree {
+    void operator()(OSSL_PARAM* params) const { OSSL_PARAM_free(params); }
+};
+struct PkeyCtxFree {
+    void operator()(EVP_PKEY_CTX* ctx) const { EVP_PKEY_CTX_free(ctx); }
+};
 using Pkey = std::unique_ptr<EVP_PKEY, PkeyFree>;
 using Bio = std::unique_ptr<BIO, BioFree>;
 using MdCtx = std::unique_ptr<EVP_MD_CTX, MdCtxFree>;
+using Bn = std::unique_ptr<BIGNUM, BnFree>;
+
+// The big-endian bytes of `key`'s RSA parameter `name` ("n", "e"), base64url.
+std::string rsa_param(const EVP_PKEY* key, const char* name) {
+    BIGNUM* raw = nullptr;
+    if (EVP_PKEY_get_bn_param(key, name, &raw) != 1) {
+        ERR_clear_error();
+        throw Error(fmt::format("cannot read the key's RSA parameter '{}'", name));
+    }
+    const Bn bn(raw);
+    std::string bytes(static_cast<std::size_t>(BN_num_bytes(bn.get())), '\0');
+    BN_bn2bin(bn.get(), reinterpret_cast<unsigned char*>(bytes.data()));
+    return base64url_encode(bytes);
+}
+
+// The JWK member `name` of `jwk` (a base64url big-endian integer) as a BIGNUM.
+Bn jwk_number(const nlohmann::json& jwk, const char* name, std::string_view source) {
+    const auto it = jwk.find(name);
+    if (it == jwk.end() || !it->is_string()) {
+        throw Error(fmt::format("'{}': an RSA key has no '{}'", source, name));
+    }
+    std::string bytes;
+    try {
+        bytes = base64url_decode(it->get<std::string>());
+    } catch (const Error& e) {
+        throw Error(
+            fmt::format("'{}': the key's '{}' is not base64url: {}", source, name, e.what()));
+    }
+    Bn bn(BN_bin2bn(reinterpret_cast<const unsigned char*>(bytes.data()),
+                    static_cast<int>(bytes.size()),
+                    nullptr));
+    if (!bn || BN_is_zero(bn.get())) {
+        throw Error(fmt::format("'{}': the key's '{}' is not a positive number", source, name));
+    }
+    return bn;
+}
 
 Bio memory_bio(std::string_view bytes) {
     Bio bio(BIO_new_mem_buf(bytes.data(), static_cast<int>(bytes.size())));
@@ -55,6 +106,16 @@ nlohmann::json decode_part(std::string_view part, std::string_view what) {
         throw Error(fmt::format("{} not a JSON object", what));
     }
     return value;
+}
+
+} // namespace
+
+namespace {
+
+// "<header>.<claims>.<signature>", each part base64url.
+std::string signed_jwt(const RsaPrivateKey& key, std::string_view header, std::string_view claims) {
+    const std::string input = base64url_encode(header) + "." + base64url_encode(claims);
+    return input + "." + base64url_encode(key.sign_rs256(input));
 }
 
 } // namespace
@@ -171,6 +232,114 @@ std::string RsaPrivateKey::sign_rs256(std::string_view data) const {
     return signature;
 }
 
+nlohmann::json RsaPrivateKey::public_jwk(std::string_view kid) const {
+    return nlohmann::json{{"kty", "RSA"},
+                          {"alg", "RS256"},
+                          {"use", "sig"},
+                          {"kid", std::string(kid)},
+                          {"n", rsa_param(m_impl->key.get(), OSSL_PKEY_PARAM_RSA_N)},
+                          {"e", rsa_param(m_impl->key.get(), OSSL_PKEY_PARAM_RSA_E)}};
+}
+
+struct RsaPublicKey::Impl {
+    Pkey key;
+};
+
+RsaPublicKey::RsaPublicKey(std::unique_ptr<Impl> impl) : m_impl(std::move(impl)) {}
+RsaPublicKey::~RsaPublicKey() = default;
+RsaPublicKey::RsaPublicKey(RsaPublicKey&&) noexcept = default;
+RsaPublicKey& RsaPublicKey::operator=(RsaPublicKey&&) noexcept = default;
+
+RsaPublicKey RsaPublicKey::from_pem(std::string_view pem, std::string_view source) {
+    Bio bio = memory_bio(pem);
+    auto impl = std::make_unique<Impl>();
+    impl->key.reset(PEM_read_bio_PUBKEY(bio.get(), nullptr, no_passphrase, nullptr));
+    ERR_clear_error();
+    if (!impl->key || EVP_PKEY_get_base_id(impl->key.get()) != EVP_PKEY_RSA) {
+        throw Error(fmt::format(
+            "'{}' is not an RSA public key (expected '-----BEGIN PUBLIC KEY-----')", source));
+    }
+    return RsaPublicKey(std::move(impl));
+}
+
+RsaPublicKey RsaPublicKey::from_jwk(const nlohmann::json& jwk, std::string_view source) {
+    const Bn n = jwk_number(jwk, "n", source);
+    const Bn e = jwk_number(jwk, "e", source);
+    const std::unique_ptr<OSSL_PARAM_BLD, ParamBldFree> bld(OSSL_PARAM_BLD_new());
+    if (!bld || OSSL_PARAM_BLD_push_BN(bld.get(), OSSL_PKEY_PARAM_RSA_N, n.get()) != 1
+        || OSSL_PARAM_BLD_push_BN(bld.get(), OSSL_PKEY_PARAM_RSA_E, e.get()) != 1) {
+        ERR_clear_error();
+        throw Error("out of memory reading a key");
+    }
+    const std::unique_ptr<OSSL_PARAM, ParamFree> params(OSSL_PARAM_BLD_to_param(bld.get()));
+    const std::unique_ptr<EVP_PKEY_CTX, PkeyCtxFree> ctx(
+        EVP_PKEY_CTX_new_from_name(nullptr, "RSA", nullptr));
+    EVP_PKEY* raw = nullptr;
+    if (!params || !ctx || EVP_PKEY_fromdata_init(ctx.get()) != 1
+        || EVP_PKEY_fromdata(ctx.get(), &raw, EVP_PKEY_PUBLIC_KEY, params.get()) != 1) {
+        ERR_clear_error();
+        throw Error(fmt::format("'{}': the RSA key's 'n' and 'e' do not make a key", source));
+    }
+    auto impl = std::make_unique<Impl>();
+    impl->key.reset(raw);
+    return RsaPublicKey(std::move(impl));
+}
+
+bool RsaPublicKey::verify_rs256(std::string_view data, std::string_view signature) const {
+    MdCtx ctx(EVP_MD_CTX_new());
+    const bool ok =
+        ctx
+        && EVP_DigestVerifyInit(ctx.get(), nullptr, EVP_sha256(), nullptr, m_impl->key.get()) == 1
+        && EVP_DigestVerify(ctx.get(),
+                            reinterpret_cast<const unsigned char*>(signature.data()),
+                            signature.size(),
+                            reinterpret_cast<const unsigned char*>(data.data()),
+                            data.size())
+               == 1;
+    ERR_clear_error();
+    return ok;
+}
+
+Jwks Jwks::parse(std::string_view text, std::string_view source) {
+    const nlohmann::json document = nlohmann::json::parse(text, nullptr, false);
+    if (!document.is_object() || !document.contains("keys") || !document["keys"].is_array()) {
+        throw Error(
+            fmt::format("'{}' is not a JSON Web Key Set: expected {{\"keys\": [...]}}", source));
+    }
+    Jwks jwks;
+    std::size_t index = 0;
+    for (const nlohmann::json& key : document["keys"]) {
+        const std::string where = fmt::format("{}: keys[{}]", source, index++);
+        if (!key.is_object() || key.value("kty", "") != "RSA" || key.value("use", "sig") != "sig") {
+            continue;
+        }
+        jwks.m_keys.emplace_back(key.value("kid", ""), RsaPublicKey::from_jwk(key, where));
+    }
+    if (jwks.m_keys.empty()) {
+        throw Error(fmt::format("'{}' has no RSA signing key", source));
+    }
+    return jwks;
+}
+
+const RsaPublicKey* Jwks::find(std::string_view kid) const {
+    if (kid.empty()) {
+        return m_keys.size() == 1 ? &m_keys.front().second : nullptr;
+    }
+    for (const auto& [name, key] : m_keys) {
+        if (name == kid) {
+            return &key;
+        }
+    }
+    return nullptr;
+}
+
+std::string
+make_rs256_jwt(const RsaPrivateKey& key, std::string_view kid, const nlohmann::json& claims) {
+    const nlohmann::ordered_json header = {
+        {"alg", "RS256"}, {"typ", "JWT"}, {"kid", std::string(kid)}};
+    return signed_jwt(key, header.dump(), claims.dump());
+}
+
 std::string make_app_jwt(const RsaPrivateKey& key,
                          std::string_view issuer,
                          std::chrono::system_clock::time_point now,
@@ -180,9 +349,7 @@ std::string make_app_jwt(const RsaPrivateKey& key,
     const nlohmann::ordered_json header = {{"alg", "RS256"}, {"typ", "JWT"}};
     const nlohmann::ordered_json claims = {
         {"iat", iat}, {"exp", iat + lifetime.count()}, {"iss", std::string(issuer)}};
-    const std::string input =
-        base64url_encode(header.dump()) + "." + base64url_encode(claims.dump());
-    return input + "." + base64url_encode(key.sign_rs256(input));
+    return signed_jwt(key, header.dump(), claims.dump());
 }
 
 DecodedJwt decode_jwt(std::string_view token) {
@@ -201,28 +368,6 @@ DecodedJwt decode_jwt(std::string_view token) {
         throw Error(fmt::format("the token's signature is not base64url: {}", e.what()));
     }
     return jwt;
-}
-
-bool verify_rs256(std::string_view public_key_pem,
-                  std::string_view data,
-                  std::string_view signature) {
-    Bio bio = memory_bio(public_key_pem);
-    const Pkey key(PEM_read_bio_PUBKEY(bio.get(), nullptr, no_passphrase, nullptr));
-    if (!key || EVP_PKEY_get_base_id(key.get()) != EVP_PKEY_RSA) {
-        ERR_clear_error();
-        throw Error("cannot read the RSA public key (expected '-----BEGIN PUBLIC KEY-----')");
-    }
-    MdCtx ctx(EVP_MD_CTX_new());
-    const bool ok =
-        ctx && EVP_DigestVerifyInit(ctx.get(), nullptr, EVP_sha256(), nullptr, key.get()) == 1
-        && EVP_DigestVerify(ctx.get(),
-                            reinterpret_cast<const unsigned char*>(signature.data()),
-                            signature.size(),
-                            reinterpret_cast<const unsigned char*>(data.data()),
-                            data.size())
-               == 1;
-    ERR_clear_error();
-    return ok;
 }
 
 } // namespace crcr

@@ -45,9 +45,10 @@ TEST_CASE("make_app_jwt: GitHub's claims, an RS256 signature the public key veri
     CHECK(jwt.claims["iat"] == 1'790'000'000 - 60);
     CHECK(jwt.claims["exp"] == 1'790'000'000 + 540); // under GitHub's 10 minutes from now
     CHECK(jwt.claims["iss"] == "123456");
-    CHECK(crcr::verify_rs256(test_rsa_key().public_pem, jwt.signing_input, jwt.signature));
-    CHECK_FALSE(
-        crcr::verify_rs256(test_rsa_key().public_pem, jwt.signing_input + "x", jwt.signature));
+    CHECK(crcr::RsaPublicKey::from_pem(test_rsa_key().public_pem, "test")
+              .verify_rs256(jwt.signing_input, jwt.signature));
+    CHECK_FALSE(crcr::RsaPublicKey::from_pem(test_rsa_key().public_pem, "test")
+                    .verify_rs256(jwt.signing_input + "x", jwt.signature));
 }
 
 TEST_CASE("make_app_jwt: the openssl command line verifies the signature (an independent check)") {

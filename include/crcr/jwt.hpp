@@ -10,6 +10,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace crcr {
 
@@ -34,9 +35,50 @@ public:
     // The RS256 (RSASSA-PKCS1-v1_5 with SHA-256) signature of `data`.
     std::string sign_rs256(std::string_view data) const;
 
+    // The public half as a JSON Web Key: {"kty":"RSA","alg":"RS256","use":"sig","kid","n","e"}.
+    nlohmann::json public_jwk(std::string_view kid) const;
+
 private:
     struct Impl;
     std::unique_ptr<Impl> m_impl;
+};
+
+// An RSA public key that checks RS256 signatures: from PEM ("PUBLIC KEY") or from a JSON Web
+// Key's modulus and exponent, as an OIDC issuer publishes them.
+class RsaPublicKey {
+public:
+    // Throws `crcr::Error` naming `source` when `pem` is not an RSA public key.
+    static RsaPublicKey from_pem(std::string_view pem, std::string_view source);
+    // From a JWK's base64url `n` and `e`. Throws `crcr::Error` naming `source` when they are not.
+    static RsaPublicKey from_jwk(const nlohmann::json& jwk, std::string_view source);
+    ~RsaPublicKey();
+    RsaPublicKey(RsaPublicKey&&) noexcept;
+    RsaPublicKey& operator=(RsaPublicKey&&) noexcept;
+    RsaPublicKey(const RsaPublicKey&) = delete;
+    RsaPublicKey& operator=(const RsaPublicKey&) = delete;
+
+    // Whether `signature` is a valid RS256 signature of `data`.
+    bool verify_rs256(std::string_view data, std::string_view signature) const;
+
+private:
+    struct Impl;
+    explicit RsaPublicKey(std::unique_ptr<Impl> impl);
+    std::unique_ptr<Impl> m_impl;
+};
+
+// A JSON Web Key Set ({"keys": [...]}, what `<issuer>/.well-known/jwks` serves): its RSA signing
+// keys by `kid`. Keys of other types are skipped, as OIDC clients do.
+class Jwks {
+public:
+    // Throws `crcr::Error` naming `source` when `text` is not a JWKS with at least one RSA key.
+    static Jwks parse(std::string_view text, std::string_view source);
+
+    // The key named `kid`; with no `kid`, the only key when there is exactly one.
+    const RsaPublicKey* find(std::string_view kid) const;
+    std::size_t size() const { return m_keys.size(); }
+
+private:
+    std::vector<std::pair<std::string, RsaPublicKey>> m_keys;
 };
 
 // The JWT a GitHub App authenticates with: header {"alg":"RS256","typ":"JWT"}, claims
@@ -60,10 +102,8 @@ struct DecodedJwt {
 // base64url, not a JSON object).
 DecodedJwt decode_jwt(std::string_view token);
 
-// Whether `signature` is a valid RS256 signature of `data` under the RSA public key in
-// `public_key_pem` ("PUBLIC KEY" PEM). Throws `crcr::Error` when the key cannot be read.
-bool verify_rs256(std::string_view public_key_pem,
-                  std::string_view data,
-                  std::string_view signature);
+// A JWT signed RS256 with `key`: header {"alg":"RS256","typ":"JWT","kid":`kid`}, `claims` as given.
+std::string
+make_rs256_jwt(const RsaPrivateKey& key, std::string_view kid, const nlohmann::json& claims);
 
 } // namespace crcr

@@ -224,8 +224,8 @@ TEST_CASE("dispatch-test: a GitHub App makes exactly GitHub's three round trips"
     // The JWT: RS256 over the claims GitHub wants, verified with the App's public key.
     const std::string jwt = requests[0].header("Authorization").value_or("").substr(7);
     const crcr::DecodedJwt decoded = crcr::decode_jwt(jwt);
-    CHECK(crcr::verify_rs256(
-        crcr::test::test_rsa_key().public_pem, decoded.signing_input, decoded.signature));
+    CHECK(crcr::RsaPublicKey::from_pem(crcr::test::test_rsa_key().public_pem, "test")
+              .verify_rs256(decoded.signing_input, decoded.signature));
     const long long now = 1'790'000'000;
     CHECK(decoded.claims["iat"] == now - 60);
     CHECK(decoded.claims["exp"].get<long long>() <= now + 600);

@@ -375,7 +375,8 @@ std::optional<Reply> FakeGitHub::check_jwt(const RecordedRequest& request) {
     bool verified = false;
     try {
         verified = jwt.header.value("alg", "") == "RS256"
-                   && verify_rs256(m_app->public_key_pem, jwt.signing_input, jwt.signature);
+                   && RsaPublicKey::from_pem(m_app->public_key_pem, "the App's key")
+                          .verify_rs256(jwt.signing_input, jwt.signature);
     } catch (const std::exception&) {
         verified = false; // an App whose registered key is not this one
     }

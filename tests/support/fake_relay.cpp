@@ -34,10 +34,7 @@ bool is_number(const json& value) {
 
 std::string make_test_jwt(const json& claims) {
     const RsaPrivateKey key(test_rsa_key().private_pem, "test key");
-    const std::string input =
-        base64url_encode(json{{"alg", "RS256"}, {"kid", "test"}, {"typ", "JWT"}}.dump()) + "."
-        + base64url_encode(claims.dump());
-    return input + "." + base64url_encode(key.sign_rs256(input));
+    return make_rs256_jwt(key, "test", claims);
 }
 
 json actions_claims(const std::string& repository,
@@ -137,7 +134,8 @@ Reply FakeRelay::handle(const RecordedRequest& request) {
         const DecodedJwt jwt = decode_jwt(token);
         const auto now =
             std::chrono::duration_cast<std::chrono::seconds>(m_clock().time_since_epoch()).count();
-        if (!verify_rs256(test_rsa_key().public_pem, jwt.signing_input, jwt.signature)
+        if (!RsaPublicKey::from_pem(test_rsa_key().public_pem, "test key")
+                 .verify_rs256(jwt.signing_input, jwt.signature)
             || jwt.claims.value("aud", "") != "pytorch-cross-repo-ci-relay"
             || jwt.claims.value("exp", 0LL) <= now || !jwt.claims.contains("repository")) {
             return detail(401, "Invalid authorization token");

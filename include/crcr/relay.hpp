@@ -1,0 +1,141 @@
+#pragma once
+
+// The relay's behaviour, without a network (relay-contract sections 2, 3 and 6): what it answers
+// a webhook delivery and a callback, in its order of decisions and with its exact status codes
+// and messages; the dispatches it makes (concurrently, through a port: recorded, or sent to
+// GitHub); the callback state machine; the per-repository rate limit; the check runs production
+// would create. `crcr relay serve` puts it behind an HTTP server; tests drive it directly too.
+
+#include "crcr/allowlist.hpp"
+#include "crcr/jwt.hpp"
+#include "crcr/payload.hpp"
+#include "crcr/relay_store.hpp"
+
+#include <chrono>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace crcr {
+
+// The issuers whose OIDC tokens the relay accepts.
+inline constexpr std::string_view k_github_oidc_issuer =
+    "https://token.actions.githubusercontent.com";
+inline constexpr std::string_view k_buildkite_oidc_issuer = "https://agent.buildkite.com";
+
+// One structured log line: a level ("info", "warning", "error"), what happened, and fields.
+// Never a secret: no tokens, signatures or bodies.
+struct LogEntry {
+    std::string level;
+    std::string message;
+    std::vector<std::pair<std::string, std::string>> fields;
+};
+using Log = std::function<void(const LogEntry&)>;
+
+// The outcome of one repository_dispatch.
+struct DispatchResult {
+    bool ok = true;
+    std::string error;     // why it failed
+    int github_status = 0; // GitHub's answer, when one came
+};
+// Sends (or records) the dispatch `body` to `repo`. Called from several threads at once.
+using Dispatcher = std::function<DispatchResult(const std::string& repo, const Json& body)>;
+
+struct RelaySettings {
+    std::string upstream = "pytorch/pytorch";
+    std::string secret;               // the webhook secret
+    int rate_limit = 100;             // callbacks per minute per repository
+    std::size_t dispatch_workers = 8; // dispatches in flight per delivery
+    std::string audience = "pytorch-cross-repo-ci-relay";
+};
+
+// An answer: its status and JSON body.
+struct RelayAnswer {
+    int status = 200;
+    Json body;
+};
+
+class Relay {
+public:
+    using Clock = std::function<std::chrono::system_clock::time_point()>;
+
+    Relay(RelaySettings settings,
+          Allowlist allowlist,
+          Jwks jwks,
+          RelayStore& store,
+          Dispatcher dispatcher,
+          Clock now,
+          Log log);
+
+    // Replaces the allowlist (requests in flight finish with the one they started with).
+    void set_allowlist(Allowlist allowlist);
+
+    // POST /github/webhook: `event` (X-GitHub-Event), `delivery_id` (X-GitHub-Delivery),
+    // `signature` (X-Hub-Signature-256, when sent) and the exact body.
+    RelayAnswer webhook(std::string_view event,
+                        std::string_view delivery_id,
+                        const std::optional<std::string>& signature,
+                        const std::string& body);
+
+    // POST /github/callback: the Authorization header (empty when absent) and the body.
+    RelayAnswer callback(std::string_view authorization, const std::string& body);
+
+private:
+    struct Access;
+    struct Token;
+    Token verify_token(std::string_view authorization) const;
+    RelayAnswer dispatch(std::string_view event,
+                         std::string_view delivery_id,
+                         const Json& payload,
+                         const Allowlist& allowlist);
+    RelayAnswer backfill(const Json& payload, const Allowlist& allowlist);
+    RelayAnswer handle_callback(const std::string& repo, const Json& body, CallbackRow& row);
+    void update_check_run(const AllowlistEntry& entry,
+                          const Json& body,
+                          const std::string& status,
+                          const std::string& run_id);
+    bool over_rate_limit(const std::string& repo);
+    double seconds_now() const;
+
+    RelaySettings m_settings;
+    Jwks m_jwks;
+    RelayStore& m_store;
+    Dispatcher m_dispatcher;
+    Clock m_now;
+    Log m_log;
+    mutable std::mutex m_mutex; // the allowlist pointer, the rate-limit windows, state steps
+    std::shared_ptr<const Allowlist> m_allowlist;
+    std::map<std::string, std::deque<std::chrono::system_clock::time_point>> m_windows;
+};
+
+// The allowlist file of a running relay, re-read when it changes (size or modification time). A
+// version with errors (validate-allowlist's rules) keeps the last good one, and says why.
+class AllowlistFile {
+public:
+    // Reads `path`. Throws `crcr::Error` naming the file when it cannot be read or has errors.
+    explicit AllowlistFile(std::string path);
+
+    const Allowlist& current() const { return m_current; }
+
+    // The new allowlist when the file changed and is valid; nothing otherwise (unchanged, or
+    // broken: logged once per change with the first error and its line).
+    std::optional<Allowlist> refresh(const Log& log);
+
+private:
+    std::string m_path;
+    Allowlist m_current;
+    std::string m_stamp; // size and modification time of the version last read
+};
+
+// The name production gives the check run of a downstream job:
+// crcr/<owner>/<repo>/<workflow>/<job>.
+std::string check_run_name(std::string_view repo, std::string_view workflow, std::string_view job);
+
+} // namespace crcr

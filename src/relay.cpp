@@ -1,0 +1,823 @@
+#include "crcr/relay.hpp"
+
+#include "crcr/dispatch.hpp"
+#include "crcr/error.hpp"
+#include "crcr/files.hpp"
+#include "crcr/github_names.hpp"
+#include "crcr/plan.hpp"
+#include "crcr/signature.hpp"
+
+#include <fmt/format.h>
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <thread>
+#include <variant>
+
+namespace crcr {
+
+namespace {
+
+RelayAnswer detail(int status, Json message) {
+    return RelayAnswer{.status = status, .body = Json{{"detail", std::move(message)}}};
+}
+
+RelayAnswer ignored() {
+    return RelayAnswer{.status = 200, .body = Json{{"ignored", true}}};
+}
+
+const RelayAnswer k_internal_error{.status = 500,
+                                   .body = Json{{"detail", "Internal server error"}}};
+
+// What Python's repr() prints for a JSON value: the relay formats some messages with `!r`.
+std::string python_repr(const Json& value) {
+    if (value.is_string()) {
+        const std::string text = value.get<std::string>();
+        const char quote =
+            text.find('\'') != std::string::npos && text.find('"') == std::string::npos ? '"'
+                                                                                        : '\'';
+        std::string out(1, quote);
+        for (const char c : text) {
+            if (c == quote || c == '\\') {
+                out += '\\';
+            }
+            out += c;
+        }
+        return out + quote;
+    }
+    if (value.is_null()) {
+        return "None";
+    }
+    if (value.is_boolean()) {
+        return value.get<bool>() ? "True" : "False";
+    }
+    return value.dump();
+}
+
+// Python's type name for a JSON value, as TypeError messages show it.
+std::string python_type(const Json& value) {
+    switch (value.type()) {
+    case Json::value_t::null:
+        return "NoneType";
+    case Json::value_t::object:
+        return "dict";
+    case Json::value_t::array:
+        return "list";
+    case Json::value_t::string:
+        return "str";
+    case Json::value_t::boolean:
+        return "bool";
+    case Json::value_t::number_float:
+        return "float";
+    default:
+        return "int";
+    }
+}
+
+// What `str(value)` prints in an f-string: strings as they are, other values as repr.
+std::string python_str(const Json& value) {
+    return value.is_string() ? value.get<std::string>() : python_repr(value);
+}
+
+// The outcome of Python's int() on a JSON value: a TypeError (the relay answers 400), a
+// ValueError (it answers 500), or the integer.
+struct PythonInt {
+    std::optional<long long> value;
+    std::string type_error;
+};
+
+PythonInt python_int(const Json& value) {
+    if (value.is_number_integer() || value.is_boolean()) {
+        return {.value = value.is_boolean() ? static_cast<long long>(value.get<bool>())
+                                            : value.get<long long>()};
+    }
+    if (value.is_number_float()) {
+        const double d = value.get<double>();
+        if (!std::isfinite(d)) {
+            return {}; // OverflowError: not caught either
+        }
+        return {.value = static_cast<long long>(d)};
+    }
+    if (value.is_string()) {
+        std::string text = value.get<std::string>();
+        const auto space = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; };
+        while (!text.empty() && space(text.back())) {
+            text.pop_back();
+        }
+        std::size_t i = 0;
+        while (i < text.size() && space(text[i])) {
+            ++i;
+        }
+        std::size_t digits = i + (i < text.size() && (text[i] == '+' || text[i] == '-') ? 1 : 0);
+        if (digits >= text.size()
+            || text.find_first_not_of("0123456789", digits) != std::string::npos) {
+            return {}; // ValueError: invalid literal for int()
+        }
+        try {
+            return {.value = std::stoll(text.substr(i))};
+        } catch (const std::exception&) {
+            return {}; // out of range: the relay would take it, nothing here needs it
+        }
+    }
+    return {.type_error = fmt::format(
+                "int() argument must be a string, a bytes-like object or a real number, not '{}'",
+                python_type(value))};
+}
+
+// The TypeError Python raises for `value[key]` when `value` is not a dict.
+std::string subscript_error(const Json& value) {
+    if (value.is_string()) {
+        return "string indices must be integers";
+    }
+    if (value.is_array()) {
+        return "list indices must be integers or slices, not str";
+    }
+    return fmt::format("'{}' object is not subscriptable", python_type(value));
+}
+
+std::string text_at(const Json& value, const Json::json_pointer& pointer) {
+    if (!value.contains(pointer)) {
+        return {};
+    }
+    const Json& found = value.at(pointer);
+    return found.is_string() ? found.get<std::string>() : std::string();
+}
+
+// The names of the labels of the pull request in a callback's echoed payload.
+std::vector<std::string> echoed_labels(const Json& body) {
+    std::vector<std::string> names;
+    const Json::json_pointer pointer("/payload/pull_request/labels");
+    if (!body.contains(pointer) || !body.at(pointer).is_array()) {
+        return names;
+    }
+    for (const Json& label : body.at(pointer)) {
+        if (label.is_object() && label.contains("name") && label["name"].is_string()) {
+            names.push_back(label["name"].get<std::string>());
+        }
+    }
+    return names;
+}
+
+double round3(double seconds) {
+    return std::round(seconds * 1000.0) / 1000.0;
+}
+
+// end - start rounded to milliseconds, never negative (HUD's queue and execution times).
+double safe_delta(double start, double end) {
+    return std::max(0.0, round3(end - start));
+}
+
+} // namespace
+
+std::string check_run_name(std::string_view repo, std::string_view workflow, std::string_view job) {
+    return fmt::format("crcr/{}/{}/{}", repo, workflow, job);
+}
+
+// A verified token's repository, or the relay's answer refusing it.
+struct Relay::Token {
+    std::string repo;
+    std::optional<RelayAnswer> refusal;
+};
+
+Relay::Relay(RelaySettings settings,
+             Allowlist allowlist,
+             Jwks jwks,
+             RelayStore& store,
+             Dispatcher dispatcher,
+             Clock now,
+             Log log)
+    : m_settings(std::move(settings)), m_jwks(std::move(jwks)), m_store(store),
+      m_dispatcher(std::move(dispatcher)), m_now(std::move(now)), m_log(std::move(log)),
+      m_allowlist(std::make_shared<const Allowlist>(std::move(allowlist))) {}
+
+void Relay::set_allowlist(Allowlist allowlist) {
+    auto fresh = std::make_shared<const Allowlist>(std::move(allowlist));
+    const std::lock_guard lock(m_mutex);
+    m_allowlist = std::move(fresh);
+}
+
+double Relay::seconds_now() const {
+    return std::chrono::duration<double>(m_now().time_since_epoch()).count();
+}
+
+RelayAnswer Relay::webhook(std::string_view event,
+                           std::string_view delivery_id,
+                           const std::optional<std::string>& signature,
+                           const std::string& body) {
+    DeliveryRow row{.delivery_id = std::string(delivery_id),
+                    .event = std::string(event),
+                    .received_at = seconds_now()};
+    const auto answer = [&] {
+        constexpr std::array<std::string_view, 4> k_events = {
+            "pull_request", "push", "check_run", "check_suite"};
+        if (std::find(k_events.begin(), k_events.end(), event) == k_events.end()) {
+            row.decision = "ignored before the signature check: not an event the relay handles";
+            return ignored();
+        }
+        if (!signature || signature->empty()) {
+            row.decision = "no X-Hub-Signature-256";
+            return detail(400, "No signature");
+        }
+        if (!signature->starts_with("sha256=")
+            || verify_signature(m_settings.secret, body, *signature) != SignatureCheck::match) {
+            row.decision = "X-Hub-Signature-256 does not match the body and the secret";
+            return detail(401, "Bad signature");
+        }
+        Json payload = body.empty() ? Json::object() : Json::parse(body, nullptr, false);
+        if (payload.is_discarded()) {
+            row.decision = "the body is not JSON";
+            return detail(400, "Invalid JSON body");
+        }
+        if (!payload.is_object()) {
+            row.decision = "the body is JSON but not an object (the relay fails on it)";
+            return k_internal_error;
+        }
+        row.action = payload.contains("action") && payload["action"].is_string()
+                         ? payload["action"].get<std::string>()
+                         : std::string();
+        row.head_sha = text_at(payload, Json::json_pointer("/pull_request/head/sha"));
+        const Json repository = payload.value("repository", Json());
+        if (!repository.is_null() && !repository.is_object()) {
+            row.decision = "'repository' is not an object (the relay fails on it)";
+            return k_internal_error;
+        }
+        const Json full_name =
+            repository.is_object() ? repository.value("full_name", Json("")) : Json("");
+        if (!full_name.is_string()) {
+            row.decision = "'repository.full_name' is not a string (the relay fails on it)";
+            return k_internal_error;
+        }
+        if (fold_case(full_name.get<std::string>()) != fold_case(m_settings.upstream)) {
+            row.decision = fmt::format(
+                "'{}' is not the upstream '{}'", full_name.get<std::string>(), m_settings.upstream);
+            return ignored();
+        }
+        std::shared_ptr<const Allowlist> allowlist;
+        {
+            const std::lock_guard lock(m_mutex);
+            allowlist = m_allowlist;
+        }
+        const Route route = route_webhook(event, payload, m_settings.upstream);
+        row.decision = route.reason;
+        switch (route.kind) {
+        case Route::Kind::dispatch:
+            return dispatch(event, delivery_id, payload, *allowlist);
+        case Route::Kind::backfill:
+            return backfill(payload, *allowlist);
+        case Route::Kind::rerun: {
+            // Production re-runs the downstream runs through GitHub's API; the emulator reports
+            // the jobs it knows for the commit.
+            const std::string sha =
+                text_at(payload, Json::json_pointer("/" + std::string(event) + "/head_sha"));
+            row.head_sha = sha;
+            Json rerun = Json::array();
+            for (const AllowlistEntry& entry : allowlist->entries) {
+                for (const JobRow& job : m_store.jobs(sha, entry.repo)) {
+                    rerun.push_back(Json{{"repo", job.repo},
+                                         {"workflow", job.workflow},
+                                         {"job_name", job.job_name},
+                                         {"details_url", job.details_url}});
+                }
+            }
+            return RelayAnswer{.status = 200, .body = Json{{"ok", true}, {"rerun", rerun}}};
+        }
+        case Route::Kind::ignored:
+            break;
+        }
+        return ignored();
+    }();
+    row.status = answer.status;
+    row.answer = answer.body.dump();
+    m_store.add_delivery(row);
+    m_log(LogEntry{.level = answer.status >= 500   ? "error"
+                            : answer.status >= 400 ? "warning"
+                                                   : "info",
+                   .message = "webhook",
+                   .fields = {{"delivery", row.delivery_id},
+                              {"event", row.event},
+                              {"action", row.action},
+                              {"status", std::to_string(answer.status)},
+                              {"decision", row.decision}}});
+    return answer;
+}
+
+RelayAnswer Relay::dispatch(std::string_view event,
+                            std::string_view delivery_id,
+                            const Json& payload,
+                            const Allowlist& allowlist) {
+    const Plan plan = plan_event(allowlist, event, payload, m_settings.upstream);
+    std::vector<const PlanRow*> targets;
+    for (const PlanRow& row : plan.rows) {
+        if (row.dispatched) {
+            targets.push_back(&row);
+        }
+    }
+    std::sort(targets.begin(), targets.end(), [](const PlanRow* a, const PlanRow* b) {
+        return a->repo < b->repo;
+    });
+    if (targets.empty()) {
+        m_log(LogEntry{.level = "info", .message = "allowlist is empty, nothing to dispatch"});
+        return RelayAnswer{
+            .status = 200,
+            .body = Json{{"ok", true}, {"dispatched", Json::array()}, {"failed", Json::array()}}};
+    }
+    const Json body = dispatch_body(event, delivery_id, payload);
+    const std::size_t bytes = body.dump().size();
+    const std::string head_sha = text_at(payload, Json::json_pointer("/pull_request/head/sha"));
+    std::mutex results_mutex;
+    Json dispatched = Json::array();
+    Json failed = Json::array();
+    std::atomic<std::size_t> next{0};
+    const auto work = [&] {
+        for (std::size_t i = next++; i < targets.size(); i = next++) {
+            const PlanRow& target = *targets[i];
+            DispatchRow row{.delivery_id = std::string(delivery_id),
+                            .repo = target.repo,
+                            .level = std::string(to_string(target.level)),
+                            .bytes = bytes};
+            DispatchResult result;
+            try {
+                result = m_dispatcher(target.repo, body);
+            } catch (const std::exception& e) {
+                result = DispatchResult{.ok = false, .error = e.what()};
+            }
+            row.github_status = result.github_status;
+            row.at = seconds_now();
+            if (result.ok
+                && !m_store.advance(StateKey{.delivery_id = row.delivery_id, .repo = target.repo},
+                                    std::nullopt,
+                                    StateRecord{.state = "DISPATCHED", .at = row.at})) {
+                result = DispatchResult{
+                    .ok = false,
+                    .error = fmt::format("rejecting duplicate DISPATCHED key=crcr:state:{}:{}",
+                                         row.delivery_id,
+                                         target.repo)};
+            }
+            row.ok = result.ok;
+            if (result.ok && target.check_run && !head_sha.empty()) {
+                m_store.want_check_run(head_sha, target.repo);
+            }
+            if (!result.ok) {
+                row.error = "GitHub dispatch failed: " + result.error;
+            }
+            m_store.add_dispatch(row);
+            m_log(LogEntry{.level = result.ok ? "info" : "warning",
+                           .message = result.ok ? "dispatch succeeded" : "dispatch failed",
+                           .fields = {{"delivery", row.delivery_id},
+                                      {"event", std::string(event)},
+                                      {"repo", row.repo},
+                                      {"error", row.error}}});
+            const std::lock_guard lock(results_mutex);
+            if (result.ok) {
+                dispatched.push_back(Json{{"repo", row.repo}});
+            } else {
+                failed.push_back(Json{{"repo", row.repo}, {"error", row.error}});
+            }
+        }
+    };
+    const std::size_t workers =
+        std::clamp<std::size_t>(m_settings.dispatch_workers, 1, targets.size());
+    std::vector<std::thread> pool;
+    for (std::size_t i = 1; i < workers; ++i) {
+        pool.emplace_back(work);
+    }
+    work(); // this thread is one of the workers
+    for (std::thread& t : pool) {
+        t.join();
+    }
+    if (dispatched.empty()) {
+        return detail(502,
+                      Json{{"message", "No downstream dispatch succeeded"}, {"failed", failed}});
+    }
+    return RelayAnswer{.status = 200,
+                       .body = Json{{"ok", true}, {"dispatched", dispatched}, {"failed", failed}}};
+}
+
+RelayAnswer Relay::backfill(const Json& payload, const Allowlist& allowlist) {
+    const std::string label = text_at(payload, Json::json_pointer("/label/name"));
+    const std::string device = label.substr(std::string_view("ciflow/crcr/").size());
+    std::vector<const AllowlistEntry*> repos;
+    for (const AllowlistEntry& entry : allowlist.entries) {
+        if (entry.level == Level::l3 && entry.device == device) {
+            repos.push_back(&entry);
+        }
+    }
+    if (repos.empty()) {
+        return RelayAnswer{.status = 200,
+                           .body = Json{{"ok", true}, {"created_check_runs", Json::array()}}};
+    }
+    const Json pr = payload.value("pull_request", Json::object());
+    const std::string head_sha = text_at(payload, Json::json_pointer("/pull_request/head/sha"));
+    const bool has_number = pr.is_object() && pr.contains("number") && !pr["number"].is_null()
+                            && python_str(pr["number"]) != "";
+    if (!has_number || head_sha.empty()) {
+        return RelayAnswer{.status = 200,
+                           .body = Json{{"ignored", true}, {"reason", "missing pr context"}}};
+    }
+    Json created = Json::array();
+    for (const AllowlistEntry* entry : repos) {
+        m_store.want_check_run(head_sha, entry->repo);
+        bool any = false;
+        for (const JobRow& job : m_store.jobs(head_sha, entry->repo)) {
+            if (job.status != "in_progress" && job.status != "completed") {
+                continue;
+            }
+            m_store.add_check_run(
+                CheckRunRow{.at = seconds_now(),
+                            .head_sha = head_sha,
+                            .repo = entry->repo,
+                            .name = check_run_name(entry->repo, job.workflow, job.job_name),
+                            .status = job.status,
+                            .conclusion = job.conclusion,
+                            .details_url = job.details_url});
+            any = true;
+        }
+        if (any) {
+            created.push_back(entry->repo);
+        }
+    }
+    return RelayAnswer{.status = 200, .body = Json{{"ok", true}, {"created_check_runs", created}}};
+}
+
+Relay::Token Relay::verify_token(std::string_view authorization) const {
+    const auto refuse = [](int status, std::string message) {
+        return Token{.refusal = detail(status, std::move(message))};
+    };
+    if (authorization.empty()) {
+        return refuse(401, "Missing authorization token");
+    }
+    std::string token(authorization);
+    if (fold_case(token.substr(0, 7)) == "bearer ") {
+        token.erase(0, 7);
+        while (!token.empty() && (token.front() == ' ' || token.front() == '\t')) {
+            token.erase(0, 1);
+        }
+        while (!token.empty() && (token.back() == ' ' || token.back() == '\t')) {
+            token.pop_back();
+        }
+    }
+    DecodedJwt jwt;
+    try {
+        jwt = decode_jwt(token);
+    } catch (const Error&) {
+        return refuse(401, "Unsupported OIDC issuer: None");
+    }
+    const Json issuer_claim = jwt.claims.value("iss", nlohmann::json());
+    const std::string issuer = issuer_claim.is_string() ? issuer_claim.get<std::string>() : "";
+    if (issuer != k_github_oidc_issuer && issuer != k_buildkite_oidc_issuer) {
+        return refuse(401, fmt::format("Unsupported OIDC issuer: {}", python_str(issuer_claim)));
+    }
+    const RsaPublicKey* key = m_jwks.find(jwt.header.value("kid", ""));
+    const double now = seconds_now();
+    const auto number = [&](const char* name) -> std::optional<double> {
+        if (!jwt.claims.contains(name) || !jwt.claims[name].is_number()) {
+            return std::nullopt;
+        }
+        return jwt.claims[name].get<double>();
+    };
+    const nlohmann::json audience = jwt.claims.value("aud", nlohmann::json());
+    const bool audience_ok =
+        (audience.is_string() && audience.get<std::string>() == m_settings.audience)
+        || (audience.is_array()
+            && std::find(audience.begin(), audience.end(), nlohmann::json(m_settings.audience))
+                   != audience.end());
+    const bool times_ok =
+        (!jwt.claims.contains("exp") || (number("exp") && *number("exp") > now))
+        && (!jwt.claims.contains("nbf") || (number("nbf") && *number("nbf") <= now))
+        && (!jwt.claims.contains("iat") || number("iat"));
+    if (key == nullptr || jwt.header.value("alg", "") != "RS256"
+        || !key->verify_rs256(jwt.signing_input, jwt.signature) || !audience_ok || !times_ok) {
+        return refuse(401, "Invalid authorization token");
+    }
+    if (issuer == k_buildkite_oidc_issuer) {
+        const std::string org =
+            jwt.claims.value("organization_slug", nlohmann::json("")).is_string()
+                ? jwt.claims.value("organization_slug", "")
+                : "";
+        const std::string pipeline =
+            jwt.claims.value("pipeline_slug", nlohmann::json("")).is_string()
+                ? jwt.claims.value("pipeline_slug", "")
+                : "";
+        if (org.empty() || pipeline.empty()) {
+            return refuse(401,
+                          "Buildkite OIDC token missing 'organization_slug' or 'pipeline_slug'");
+        }
+        return refuse(
+            403,
+            fmt::format("Buildkite pipeline {}/{} is not registered with CRCR", org, pipeline));
+    }
+    const nlohmann::json repository = jwt.claims.value("repository", nlohmann::json());
+    if (!repository.is_string() || repository.get<std::string>().empty()) {
+        return refuse(401, "GitHub OIDC token missing 'repository' claim");
+    }
+    return Token{.repo = repository.get<std::string>()};
+}
+
+bool Relay::over_rate_limit(const std::string& repo) {
+    const std::lock_guard lock(m_mutex);
+    auto& window = m_windows[repo];
+    const auto now = m_now();
+    while (!window.empty() && now - window.front() >= std::chrono::seconds(60)) {
+        window.pop_front();
+    }
+    window.push_back(now);
+    return static_cast<int>(window.size()) > m_settings.rate_limit;
+}
+
+RelayAnswer Relay::callback(std::string_view authorization, const std::string& body) {
+    CallbackRow row{.at = seconds_now()};
+    const RelayAnswer answer = [&] {
+        const Json parsed = body.empty() ? Json::object() : Json::parse(body, nullptr, false);
+        if (parsed.is_discarded()) {
+            return detail(400, "Invalid JSON body");
+        }
+        Token token = verify_token(authorization);
+        if (token.refusal) {
+            return *token.refusal;
+        }
+        row.repo = token.repo;
+        return handle_callback(token.repo, parsed, row);
+    }();
+    row.answer_status = answer.status;
+    row.answer = answer.body.dump();
+    m_store.add_callback(row);
+    m_log(LogEntry{.level = answer.status >= 500   ? "error"
+                            : answer.status >= 400 ? "warning"
+                                                   : "info",
+                   .message = "callback",
+                   .fields = {{"repo", row.repo},
+                              {"delivery", row.delivery_id},
+                              {"status", row.status},
+                              {"job", row.job_name},
+                              {"answer", std::to_string(answer.status)},
+                              {"detail", answer.status == 200 ? std::string() : row.answer}}});
+    return answer;
+}
+
+RelayAnswer Relay::handle_callback(const std::string& repo, const Json& body, CallbackRow& row) {
+    std::shared_ptr<const Allowlist> allowlist;
+    {
+        const std::lock_guard lock(m_mutex);
+        allowlist = m_allowlist;
+    }
+    // The relay compares names as written (GitHub's case is in the token).
+    const auto found = std::find_if(allowlist->entries.begin(),
+                                    allowlist->entries.end(),
+                                    [&](const AllowlistEntry& e) { return e.repo == repo; });
+    if (found == allowlist->entries.end() || found->level < Level::l2) {
+        const auto folded = std::find_if(
+            allowlist->entries.begin(), allowlist->entries.end(), [&](const AllowlistEntry& e) {
+                return fold_case(e.repo) == fold_case(repo);
+            });
+        if (found == allowlist->entries.end() && folded != allowlist->entries.end()) {
+            m_log(LogEntry{.level = "warning",
+                           .message = "callback ignored: the allowlist spells the repository "
+                                      "differently (the relay compares names case-sensitively)",
+                           .fields = {{"repo", repo}, {"allowlist", folded->repo}}});
+        }
+        return RelayAnswer{.status = 200, .body = Json{{"ok", true}, {"status", "ignored"}}};
+    }
+    const AllowlistEntry& entry = *found;
+    if (over_rate_limit(repo)) {
+        return detail(429, "rate limit exceeded for " + repo);
+    }
+    if (!body.is_object()) {
+        return k_internal_error;
+    }
+    // The relay's reads, in its order: a missing key is a KeyError, a value of the wrong type a
+    // TypeError (both 400); an int() of something not a number a ValueError (500).
+    const auto missing = [](std::string what) {
+        return detail(400, "callback body missing required field: " + what);
+    };
+    if (!body.contains("delivery_id")) {
+        return missing("'delivery_id'");
+    }
+    if (!body.contains("workflow")) {
+        return missing("'workflow'");
+    }
+    const Json& workflow = body["workflow"];
+    if (!workflow.is_object()) {
+        return missing(subscript_error(workflow));
+    }
+    if (!workflow.contains("status")) {
+        return missing("'status'");
+    }
+    if (!workflow.contains("run_id")) {
+        return missing("'run_id'");
+    }
+    const PythonInt run_id = python_int(workflow["run_id"]);
+    if (!run_id.type_error.empty()) {
+        return missing(run_id.type_error);
+    }
+    if (!run_id.value) {
+        return k_internal_error;
+    }
+    const PythonInt run_attempt = python_int(workflow.value("run_attempt", Json(1)));
+    if (!run_attempt.type_error.empty()) {
+        return missing(run_attempt.type_error);
+    }
+    if (!run_attempt.value) {
+        return k_internal_error;
+    }
+    if (!workflow.contains("name")) {
+        return missing("'name'");
+    }
+    const Json& status = workflow["status"];
+    const std::string delivery_id = python_str(body["delivery_id"]);
+    const Json job = workflow.value("job_name", Json());
+    const std::string job_name = job.is_null() ? "" : python_str(job);
+    const std::string workflow_name = python_str(workflow["name"]);
+    row.delivery_id = delivery_id;
+    row.run_id = std::to_string(*run_id.value);
+    row.run_attempt = std::to_string(*run_attempt.value);
+    row.job_name = job_name;
+    row.workflow = workflow_name;
+    row.status = python_str(status);
+    row.conclusion = workflow.value("conclusion", Json()).is_string()
+                         ? workflow["conclusion"].get<std::string>()
+                         : "";
+    const auto hud = [&]() -> std::optional<RelayAnswer> {
+        // HUD requires these; the relay passes its 400 through, after saving the state.
+        for (const char* field : {"job_name", "check_run_id"}) {
+            if (!workflow.contains(field) || workflow[field].is_null()) {
+                return detail(400, "HUD rejected callback: HTTP 400: Bad Request");
+            }
+        }
+        return std::nullopt;
+    };
+    const std::string event_type =
+        body.value("event_type", Json("")).is_string() ? body["event_type"].get<std::string>() : "";
+    if (event_type == "nightly" || event_type == "periodic") {
+        // Self-reports of upstream commits: no dispatch, no state machine.
+        if (auto refused = hud()) {
+            return *refused;
+        }
+        return RelayAnswer{.status = 200, .body = Json{{"ok", true}, {"status", status}}};
+    }
+    const std::optional<StateRecord> dispatched =
+        m_store.state(StateKey{.delivery_id = delivery_id, .repo = repo});
+    if (!dispatched) {
+        return detail(400, "callback rejected: no matching dispatch record");
+    }
+    const StateKey key{.delivery_id = delivery_id,
+                       .repo = repo,
+                       .run_id = row.run_id,
+                       .run_attempt = row.run_attempt,
+                       .job_name = job_name};
+    const std::optional<StateRecord> current = m_store.state(key);
+    const bool known_status = status == "in_progress" || status == "completed";
+    if (entry.level >= Level::l3 && known_status) {
+        update_check_run(entry, body, status.get<std::string>(), row.run_id);
+    }
+    if (!known_status) {
+        return detail(400, "unknown callback status: " + python_repr(status));
+    }
+    const double now = seconds_now();
+    const bool in_progress = status == "in_progress";
+    const std::optional<std::string> from =
+        current ? std::optional<std::string>(current->state) : std::nullopt;
+    const bool allowed = in_progress ? !current : (current && current->state == "IN_PROGRESS");
+    if (!allowed
+        || !m_store.advance(
+            key,
+            from,
+            StateRecord{.state = in_progress ? "IN_PROGRESS" : "COMPLETED", .at = now})) {
+        return detail(400,
+                      fmt::format("callback rejected: invalid state transition delivery_id={} "
+                                  "repo={} status={}",
+                                  delivery_id,
+                                  repo,
+                                  status.get<std::string>()));
+    }
+    if (in_progress) {
+        row.queue_time = safe_delta(dispatched->at, now);
+    } else {
+        row.execution_time = safe_delta(current->at, now);
+    }
+    if (auto refused = hud()) {
+        return *refused;
+    }
+    return RelayAnswer{.status = 200, .body = Json{{"ok", true}, {"status", status}}};
+}
+
+void Relay::update_check_run(const AllowlistEntry& entry,
+                             const Json& body,
+                             const std::string& status,
+                             const std::string& run_id) {
+    const std::string head_sha =
+        text_at(body, Json::json_pointer("/payload/pull_request/head/sha"));
+    const Json& workflow = body["workflow"];
+    const std::string workflow_name = python_str(workflow["name"]);
+    const Json job = workflow.value("job_name", Json());
+    const std::string job_name = job.is_null() ? "" : python_str(job);
+    const std::string conclusion = workflow.value("conclusion", Json()).is_string()
+                                       ? workflow["conclusion"].get<std::string>()
+                                       : "";
+    const std::string details_url =
+        fmt::format("https://github.com/{}/actions/runs/{}", entry.repo, run_id);
+    m_store.set_job(JobRow{.head_sha = head_sha,
+                           .repo = entry.repo,
+                           .workflow = workflow_name,
+                           .job_name = job_name,
+                           .status = status,
+                           .conclusion = conclusion,
+                           .details_url = details_url});
+    bool wanted = entry.level == Level::l4;
+    if (entry.level == Level::l3) {
+        const std::vector<std::string> labels = echoed_labels(body);
+        wanted =
+            std::find(labels.begin(), labels.end(), "ciflow/crcr/" + entry.device) != labels.end()
+            || (!head_sha.empty() && m_store.check_run_wanted(head_sha, entry.repo));
+    }
+    if (!wanted) {
+        return;
+    }
+    if (head_sha.empty()) {
+        m_log(LogEntry{.level = "warning",
+                       .message = "no head_sha; cannot create upstream check run",
+                       .fields = {{"repo", entry.repo}}});
+        return;
+    }
+    m_store.add_check_run(CheckRunRow{.at = seconds_now(),
+                                      .head_sha = head_sha,
+                                      .repo = entry.repo,
+                                      .name = check_run_name(entry.repo, workflow_name, job_name),
+                                      .status = status,
+                                      .conclusion = conclusion,
+                                      .details_url = details_url,
+                                      .blocks_merge = entry.level == Level::l4});
+}
+
+namespace {
+
+// The size and modification time of `path`, or "" when it cannot be read.
+std::string file_stamp(const std::string& path) {
+    struct stat info {};
+    if (::stat(path.c_str(), &info) != 0) {
+        return {};
+    }
+    return fmt::format("{}:{}.{}", info.st_size, info.st_mtim.tv_sec, info.st_mtim.tv_nsec);
+}
+
+// The allowlist in `text`, or the first error in it as "path:line:column: message".
+std::variant<Allowlist, std::string> read_allowlist(const std::string& path,
+                                                    const std::string& text) {
+    AllowlistCheck check = check_allowlist(text);
+    for (const Finding& finding : check.findings) {
+        if (finding.severity == Severity::error) {
+            return fmt::format("{}:{}:{}: {} [{}]",
+                               path,
+                               finding.location.line,
+                               finding.location.column,
+                               finding.message,
+                               finding.rule);
+        }
+    }
+    return std::move(check.allowlist);
+}
+
+} // namespace
+
+AllowlistFile::AllowlistFile(std::string path) : m_path(std::move(path)) {
+    m_stamp = file_stamp(m_path);
+    auto read = read_allowlist(m_path, read_file(m_path));
+    if (auto* error = std::get_if<std::string>(&read)) {
+        throw Error(fmt::format("'{}' has errors, the relay would refuse it: {}", m_path, *error));
+    }
+    m_current = std::get<Allowlist>(std::move(read));
+}
+
+std::optional<Allowlist> AllowlistFile::refresh(const Log& log) {
+    const std::string stamp = file_stamp(m_path);
+    if (stamp == m_stamp) {
+        return std::nullopt;
+    }
+    m_stamp = stamp;
+    std::string text;
+    try {
+        text = read_file(m_path);
+    } catch (const Error& e) {
+        log(LogEntry{.level = "error",
+                     .message = "allowlist unreadable; keeping the last good one",
+                     .fields = {{"file", m_path}, {"error", e.what()}}});
+        return std::nullopt;
+    }
+    auto read = read_allowlist(m_path, text);
+    if (auto* error = std::get_if<std::string>(&read)) {
+        log(LogEntry{.level = "error",
+                     .message = "allowlist has errors; keeping the last good one",
+                     .fields = {{"file", m_path}, {"error", *error}}});
+        return std::nullopt;
+    }
+    m_current = std::get<Allowlist>(std::move(read));
+    log(LogEntry{
+        .level = "info",
+        .message = "allowlist reloaded",
+        .fields = {{"file", m_path}, {"repos", std::to_string(m_current.entries.size())}}});
+    return m_current;
+}
+
+} // namespace crcr
