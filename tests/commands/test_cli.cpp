@@ -98,11 +98,18 @@ std::string roff(std::string_view text) {
 
 // What `page` lacks of `app`: a `.SS <command>` section for each visible command (hidden ones,
 // such as __complete, have an empty group) and the roff spelling of each of its long options.
-std::vector<std::string> man_page_gaps(const std::string& page, const CLI::App& app) {
-    std::vector<std::string> gaps;
+// Commands with subcommands (`relay`) are documented per subcommand: `.SS relay serve`.
+void add_man_page_gaps(const std::string& page,
+                       const CLI::App& parent,
+                       const std::string& prefix,
+                       std::vector<std::string>& gaps) {
     for (const CLI::App* command :
-         app.get_subcommands([](const CLI::App* sub) { return !sub->get_group().empty(); })) {
-        const std::string name = command->get_name();
+         parent.get_subcommands([](const CLI::App* sub) { return !sub->get_group().empty(); })) {
+        const std::string name = prefix + command->get_name();
+        if (!command->get_subcommands({}).empty()) {
+            add_man_page_gaps(page, *command, name + " ", gaps);
+            continue;
+        }
         if (page.find(".SS " + name + "\n") == std::string::npos) {
             gaps.push_back("command " + name);
         }
@@ -114,6 +121,11 @@ std::vector<std::string> man_page_gaps(const std::string& page, const CLI::App& 
             }
         }
     }
+}
+
+std::vector<std::string> man_page_gaps(const std::string& page, const CLI::App& app) {
+    std::vector<std::string> gaps;
+    add_man_page_gaps(page, app, "", gaps);
     return gaps;
 }
 
