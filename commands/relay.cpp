@@ -111,48 +111,6 @@ Jwks load_jwks(const std::string& source, Context& ctx) {
     return Jwks::parse(read_file(source), source);
 }
 
-// Sends each dispatch to GitHub, one at a time (GitHub asks for no concurrent mutating requests
-// and one client serves one thread). Like production, any answer from GitHub counts as
-// dispatched; a failure to get a token or an answer does not.
-Dispatcher github_dispatcher(const RelayServeOptions& opts, Context& ctx, const Log& log) {
-    std::optional<GitHubCredentials> credentials = resolve_credentials(opts.github, ctx);
-    if (!credentials) {
-        throw Error("--dispatch github needs GitHub credentials: GH_TOKEN or GITHUB_TOKEN, "
-                    "--token-file, or a GitHub App's --app-id and --private-key",
-                    ExitCode::auth);
-    }
-    struct GitHub {
-        GitHub(HttpClient& http, const std::string& url, GitHubWaits waits, GitHubCredentials creds)
-            : api(http, url, std::move(waits)), auth(api, std::move(creds)) {}
-        std::mutex mutex;
-        GitHubApi api;
-        GitHubAuth auth;
-    };
-    auto github = std::make_shared<GitHub>(ctx.http,
-                                           resolve_api_url(opts.github, ctx),
-                                           github_waits(opts.github, ctx),
-                                           std::move(*credentials));
-    return [github, log](const std::string& repo, const Json& body) {
-        const std::lock_guard lock(github->mutex);
-        try {
-            const std::string token = github->auth.token_for(repo);
-            const HttpResponse response = github->api.send(github->api.request(
-                "POST", fmt::format("/repos/{}/dispatches", repo), token, body.dump()));
-            if (response.status / 100 != 2) {
-                log(LogEntry{.level = "warning",
-                             .message = "GitHub refused the dispatch; production counts it as "
-                                        "dispatched all the same",
-                             .fields = {{"repo", repo},
-                                        {"status", std::to_string(response.status)},
-                                        {"error", github_error_message(response)}}});
-            }
-            return DispatchResult{.ok = true, .github_status = response.status};
-        } catch (const Error& e) {
-            return DispatchResult{.ok = false, .error = e.what()};
-        }
-    };
-}
-
 } // namespace
 
 void add_relay(CLI::App& parent,
@@ -162,6 +120,13 @@ void add_relay(CLI::App& parent,
     CLI::App* relay = parent.add_subcommand(
         "relay", "Run a local emulator of the relay: webhooks in, dispatches out, callbacks back");
     relay->require_subcommand(1);
+    relay->footer(R"(Examples:
+  crcr relay serve --allowlist examples/allowlist.yml --secret-file examples/webhook-secret.txt \
+      --oidc-jwks examples/relay/demo-jwks.json --state relay.db
+  crcr relay status --state relay.db
+  crcr relay token --private-key examples/relay/demo-oidc-key.pem --repository pytorch/crcr-test
+
+Exit status: 0 ok, 1 failure, 2 usage, 4 authentication, 5 unreachable or transient.)");
 
     auto serve_opts = std::make_shared<RelayServeOptions>();
     CLI::App* serve = relay->add_subcommand(
@@ -305,10 +270,21 @@ ExitCode run_relay_serve(const RelayServeOptions& opts, Context& ctx) {
             ? default_relay_state_path(ctx.env.get("XDG_STATE_HOME"), ctx.env.get("HOME"))
             : opts.state;
     RelayStore store(state_path);
-    Dispatcher dispatcher =
-        opts.dispatch == "github"
-            ? github_dispatcher(opts, ctx, log)
-            : Dispatcher([](const std::string&, const Json&) { return DispatchResult{}; });
+    // --dispatch github: the client of dispatch-test, alive as long as the server.
+    std::optional<GitHubApi> api;
+    std::optional<GitHubAuth> auth;
+    Dispatcher dispatcher = [](const std::string&, const Json&) { return DispatchResult{}; };
+    if (opts.dispatch == "github") {
+        std::optional<GitHubCredentials> credentials = resolve_credentials(opts.github, ctx);
+        if (!credentials) {
+            throw Error("--dispatch github needs GitHub credentials: GH_TOKEN or GITHUB_TOKEN, "
+                        "--token-file, or a GitHub App's --app-id and --private-key",
+                        ExitCode::auth);
+        }
+        api.emplace(ctx.http, resolve_api_url(opts.github, ctx), github_waits(opts.github, ctx));
+        auth.emplace(*api, std::move(*credentials));
+        dispatcher = github_dispatcher(*api, *auth, log);
+    }
     const std::size_t repos = allowlist.current().entries.size();
     Relay relay(RelaySettings{.upstream = opts.upstream_repo,
                               .secret = *secret,

@@ -172,6 +172,29 @@ double safe_delta(double start, double end) {
 
 } // namespace
 
+Dispatcher github_dispatcher(GitHubApi& api, GitHubAuth& auth, Log log) {
+    auto mutex = std::make_shared<std::mutex>();
+    return [&api, &auth, log = std::move(log), mutex](const std::string& repo, const Json& body) {
+        const std::lock_guard lock(*mutex);
+        try {
+            const std::string token = auth.token_for(repo);
+            const HttpResponse response = api.send(
+                api.request("POST", fmt::format("/repos/{}/dispatches", repo), token, body.dump()));
+            if (response.status / 100 != 2) {
+                log(LogEntry{.level = "warning",
+                             .message = "GitHub refused the dispatch; production counts it as "
+                                        "dispatched all the same",
+                             .fields = {{"repo", repo},
+                                        {"status", std::to_string(response.status)},
+                                        {"error", github_error_message(response)}}});
+            }
+            return DispatchResult{.ok = true, .github_status = response.status};
+        } catch (const Error& e) {
+            return DispatchResult{.ok = false, .error = e.what()};
+        }
+    };
+}
+
 std::string check_run_name(std::string_view repo, std::string_view workflow, std::string_view job) {
     return fmt::format("crcr/{}/{}/{}", repo, workflow, job);
 }

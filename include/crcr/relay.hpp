@@ -7,6 +7,7 @@
 // would create. `crcr relay serve` puts it behind an HTTP server; tests drive it directly too.
 
 #include "crcr/allowlist.hpp"
+#include "crcr/github.hpp"
 #include "crcr/jwt.hpp"
 #include "crcr/payload.hpp"
 #include "crcr/relay_store.hpp"
@@ -47,6 +48,13 @@ struct DispatchResult {
 };
 // Sends (or records) the dispatch `body` to `repo`. Called from several threads at once.
 using Dispatcher = std::function<DispatchResult(const std::string& repo, const Json& body)>;
+
+// The dispatcher of `relay serve --dispatch github`: the relay's repository_dispatch through
+// `api`, with `auth`'s token for each repository, one at a time (GitHub asks for no concurrent
+// mutating requests; `api` and `auth` serve one thread). Like production, any answer from GitHub
+// counts as dispatched (a refusal is logged); no token or no answer is a failure. `api` and
+// `auth` must outlive it.
+Dispatcher github_dispatcher(GitHubApi& api, GitHubAuth& auth, Log log);
 
 struct RelaySettings {
     std::string upstream = "pytorch/pytorch";
