@@ -71,7 +71,9 @@ public:
             Json object{
                 {"time", iso8601(m_now())}, {"level", entry.level}, {"message", entry.message}};
             for (const auto& [key, value] : entry.fields) {
-                object[key] = value;
+                if (!value.empty()) {
+                    object[key] = value;
+                }
             }
             line = object.dump();
         } else {
