@@ -139,7 +139,10 @@ TEST_CASE("callback: matrix legs need distinct job names") {
     CHECK(second_leg.code == 1);
     CHECK(has(second_leg.err,
               "crcr: error: the relay refused the callback (400 callback rejected: invalid state "
-              "transition from IN_PROGRESS to IN_PROGRESS): each job reports in_progress once"));
+              "transition delivery_id="
+                  + std::string(k_delivery)
+                  + " repo=my-org/pytorch-ci "
+                    "status=in_progress): each job reports in_progress once"));
     CHECK(has(second_leg.err, "matrix legs need distinct --job-name values"));
 }
 
@@ -158,7 +161,8 @@ TEST_CASE("callback: the relay's answers, each with its exit code and explanatio
          [](auto&) {},
          completed,
          1,
-         "invalid state transition from DISPATCHED to COMPLETED",
+         "invalid state transition delivery_id=" + std::string(k_delivery)
+             + " repo=my-org/pytorch-ci status=completed",
          1},
         {"no dispatch record",
          [](CallbackFixture& f) {

@@ -1,15 +1,14 @@
 #pragma once
 
-// A fake of the relay's callback endpoint on 127.0.0.1, doing what the production relay does
-// with a callback (relay-contract section 6): invalid JSON refused before the token; the bearer
-// OIDC token verified (RS256 against the test key, audience, expiry; identity from its
-// `repository` claim); below L2 ignored; required fields; a 500 for a body that is an array or a
-// run id that is not a number; the DISPATCHED -> IN_PROGRESS -> COMPLETED state machine per
-// (delivery id, repo, run id, attempt, job name); a per-repo sliding 60 s rate limit counting
-// every authenticated request. It can be told to answer 500/503, hang, or drop the connection,
-// before or after recording the callback. It also serves a fake Actions OIDC token endpoint.
+// The relay's callback endpoint on 127.0.0.1 for `crcr callback`'s tests: the relay emulator's
+// own decisions (crcr::Relay, over an in-memory state, tokens checked against the test key),
+// with what a test needs around them: levels and dispatch records set directly, and answers
+// injected instead of (or after) handling a callback: 500/503, a hang, a dropped connection. It
+// also serves a fake Actions OIDC token endpoint.
 
 #include "test_server.hpp"
+
+#include "crcr/relay.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -18,7 +17,6 @@
 #include <functional>
 #include <map>
 #include <mutex>
-#include <set>
 #include <string>
 #include <vector>
 
@@ -64,21 +62,17 @@ public:
 
 private:
     Reply handle(const RecordedRequest& request);
-    Reply
-    callback(const RecordedRequest& request, const std::string& repo, const nlohmann::json& body);
     Reply token(const RecordedRequest& request);
 
     Clock m_clock;
-    int m_rate_limit;
     mutable std::mutex m_mutex;
     std::string m_request_token;
     std::string m_actions_repository;
     std::map<std::string, int> m_levels;
-    std::set<std::pair<std::string, std::string>> m_dispatches;
-    std::map<std::string, std::string> m_states; // key -> IN_PROGRESS | COMPLETED
-    std::map<std::string, std::deque<std::chrono::system_clock::time_point>> m_windows;
     std::deque<Injection> m_injected;
     std::vector<nlohmann::json> m_accepted;
+    RelayStore m_store{":memory:"};
+    Relay m_relay;
     TestServer m_server; // last: it calls back into the members above
 };
 
