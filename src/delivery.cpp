@@ -276,11 +276,12 @@ Route route_webhook(std::string_view event, const Json& payload, std::string_vie
                 Route::Kind::dispatch,
                 fmt::format("pull_request '{}' is dispatched to all L1..L4 repositories", action)};
         }
-        if (action == "labeled" && payload.contains("label") && payload["label"].is_object()
-            && payload["label"].value("name", "").starts_with("ciflow/crcr/")) {
+        const Json::json_pointer label("/label/name");
+        if (action == "labeled" && payload.contains(label) && payload.at(label).is_string()
+            && payload.at(label).get<std::string>().starts_with("ciflow/crcr/")) {
             return {Route::Kind::backfill,
                     fmt::format("label '{}' creates L3 check runs; nothing is dispatched",
-                                payload["label"]["name"].get<std::string>())};
+                                payload.at(label).get<std::string>())};
         }
         return {Route::Kind::ignored,
                 fmt::format("the relay ignores pull_request '{}'; it dispatches opened, reopened, "

@@ -9,8 +9,11 @@ namespace {
 // The names of the pull request's labels.
 std::vector<std::string> labels_of(const Json& payload) {
     std::vector<std::string> names;
-    const Json pull_request = payload.value("pull_request", Json::object());
-    for (const Json& label : pull_request.value("labels", Json::array())) {
+    const Json::json_pointer pointer("/pull_request/labels");
+    if (!payload.contains(pointer) || !payload.at(pointer).is_array()) {
+        return names;
+    }
+    for (const Json& label : payload.at(pointer)) {
         if (label.is_object() && label.contains("name") && label["name"].is_string()) {
             names.push_back(label["name"].get<std::string>());
         }
@@ -33,7 +36,7 @@ Plan plan_event(const Allowlist& allowlist,
     };
     std::string added; // the label a `labeled` delivery adds
     if (plan.route.kind == Route::Kind::backfill) {
-        added = payload.value("/label/name"_json_pointer, std::string());
+        added = payload.at("/label/name"_json_pointer).get<std::string>(); // routed on it
     }
     for (const AllowlistEntry& entry : allowlist.entries) {
         PlanRow row{.repo = entry.repo, .level = entry.level, .device = entry.device};

@@ -138,6 +138,12 @@ std::string subscript_error(const Json& value) {
     return fmt::format("'{}' object is not subscriptable", python_type(value));
 }
 
+// The string member `key` of `object`, or "" when it is absent or not a string.
+std::string string_member(const Json& object, const char* key) {
+    const auto found = object.find(key);
+    return found != object.end() && found->is_string() ? found->get<std::string>() : std::string();
+}
+
 std::string text_at(const Json& value, const Json::json_pointer& pointer) {
     if (!value.contains(pointer)) {
         return {};
@@ -659,9 +665,7 @@ RelayAnswer Relay::handle_callback(const std::string& repo, const Json& body, Ca
     row.job_name = job_name;
     row.workflow = workflow_name;
     row.status = python_str(status);
-    row.conclusion = workflow.value("conclusion", Json()).is_string()
-                         ? workflow["conclusion"].get<std::string>()
-                         : "";
+    row.conclusion = string_member(workflow, "conclusion");
     const auto hud = [&]() -> std::optional<RelayAnswer> {
         // HUD requires these; the relay passes its 400 through, after saving the state.
         for (const char* field : {"job_name", "check_run_id"}) {
@@ -671,8 +675,7 @@ RelayAnswer Relay::handle_callback(const std::string& repo, const Json& body, Ca
         }
         return std::nullopt;
     };
-    const std::string event_type =
-        body.value("event_type", Json("")).is_string() ? body["event_type"].get<std::string>() : "";
+    const std::string event_type = string_member(body, "event_type");
     if (event_type == "nightly" || event_type == "periodic") {
         // Self-reports of upstream commits: no dispatch, no state machine.
         if (auto refused = hud()) {
@@ -736,9 +739,7 @@ void Relay::update_check_run(const AllowlistEntry& entry,
     const std::string workflow_name = python_str(workflow["name"]);
     const Json job = workflow.value("job_name", Json());
     const std::string job_name = job.is_null() ? "" : python_str(job);
-    const std::string conclusion = workflow.value("conclusion", Json()).is_string()
-                                       ? workflow["conclusion"].get<std::string>()
-                                       : "";
+    const std::string conclusion = string_member(workflow, "conclusion");
     const std::string details_url =
         fmt::format("https://github.com/{}/actions/runs/{}", entry.repo, run_id);
     m_store.set_job(JobRow{.head_sha = head_sha,

@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <mutex>
+#include <unordered_map>
 
 namespace crcr {
 
@@ -51,16 +52,15 @@ CREATE TABLE IF NOT EXISTS jobs (
   PRIMARY KEY (head_sha, repo, workflow, job_name));
 )sql";
 
-// One prepared statement: bind by position (1-based), step, read columns.
+// One use of a prepared statement (kept prepared by the store, reset after each use): bind by
+// position (1-based), step, read columns.
 class Statement {
 public:
-    Statement(sqlite3* db, std::string_view sql, const std::string& path) : m_path(path) {
-        if (sqlite3_prepare_v2(db, sql.data(), static_cast<int>(sql.size()), &m_stmt, nullptr)
-            != SQLITE_OK) {
-            throw Error(fmt::format("'{}': {}", path, sqlite3_errmsg(db)));
-        }
+    Statement(sqlite3_stmt* stmt, const std::string& path) : m_stmt(stmt), m_path(path) {}
+    ~Statement() {
+        sqlite3_reset(m_stmt);
+        sqlite3_clear_bindings(m_stmt);
     }
-    ~Statement() { sqlite3_finalize(m_stmt); }
     Statement(const Statement&) = delete;
     Statement& operator=(const Statement&) = delete;
 
@@ -130,6 +130,16 @@ struct RelayStore::Impl {
     std::string path;
     sqlite3* db = nullptr;
     std::mutex mutex;
+    std::unordered_map<std::string, sqlite3_stmt*> prepared; // by SQL text
+
+    ~Impl() {
+        for (const auto& [sql, stmt] : prepared) {
+            sqlite3_finalize(stmt);
+        }
+        if (db != nullptr) {
+            sqlite3_close(db); // checkpoints the WAL into the database
+        }
+    }
 
     void exec(const char* sql) {
         char* message = nullptr;
@@ -139,7 +149,25 @@ struct RelayStore::Impl {
             throw Error(fmt::format("'{}': {}", path, why), ExitCode::unavailable);
         }
     }
-    Statement statement(std::string_view sql) { return Statement(db, sql, path); }
+    // The statement for `sql`, prepared on first use and kept.
+    Statement statement(const std::string& sql) {
+        auto found = prepared.find(sql);
+        if (found == prepared.end()) {
+            sqlite3_stmt* stmt = nullptr;
+            if (sqlite3_prepare_v3(db,
+                                   sql.data(),
+                                   static_cast<int>(sql.size()),
+                                   SQLITE_PREPARE_PERSISTENT,
+                                   &stmt,
+                                   nullptr)
+                != SQLITE_OK) {
+                throw Error(fmt::format("'{}': {}", path, sqlite3_errmsg(db)),
+                            ExitCode::unavailable);
+            }
+            found = prepared.emplace(sql, stmt).first;
+        }
+        return Statement(found->second, path);
+    }
 };
 
 RelayStore::RelayStore(const std::string& path, bool read_only) : m_impl(std::make_unique<Impl>()) {
@@ -160,8 +188,7 @@ RelayStore::RelayStore(const std::string& path, bool read_only) : m_impl(std::ma
     sqlite3_busy_timeout(m_impl->db, 5000);
     try {
         if (read_only) {
-            Statement version(m_impl->db, "SELECT value FROM meta WHERE key = 'schema'", path);
-            if (!version.step()) {
+            if (!m_impl->statement("SELECT value FROM meta WHERE key = 'schema'").step()) {
                 throw Error("no schema version");
             }
             return;
@@ -170,7 +197,7 @@ RelayStore::RelayStore(const std::string& path, bool read_only) : m_impl(std::ma
         // so a killed server loses nothing it answered (a power cut may lose the last moments).
         m_impl->exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;");
         m_impl->exec(k_schema);
-        Statement version(m_impl->db, "SELECT value FROM meta WHERE key = 'schema'", path);
+        auto version = m_impl->statement("SELECT value FROM meta WHERE key = 'schema'");
         if (version.step()) {
             if (version.text(0) != std::to_string(k_schema_version)) {
                 throw Error(fmt::format(
@@ -181,17 +208,11 @@ RelayStore::RelayStore(const std::string& path, bool read_only) : m_impl(std::ma
                 fmt::format("INSERT INTO meta VALUES ('schema', '{}')", k_schema_version).c_str());
         }
     } catch (const Error& e) {
-        sqlite3_close(m_impl->db);
-        m_impl->db = nullptr;
         throw Error(fmt::format("'{}' is not a crcr relay state: {}", path, e.what()));
     }
 }
 
-RelayStore::~RelayStore() {
-    if (m_impl && m_impl->db != nullptr) {
-        sqlite3_close(m_impl->db); // checkpoints the WAL into the database
-    }
-}
+RelayStore::~RelayStore() = default;
 
 void RelayStore::add_delivery(const DeliveryRow& row) {
     const std::lock_guard lock(m_impl->mutex);

@@ -692,3 +692,78 @@ TEST_CASE("AllowlistFile: re-read when it changes; a broken version keeps the la
     dir.write("allowlist.yml", "L1: [");
     CHECK_THROWS_AS(crcr::AllowlistFile{path}, crcr::Error);
 }
+
+TEST_CASE("relay callback: a minimal body, as a shell script posts it") {
+    RelayFixture f;
+    const Json body = Json::parse(
+        R"({"delivery_id":"x","workflow":{"status":"in_progress","run_id":"1","name":"CI","job_name":"j","check_run_id":"1"}})");
+    const RelayAnswer answer = f.callback("org/two", body);
+    CHECK(answer.status == 400);
+    CHECK(answer.body == Json{{"detail", "callback rejected: no matching dispatch record"}});
+}
+
+TEST_CASE("relay: any field of any type gets an answer, never an exception") {
+    const std::vector<Json> values = {
+        nullptr, 1, 2.5, true, "", "x", Json::array(), Json::object()};
+    SUBCASE("callbacks") {
+        const Json valid = callback_body("in_progress", "build", {"ciflow/crcr/npu"});
+        const std::vector<std::string> pointers = {"/event_type",
+                                                   "/delivery_id",
+                                                   "/payload",
+                                                   "/payload/pull_request",
+                                                   "/payload/pull_request/head",
+                                                   "/payload/pull_request/head/sha",
+                                                   "/payload/pull_request/labels",
+                                                   "/workflow",
+                                                   "/workflow/status",
+                                                   "/workflow/conclusion",
+                                                   "/workflow/name",
+                                                   "/workflow/job_name",
+                                                   "/workflow/run_id",
+                                                   "/workflow/run_attempt",
+                                                   "/workflow/check_run_id"};
+        for (const char* repo : {"org/two", "org/three", "org/four"}) {
+            RelayFixture f(k_allowlist, 100'000);
+            f.webhook("pull_request", pr_body("opened", {"ciflow/crcr/npu"}));
+            for (const std::string& pointer : pointers) {
+                for (const Json& value : values) {
+                    Json body = valid;
+                    body[Json::json_pointer(pointer)] = value;
+                    CAPTURE(body.dump());
+                    RelayAnswer answer;
+                    CHECK_NOTHROW(answer = f.callback(repo, body));
+                    CHECK((answer.status == 200 || answer.status == 400 || answer.status == 500));
+                }
+            }
+        }
+    }
+    SUBCASE("webhooks") {
+        const Json valid = Json::parse(pr_body("labeled", {"ciflow/crcr/npu"}));
+        const std::vector<std::string> pointers = {"/action",
+                                                   "/repository",
+                                                   "/repository/full_name",
+                                                   "/pull_request",
+                                                   "/pull_request/number",
+                                                   "/pull_request/head",
+                                                   "/pull_request/head/sha",
+                                                   "/pull_request/labels",
+                                                   "/label",
+                                                   "/label/name"};
+        RelayFixture f;
+        int delivery = 0;
+        for (const std::string& pointer : pointers) {
+            for (const Json& value : values) {
+                for (const char* action : {"opened", "labeled"}) {
+                    Json body = valid;
+                    body["action"] = action;
+                    body[Json::json_pointer(pointer)] = value;
+                    CAPTURE(body.dump());
+                    RelayAnswer answer;
+                    CHECK_NOTHROW(answer = f.webhook(
+                                      "pull_request", body.dump(), std::to_string(++delivery)));
+                    CHECK((answer.status == 200 || answer.status == 500));
+                }
+            }
+        }
+    }
+}

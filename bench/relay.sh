@@ -1,0 +1,132 @@
+#!/usr/bin/env bash
+# Benchmark: the relay emulator (`crcr relay serve --dispatch record`) under load, beside a
+# baseline measured in the same run on the same machine:
+#   - webhooks/s with allowlists of 10 and of 100 repositories (every delivery a dispatch to
+#     each, recorded in the SQLite state), driven by `crcr replay --concurrency 16` with 5,000
+#     signed pull_request deliveries; the baseline is the same replay against nginx answering 204
+#     (what the sender and the loopback cost without a relay);
+#   - callbacks/s (in_progress, each a verified RS256 token, a rate-limit window, a state-machine
+#     step in the state), driven by wrk with 16 connections for 10 s;
+#   - the relay's peak memory (VmHWM) in each run.
+#   bench/relay.sh [COUNT]     (default 5000)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+count=${1:-5000}
+scripts/deps.sh
+missing=()
+for tool in nginx:nginx-light wrk:wrk openssl:openssl; do
+  command -v "${tool%%:*}" >/dev/null || missing+=("${tool#*:}")
+done
+[ ${#missing[@]} -eq 0 ] || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+scripts/build.sh build >/dev/null
+crcr=$root/build/crcr
+tmp=$(mktemp -d)
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$tmp"; }
+trap cleanup EXIT
+export CRCR_WEBHOOK_SECRET="bench secret"
+
+"$crcr" simulate pull_request synchronize --count "$count" --output "$tmp/load.jsonl" --seed 1 2>/dev/null
+
+# A free port of 127.0.0.1.
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+
+# The baseline receiver: nginx, one worker, 204 for every POST.
+port=$(free_port)
+cat >"$tmp/nginx.conf" <<CONF
+worker_processes 1;
+daemon off;
+pid $tmp/nginx.pid;
+error_log $tmp/nginx-error.log;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  client_body_buffer_size 64k;
+  keepalive_requests 10000000;
+  server { listen 127.0.0.1:$port; location / { return 204; } }
+}
+CONF
+nginx -c "$tmp/nginx.conf" -p "$tmp" &
+pids+=($!)
+for _ in $(seq 50); do (echo >"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.1; done
+
+# replay_rate URL: deliveries/s of `crcr replay --concurrency 16` to URL.
+replay_rate() {
+  python3 - "$count" "$crcr" replay "$tmp/load.jsonl" --to "$1" --concurrency 16 <<'PY'
+import subprocess, sys, time
+n = int(sys.argv[1])
+start = time.monotonic()
+subprocess.run(sys.argv[2:], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+print(f"{n / (time.monotonic() - start):.0f}")
+PY
+}
+
+# start_relay REPOS: a relay over an allowlist of REPOS repositories (L1..L4 spread); sets $url.
+start_relay() {
+  python3 - "$1" >"$tmp/allowlist.yml" <<'PY'
+import sys
+n = int(sys.argv[1])
+repos = [f"bench-org-{i}/pytorch-ci" for i in range(n)]
+print("L1:"); [print(f"  - {r}") for r in repos[0::4]]
+print("L2:"); [print(f"  - {r}") for r in repos[1::4] + ["bench-org/callbacks"]]
+print("L3:\n  npu:"); [print(f"    {r}: [oncall]") for r in repos[2::4]]
+print("L4:"); [print(f"  - {r}: oncall") for r in repos[3::4]]
+PY
+  rm -f "$tmp/relay.db"*
+  "$crcr" relay serve --listen 127.0.0.1:0 --allowlist "$tmp/allowlist.yml" --rate-limit 100000000 \
+    --oidc-jwks "$root/examples/relay/demo-jwks.json" --state "$tmp/relay.db" >"$tmp/url" 2>/dev/null &
+  relay_pid=$!
+  pids+=("$relay_pid")
+  for _ in $(seq 100); do [ -s "$tmp/url" ] && break; sleep 0.05; done
+  url=$(head -n1 "$tmp/url")
+}
+stop_relay() { # prints the relay's peak memory in MB
+  awk '/VmHWM/ { printf "%.1f", $2 / 1024 }' "/proc/$relay_pid/status"
+  kill -TERM "$relay_pid"
+  wait "$relay_pid" 2>/dev/null || true
+}
+
+baseline=$(replay_rate "http://127.0.0.1:$port/github/webhook")
+start_relay 10
+hooks10=$(replay_rate "$url/github/webhook")
+mem10=$(stop_relay)
+start_relay 100
+hooks100=$(replay_rate "$url/github/webhook")
+dispatches=$("$crcr" relay status --state "$tmp/relay.db" --json --limit 1 | python3 -c 'import json,sys; print(json.load(sys.stdin)["totals"]["dispatches"])')
+mem100=$(stop_relay)
+
+# Callbacks: one dispatched delivery, then in_progress callbacks for distinct jobs from wrk.
+start_relay 10
+delivery=$(head -n1 "$tmp/load.jsonl" | python3 -c 'import json,sys; print(json.load(sys.stdin)["delivery_id"])')
+head -n1 "$tmp/load.jsonl" >"$tmp/one.jsonl"
+"$crcr" replay "$tmp/one.jsonl" --to "$url/github/webhook" >/dev/null 2>&1
+token=$("$crcr" relay token --private-key "$root/examples/relay/demo-oidc-key.pem" \
+  --repository bench-org/callbacks --lifetime 3600)
+cat >"$tmp/callback.lua" <<LUA
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Authorization"] = "Bearer $token"
+local n = 0
+request = function()
+  n = n + 1
+  local body = '{"event_type":"pull_request","delivery_id":"$delivery","payload":{},'
+    .. '"workflow":{"schema_version":"1","status":"in_progress","conclusion":null,"name":"CI",'
+    .. '"job_name":"job-' .. n .. '-' .. math.random(1e9) .. '","run_id":"1","run_attempt":"1",'
+    .. '"check_run_id":"1-1"}}'
+  return wrk.format(nil, "/github/callback", nil, body)
+end
+LUA
+callbacks=$(wrk -t2 -c16 -d10s -s "$tmp/callback.lua" "$url" | awk '/Requests\/sec/ { printf "%.0f", $2 }')
+accepted=$("$crcr" relay status --state "$tmp/relay.db" --json --limit 1 |
+  python3 -c 'import json,sys; d=json.load(sys.stdin); print(sum(1 for c in d["deliveries"][0]["callbacks"] if c["answer_status"] == 200))')
+memcb=$(stop_relay)
+
+cat <<REPORT
+relay emulator, $count signed pull_request deliveries ($(nproc) cores, $(date -u +%F))
+  replay -c16 to nginx (baseline, no relay)        $baseline deliveries/s
+  relay serve, 10 repositories                     $hooks10 webhooks/s ($((hooks10 * 10)) dispatches/s), peak $mem10 MB
+  relay serve, 100 repositories                    $hooks100 webhooks/s ($((hooks100 * 100)) dispatches/s), peak $mem100 MB
+  callbacks (in_progress, wrk -c16, 10 s)          $callbacks callbacks/s ($accepted accepted), peak $memcb MB
+  dispatches recorded in the 100-repository run    $dispatches
+REPORT
