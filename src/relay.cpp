@@ -12,8 +12,9 @@
 #include <sys/stat.h>
 
 #include <algorithm>
-#include <atomic>
 #include <cmath>
+#include <condition_variable>
+#include <deque>
 #include <thread>
 #include <variant>
 
@@ -205,6 +206,72 @@ std::string check_run_name(std::string_view repo, std::string_view workflow, std
     return fmt::format("crcr/{}/{}/{}", repo, workflow, job);
 }
 
+// Threads that run dispatches, started once (a thread per dispatch would cost more than a
+// recorded dispatch).
+class Relay::Pool {
+public:
+    explicit Pool(std::size_t size) {
+        for (std::size_t i = 0; i < size; ++i) {
+            m_threads.emplace_back([this] { run(); });
+        }
+    }
+    ~Pool() {
+        {
+            const std::lock_guard lock(m_mutex);
+            m_stopping = true;
+        }
+        m_ready.notify_all();
+        for (std::thread& thread : m_threads) {
+            thread.join();
+        }
+    }
+    Pool(const Pool&) = delete;
+    Pool& operator=(const Pool&) = delete;
+
+    // Runs `task(i)` for every i below `count` on the pool; returns when all have run.
+    void run_all(std::size_t count, const std::function<void(std::size_t)>& task) {
+        std::mutex done_mutex;
+        std::condition_variable done_cv;
+        std::size_t remaining = count;
+        {
+            const std::lock_guard lock(m_mutex);
+            for (std::size_t i = 0; i < count; ++i) {
+                m_queue.emplace_back([&, i] {
+                    task(i);
+                    const std::lock_guard done_lock(done_mutex);
+                    if (--remaining == 0) {
+                        done_cv.notify_one();
+                    }
+                });
+            }
+        }
+        m_ready.notify_all();
+        std::unique_lock lock(done_mutex);
+        done_cv.wait(lock, [&] { return remaining == 0; });
+    }
+
+private:
+    void run() {
+        for (;;) {
+            std::unique_lock lock(m_mutex);
+            m_ready.wait(lock, [this] { return m_stopping || !m_queue.empty(); });
+            if (m_queue.empty()) {
+                return;
+            }
+            std::function<void()> job = std::move(m_queue.front());
+            m_queue.pop_front();
+            lock.unlock();
+            job();
+        }
+    }
+
+    std::mutex m_mutex;
+    std::condition_variable m_ready;
+    std::deque<std::function<void()>> m_queue;
+    bool m_stopping = false;
+    std::vector<std::thread> m_threads;
+};
+
 // A verified token's repository, or the relay's answer refusing it.
 struct Relay::Token {
     std::string repo;
@@ -220,7 +287,10 @@ Relay::Relay(RelaySettings settings,
              Log log)
     : m_settings(std::move(settings)), m_jwks(std::move(jwks)), m_store(store),
       m_dispatcher(std::move(dispatcher)), m_now(std::move(now)), m_log(std::move(log)),
-      m_allowlist(std::make_shared<const Allowlist>(std::move(allowlist))) {}
+      m_allowlist(std::make_shared<const Allowlist>(std::move(allowlist))),
+      m_pool(std::make_unique<Pool>(std::max<std::size_t>(m_settings.dispatch_workers, 1))) {}
+
+Relay::~Relay() = default;
 
 void Relay::set_allowlist(Allowlist allowlist) {
     auto fresh = std::make_shared<const Allowlist>(std::move(allowlist));
@@ -356,66 +426,50 @@ RelayAnswer Relay::dispatch(std::string_view event,
     const Json body = dispatch_body(event, delivery_id, payload);
     const std::size_t bytes = body.dump().size();
     const std::string head_sha = text_at(payload, Json::json_pointer("/pull_request/head/sha"));
-    std::mutex results_mutex;
+    // The dispatches run on the pool; their records are written together, in one transaction,
+    // once all are done (the DISPATCHED state is a compare-and-set there: a redelivery fails).
+    std::vector<DispatchRow> rows(targets.size());
+    m_pool->run_all(targets.size(), [&](std::size_t i) {
+        DispatchResult result;
+        try {
+            result = m_dispatcher(targets[i]->repo, body);
+        } catch (const std::exception& e) {
+            result = DispatchResult{.ok = false, .error = e.what()};
+        }
+        rows[i] = DispatchRow{.delivery_id = std::string(delivery_id),
+                              .repo = targets[i]->repo,
+                              .level = std::string(to_string(targets[i]->level)),
+                              .at = seconds_now(),
+                              .ok = result.ok,
+                              .error = result.ok ? "" : "GitHub dispatch failed: " + result.error,
+                              .github_status = result.github_status,
+                              .bytes = bytes};
+    });
+    m_store.add_dispatches(rows, [](DispatchRow& row) {
+        row.ok = false;
+        row.error = fmt::format(
+            "GitHub dispatch failed: rejecting duplicate DISPATCHED key=crcr:state:{}:{}",
+            row.delivery_id,
+            row.repo);
+    });
     Json dispatched = Json::array();
     Json failed = Json::array();
-    std::atomic<std::size_t> next{0};
-    const auto work = [&] {
-        for (std::size_t i = next++; i < targets.size(); i = next++) {
-            const PlanRow& target = *targets[i];
-            DispatchRow row{.delivery_id = std::string(delivery_id),
-                            .repo = target.repo,
-                            .level = std::string(to_string(target.level)),
-                            .bytes = bytes};
-            DispatchResult result;
-            try {
-                result = m_dispatcher(target.repo, body);
-            } catch (const std::exception& e) {
-                result = DispatchResult{.ok = false, .error = e.what()};
-            }
-            row.github_status = result.github_status;
-            row.at = seconds_now();
-            if (result.ok
-                && !m_store.advance(StateKey{.delivery_id = row.delivery_id, .repo = target.repo},
-                                    std::nullopt,
-                                    StateRecord{.state = "DISPATCHED", .at = row.at})) {
-                result = DispatchResult{
-                    .ok = false,
-                    .error = fmt::format("rejecting duplicate DISPATCHED key=crcr:state:{}:{}",
-                                         row.delivery_id,
-                                         target.repo)};
-            }
-            row.ok = result.ok;
-            if (result.ok && target.check_run && !head_sha.empty()) {
-                m_store.want_check_run(head_sha, target.repo);
-            }
-            if (!result.ok) {
-                row.error = "GitHub dispatch failed: " + result.error;
-            }
-            m_store.add_dispatch(row);
-            m_log(LogEntry{.level = result.ok ? "info" : "warning",
-                           .message = result.ok ? "dispatch succeeded" : "dispatch failed",
-                           .fields = {{"delivery", row.delivery_id},
-                                      {"event", std::string(event)},
-                                      {"repo", row.repo},
-                                      {"error", row.error}}});
-            const std::lock_guard lock(results_mutex);
-            if (result.ok) {
-                dispatched.push_back(Json{{"repo", row.repo}});
-            } else {
-                failed.push_back(Json{{"repo", row.repo}, {"error", row.error}});
-            }
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+        const DispatchRow& row = rows[i];
+        if (row.ok && targets[i]->check_run && !head_sha.empty()) {
+            m_store.want_check_run(head_sha, row.repo);
         }
-    };
-    const std::size_t workers =
-        std::clamp<std::size_t>(m_settings.dispatch_workers, 1, targets.size());
-    std::vector<std::thread> pool;
-    for (std::size_t i = 1; i < workers; ++i) {
-        pool.emplace_back(work);
-    }
-    work(); // this thread is one of the workers
-    for (std::thread& t : pool) {
-        t.join();
+        m_log(LogEntry{.level = row.ok ? "info" : "warning",
+                       .message = row.ok ? "dispatch succeeded" : "dispatch failed",
+                       .fields = {{"delivery", row.delivery_id},
+                                  {"event", std::string(event)},
+                                  {"repo", row.repo},
+                                  {"error", row.error}}});
+        if (row.ok) {
+            dispatched.push_back(Json{{"repo", row.repo}});
+        } else {
+            failed.push_back(Json{{"repo", row.repo}, {"error", row.error}});
+        }
     }
     if (dispatched.empty()) {
         return detail(502,

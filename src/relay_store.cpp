@@ -230,19 +230,40 @@ void RelayStore::add_delivery(const DeliveryRow& row) {
     s.step();
 }
 
-void RelayStore::add_dispatch(const DispatchRow& row) {
+void RelayStore::add_dispatches(std::vector<DispatchRow>& rows,
+                                const std::function<void(DispatchRow&)>& on_duplicate) {
     const std::lock_guard lock(m_impl->mutex);
-    auto s = m_impl->statement("INSERT INTO dispatches (delivery_id, repo, level, at, ok, error, "
-                               "github_status, bytes) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
-    s.bind(1, row.delivery_id)
-        .bind(2, row.repo)
-        .bind(3, row.level)
-        .bind(4, row.at)
-        .bind(5, std::int64_t{row.ok ? 1 : 0})
-        .bind(6, row.error)
-        .bind(7, std::int64_t{row.github_status})
-        .bind(8, static_cast<std::int64_t>(row.bytes));
-    s.step();
+    m_impl->exec("BEGIN IMMEDIATE");
+    try {
+        for (DispatchRow& row : rows) {
+            if (row.ok) {
+                auto state = m_impl->statement(
+                    "INSERT OR IGNORE INTO states (delivery_id, repo, run_id, run_attempt, "
+                    "job_name, state, at) VALUES (?, ?, '', '', '', 'DISPATCHED', ?)");
+                state.bind(1, row.delivery_id).bind(2, row.repo).bind(3, row.at);
+                state.step();
+                if (sqlite3_changes(m_impl->db) != 1) {
+                    on_duplicate(row);
+                }
+            }
+            auto s =
+                m_impl->statement("INSERT INTO dispatches (delivery_id, repo, level, at, ok, "
+                                  "error, github_status, bytes) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+            s.bind(1, row.delivery_id)
+                .bind(2, row.repo)
+                .bind(3, row.level)
+                .bind(4, row.at)
+                .bind(5, std::int64_t{row.ok ? 1 : 0})
+                .bind(6, row.error)
+                .bind(7, std::int64_t{row.github_status})
+                .bind(8, static_cast<std::int64_t>(row.bytes));
+            s.step();
+        }
+        m_impl->exec("COMMIT");
+    } catch (...) {
+        m_impl->exec("ROLLBACK");
+        throw;
+    }
 }
 
 void RelayStore::add_callback(const CallbackRow& row) {

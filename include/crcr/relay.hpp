@@ -81,6 +81,9 @@ public:
           Dispatcher dispatcher,
           Clock now,
           Log log);
+    ~Relay();
+    Relay(const Relay&) = delete;
+    Relay& operator=(const Relay&) = delete;
 
     // Replaces the allowlist (requests in flight finish with the one they started with).
     void set_allowlist(Allowlist allowlist);
@@ -96,8 +99,8 @@ public:
     RelayAnswer callback(std::string_view authorization, const std::string& body);
 
 private:
-    struct Access;
     struct Token;
+    class Pool;
     Token verify_token(std::string_view authorization) const;
     RelayAnswer dispatch(std::string_view event,
                          std::string_view delivery_id,
@@ -121,6 +124,7 @@ private:
     mutable std::mutex m_mutex; // the allowlist pointer, the rate-limit windows, state steps
     std::shared_ptr<const Allowlist> m_allowlist;
     std::map<std::string, std::deque<std::chrono::system_clock::time_point>> m_windows;
+    std::unique_ptr<Pool> m_pool; // the dispatch workers, shared by all deliveries
 };
 
 // The allowlist file of a running relay, re-read when it changes (size or modification time). A

@@ -6,6 +6,7 @@
 // connection serialises the server's threads, and `crcr relay status` reads beside it.
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -108,7 +109,11 @@ public:
     RelayStore& operator=(const RelayStore&) = delete;
 
     void add_delivery(const DeliveryRow& row);
-    void add_dispatch(const DispatchRow& row);
+    // Records a delivery's dispatches in one transaction: for each successful one, its DISPATCHED
+    // state first (compare-and-set: when the delivery was dispatched to that repository before,
+    // `on_duplicate` turns the row into a failure), then the row.
+    void add_dispatches(std::vector<DispatchRow>& rows,
+                        const std::function<void(DispatchRow&)>& on_duplicate);
     void add_callback(const CallbackRow& row);
     void add_check_run(const CheckRunRow& row);
 
