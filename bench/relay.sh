@@ -11,6 +11,7 @@
 #   bench/relay.sh [COUNT]     (default 5000)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 root=$PWD
 count=${1:-5000}
 scripts/deps.sh
@@ -29,27 +30,10 @@ export CRCR_WEBHOOK_SECRET="bench secret"
 
 "$crcr" simulate pull_request synchronize --count "$count" --output "$tmp/load.jsonl" --seed 1 2>/dev/null
 
-# A free port of 127.0.0.1.
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-
-# The baseline receiver: nginx, one worker, 204 for every POST.
-port=$(free_port)
-cat >"$tmp/nginx.conf" <<CONF
-worker_processes 1;
-daemon off;
-pid $tmp/nginx.pid;
-error_log $tmp/nginx-error.log;
-events { worker_connections 1024; }
-http {
-  access_log off;
-  client_body_buffer_size 64k;
-  keepalive_requests 10000000;
-  server { listen 127.0.0.1:$port; location / { return 204; } }
-}
-CONF
-nginx -c "$tmp/nginx.conf" -p "$tmp" &
-pids+=($!)
-for _ in $(seq 50); do (echo >"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.1; done
+# The baseline receiver: nginx answering 204 (bench/lib.sh).
+start_nginx "$tmp"
+pids+=("$nginx_pid")
+port=$nginx_port
 
 # replay_rate URL: deliveries/s of `crcr replay --concurrency 16` to URL.
 replay_rate() {

@@ -9,6 +9,7 @@
 #   bench/replay.sh [COUNT]     (default 10000)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 root=$PWD
 count=${1:-10000}
 scripts/deps.sh
@@ -26,24 +27,9 @@ cleanup() { [ -n "$nginx_pid" ] && kill "$nginx_pid" 2>/dev/null; rm -rf "$tmp";
 trap cleanup EXIT
 export CRCR_WEBHOOK_SECRET="bench secret"
 
-# The receiver: nginx, one worker, 204 for every POST, keep-alive without limit.
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-cat >"$tmp/nginx.conf" <<CONF
-worker_processes 1;
-daemon off;
-pid $tmp/nginx.pid;
-error_log $tmp/nginx-error.log;
-events { worker_connections 1024; }
-http {
-  access_log off;
-  client_body_buffer_size 64k;
-  keepalive_requests 10000000;
-  server { listen 127.0.0.1:$port; location / { return 204; } }
-}
-CONF
-nginx -c "$tmp/nginx.conf" -p "$tmp" &
-nginx_pid=$!
-for _ in $(seq 50); do (echo >"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.1; done
+# The receiver: nginx answering 204 (bench/lib.sh).
+start_nginx "$tmp"
+port=$nginx_port
 url="http://127.0.0.1:$port/github/webhook"
 
 "$crcr" simulate pull_request synchronize --count "$count" --output "$tmp/load.jsonl" --seed 1 2>/dev/null

@@ -259,6 +259,14 @@ ExitCode run_relay_serve(const RelayServeOptions& opts, Context& ctx) {
                     "CRCR_WEBHOOK_SECRET_FILE or CRCR_WEBHOOK_SECRET",
                     ExitCode::usage);
     }
+    // SIGINT and SIGTERM are taken by one thread (blocked everywhere else, before any thread
+    // starts: the dispatch pool and the server's workers inherit the mask), which stops the server:
+    // requests in flight are answered, the state is closed.
+    sigset_t signals;
+    sigemptyset(&signals);
+    sigaddset(&signals, SIGINT);
+    sigaddset(&signals, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &signals, nullptr);
     LogWriter writer(ctx.err, opts.log_format == "json", ctx.now);
     const Log log = [&writer](const LogEntry& entry) { writer(entry); };
     AllowlistFile allowlist(opts.allowlist);
@@ -319,13 +327,6 @@ ExitCode run_relay_serve(const RelayServeOptions& opts, Context& ctx) {
                                    }
                                }},
         log);
-    // SIGINT and SIGTERM are taken by one thread (blocked everywhere else, before any thread
-    // starts), which stops the server: requests in flight are answered, the state is closed.
-    sigset_t signals;
-    sigemptyset(&signals);
-    sigaddset(&signals, SIGINT);
-    sigaddset(&signals, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &signals, nullptr);
     const int port = server.bind();
     fmt::print(ctx.out,
                "http://{}:{}\n",

@@ -4,10 +4,7 @@
 
 namespace crcr {
 
-namespace {
-
-// The names of the pull request's labels.
-std::vector<std::string> labels_of(const Json& payload) {
+std::vector<std::string> pull_request_labels(const Json& payload) {
     std::vector<std::string> names;
     const Json::json_pointer pointer("/pull_request/labels");
     if (!payload.contains(pointer) || !payload.at(pointer).is_array()) {
@@ -21,8 +18,6 @@ std::vector<std::string> labels_of(const Json& payload) {
     return names;
 }
 
-} // namespace
-
 Plan plan_event(const Allowlist& allowlist,
                 std::string_view event,
                 const Json& payload,
@@ -30,7 +25,7 @@ Plan plan_event(const Allowlist& allowlist,
     Plan plan;
     plan.route = route_webhook(event, payload, upstream);
     const bool on_pull_request = event == "pull_request";
-    const std::vector<std::string> labels = labels_of(payload);
+    const std::vector<std::string> labels = pull_request_labels(payload);
     const auto labelled = [&](const std::string& device) {
         return std::find(labels.begin(), labels.end(), "ciflow/crcr/" + device) != labels.end();
     };

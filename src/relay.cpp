@@ -153,19 +153,9 @@ std::string text_at(const Json& value, const Json::json_pointer& pointer) {
     return found.is_string() ? found.get<std::string>() : std::string();
 }
 
-// The names of the labels of the pull request in a callback's echoed payload.
-std::vector<std::string> echoed_labels(const Json& body) {
-    std::vector<std::string> names;
-    const Json::json_pointer pointer("/payload/pull_request/labels");
-    if (!body.contains(pointer) || !body.at(pointer).is_array()) {
-        return names;
-    }
-    for (const Json& label : body.at(pointer)) {
-        if (label.is_object() && label.contains("name") && label["name"].is_string()) {
-            names.push_back(label["name"].get<std::string>());
-        }
-    }
-    return names;
+// The log level of an answer.
+std::string level_of(int status) {
+    return status >= 500 ? "error" : status >= 400 ? "warning" : "info";
 }
 
 double round3(double seconds) {
@@ -391,9 +381,7 @@ RelayAnswer Relay::webhook(std::string_view event,
     row.status = answer.status;
     row.answer = answer.body.dump();
     m_store.add_delivery(row);
-    m_log(LogEntry{.level = answer.status >= 500   ? "error"
-                            : answer.status >= 400 ? "warning"
-                                                   : "info",
+    m_log(LogEntry{.level = level_of(answer.status),
                    .message = "webhook",
                    .fields = {{"delivery", row.delivery_id},
                               {"event", row.event},
@@ -627,9 +615,7 @@ RelayAnswer Relay::callback(std::string_view authorization, const std::string& b
     row.answer_status = answer.status;
     row.answer = answer.body.dump();
     m_store.add_callback(row);
-    m_log(LogEntry{.level = answer.status >= 500   ? "error"
-                            : answer.status >= 400 ? "warning"
-                                                   : "info",
+    m_log(LogEntry{.level = level_of(answer.status),
                    .message = "callback",
                    .fields = {{"repo", row.repo},
                               {"delivery", row.delivery_id},
@@ -805,7 +791,8 @@ void Relay::update_check_run(const AllowlistEntry& entry,
                            .details_url = details_url});
     bool wanted = entry.level == Level::l4;
     if (entry.level == Level::l3) {
-        const std::vector<std::string> labels = echoed_labels(body);
+        const std::vector<std::string> labels =
+            pull_request_labels(body.contains("payload") ? body["payload"] : Json());
         wanted =
             std::find(labels.begin(), labels.end(), "ciflow/crcr/" + entry.device) != labels.end()
             || (!head_sha.empty() && m_store.check_run_wanted(head_sha, entry.repo));

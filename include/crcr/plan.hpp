@@ -27,6 +27,10 @@ struct Plan {
     std::vector<PlanRow> rows; // every repository of the allowlist, in its order
 };
 
+// The names of the labels on the pull request of a webhook `payload` (`pull_request.labels`);
+// none when it has no pull request or the labels are not the expected shape.
+std::vector<std::string> pull_request_labels(const Json& payload);
+
 // The relay's decisions for `event` with `payload` over `allowlist`: the route (section 2),
 // then per level (section 3): L1 dispatch only; L2 also HUD; L3 also a check run when the pull
 // request carries `ciflow/crcr/<device>`; L4 a check run on every pull request, blocking merge.

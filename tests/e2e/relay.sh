@@ -9,7 +9,11 @@ crcr=$1
 root=$(cd "$(dirname "$0")/../.." && pwd)
 tmp=$(mktemp -d)
 relay_pid=
-cleanup() { [ -z "$relay_pid" ] || kill -9 "$relay_pid" 2>/dev/null || true; rm -rf "$tmp"; }
+replay=
+cleanup() {
+  for pid in $relay_pid $replay; do kill -9 "$pid" 2>/dev/null || true; done
+  rm -rf "$tmp"
+}
 trap cleanup EXIT
 fail() { echo "FAIL: $*" >&2; [ -f "$tmp/log" ] && tail -20 "$tmp/log" >&2; exit 1; }
 export CRCR_WEBHOOK_SECRET="e2e relay secret"
@@ -100,12 +104,14 @@ grep -q 'allowlist.yml:3:5: ' "$tmp/log" || fail "the broken allowlist's error h
 
 # --- SIGTERM with requests in flight: they are answered, then exit 0 ----------------------
 "$crcr" simulate push --count 300 --seed 12 --output "$tmp/more.jsonl" 2>/dev/null
-"$crcr" replay "$tmp/more.jsonl" --to "$url/github/webhook" --concurrency 8 --report "$tmp/report" 2>/dev/null &
+"$crcr" replay "$tmp/more.jsonl" --to "$url/github/webhook" --concurrency 8 --report "$tmp/report" \
+  >/dev/null 2>&1 &
 replay=$!
 for _ in $(seq 100); do [ -s "$tmp/report" ] && break; sleep 0.02; done
 stop
 kill -9 "$replay" 2>/dev/null || true # it would retry the refused connections for minutes
 wait "$replay" 2>/dev/null || true
+replay=
 answered=$(python3 -c 'import json,sys; print(sum(1 for l in open(sys.argv[1]) if json.loads(l)["status"] == "delivered"))' "$tmp/report")
 stored=$("$crcr" relay status --state "$tmp/relay.db" --json | json 'd["totals"]["deliveries"]')
 [ "$stored" -ge $((203 + answered)) ] || fail "answered $answered but the state has $stored deliveries"

@@ -1,0 +1,24 @@
+# Shared by the benchmarks (sourced).
+
+# start_nginx DIR: nginx from Debian on a free port of 127.0.0.1, one worker, 204 for every
+# request, keep-alive without limit; sets $nginx_port and $nginx_pid. The caller kills it.
+start_nginx() {
+  local dir=$1
+  nginx_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  cat >"$dir/nginx.conf" <<CONF
+worker_processes 1;
+daemon off;
+pid $dir/nginx.pid;
+error_log $dir/nginx-error.log;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  client_body_buffer_size 64k;
+  keepalive_requests 10000000;
+  server { listen 127.0.0.1:$nginx_port; location / { return 204; } }
+}
+CONF
+  nginx -c "$dir/nginx.conf" -p "$dir" &
+  nginx_pid=$!
+  for _ in $(seq 50); do (echo >"/dev/tcp/127.0.0.1/$nginx_port") 2>/dev/null && break; sleep 0.1; done
+}
