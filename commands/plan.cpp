@@ -72,10 +72,11 @@ void print_plan(const PlanOptions& opts, const Plan& plan, Context& ctx) {
         counts[3] += row.blocks_merge ? 1 : 0;
     }
     fmt::print(ctx.out,
-               "{} dispatched, {} on HUD, {} check runs, {} blocking merge\n",
+               "{} dispatched, {} on HUD, {} check run{}, {} blocking merge\n",
                counts[0],
                counts[1],
                counts[2],
+               counts[2] == 1 ? "" : "s",
                counts[3]);
 }
 

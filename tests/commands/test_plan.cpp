@@ -14,7 +14,7 @@ TEST_CASE("plan: text and JSON, a warning for a broken allowlist, usage errors")
         "pull_request opened: pull_request 'opened' is dispatched to all L1..L4 repositories\n"
         "REPOSITORY                  LEVEL  DISPATCH  HUD  CHECK RUN  BLOCKS MERGE\n"
         "riseproject-dev/pytorch-ci  L1     yes       -    -          -\n"));
-    CHECK(text.out.ends_with("5 dispatched, 3 on HUD, 1 check runs, 1 blocking merge\n"));
+    CHECK(text.out.ends_with("5 dispatched, 3 on HUD, 1 check run, 1 blocking merge\n"));
 
     const auto json = crcr::test::run_crcr({"plan",
                                             "pull_request",
