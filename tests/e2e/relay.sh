@@ -23,7 +23,7 @@ cp "$root/examples/allowlist.yml" "$tmp/allowlist.yml"
 start() { # start [extra args]: sets $url and $relay_pid
   : >"$tmp/url"
   "$crcr" relay serve --listen 127.0.0.1:0 --allowlist "$tmp/allowlist.yml" \
-    --oidc-jwks "$root/examples/relay/demo-jwks.json" --state "$tmp/relay.db" "$@" \
+    --oidc-jwks "${jwks:-$root/examples/relay/demo-jwks.json}" --state "$tmp/relay.db" "$@" \
     >"$tmp/url" 2>>"$tmp/log" &
   relay_pid=$!
   for _ in $(seq 100); do [ -s "$tmp/url" ] && break; sleep 0.05; done
@@ -117,9 +117,15 @@ stored=$("$crcr" relay status --state "$tmp/relay.db" --json | json 'd["totals"]
 [ "$stored" -ge $((203 + answered)) ] || fail "answered $answered but the state has $stored deliveries"
 grep -q '"message":"stopped"' "$tmp/log" || fail "no 'stopped' in the log"
 
-# --- a restart on the same state keeps the history ------------------------------------------
+# --- a restart on the same state keeps the history; the key set read from a URL ----------
 cp "$root/examples/allowlist.yml" "$tmp/allowlist.yml"
-start
+mkdir "$tmp/www" && cp "$root/examples/relay/demo-jwks.json" "$tmp/www/jwks"
+python3 -u -m http.server 0 --bind 127.0.0.1 --directory "$tmp/www" >"$tmp/http.log" 2>&1 &
+http_pid=$!
+for _ in $(seq 100); do grep -q "port" "$tmp/http.log" && break; sleep 0.05; done
+http_port=$(sed -n 's/.*port \([0-9]*\).*/\1/p' "$tmp/http.log" | head -n1)
+jwks="http://127.0.0.1:$http_port/jwks" start
+kill "$http_pid"
 cb[3]=$url/github/callback
 "$crcr" callback --status in_progress "${cb[@]}" --token-file "$tmp/token" --job-name test >/dev/null ||
   fail "callback after a restart"
