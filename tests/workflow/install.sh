@@ -1,10 +1,4 @@
 #!/usr/bin/env bash
-# Installs the pinned npm packages of tests/workflow once; concurrent callers wait for each other.
-set -euo pipefail
-dir=$(cd "$(dirname "$0")" && pwd)
-exec 9>"$dir/.install.lock"
-flock 9
-if [ ! -f "$dir/node_modules/.crcr-installed" ] || [ "$dir/package.json" -nt "$dir/node_modules/.crcr-installed" ]; then
-  (cd "$dir" && npm install --no-package-lock --no-audit --no-fund --silent >/dev/null)
-  touch "$dir/node_modules/.crcr-installed"
-fi
+# Installs the pinned npm packages of tests/workflow once (tests/npm-install.sh).
+here=$(cd "$(dirname "$0")" && pwd)
+exec "$here/../npm-install.sh" "$here"
