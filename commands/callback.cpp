@@ -70,14 +70,18 @@ std::string time_left(long long seconds) {
     return seconds >= 0 ? fmt::format("{} left", amount) : fmt::format("expired {} ago", amount);
 }
 
-// Refuses a token the relay will refuse, before sending: not a JWT, expired, wrong audience.
-nlohmann::json check_token(const std::string& token, Context& ctx) {
-    DecodedJwt jwt;
+// The token's parts, or an authentication error saying why it is not a JWT.
+DecodedJwt decode_token(const std::string& token) {
     try {
-        jwt = decode_jwt(token);
+        return decode_jwt(token);
     } catch (const Error& e) {
         throw Error(fmt::format("the OIDC token is not usable: {}", e.what()), ExitCode::auth);
     }
+}
+
+// Refuses a token the relay will refuse, before sending: not a JWT, expired, wrong audience.
+nlohmann::json check_token(const std::string& token, Context& ctx) {
+    const DecodedJwt jwt = decode_token(token);
     const auto now =
         std::chrono::duration_cast<std::chrono::seconds>(ctx.now().time_since_epoch()).count();
     if (jwt.claims.contains("exp") && jwt.claims["exp"].is_number()
@@ -88,10 +92,7 @@ nlohmann::json check_token(const std::string& token, Context& ctx) {
                     ExitCode::auth);
     }
     const nlohmann::json aud = jwt.claims.value("aud", nlohmann::json());
-    const bool audience_ok =
-        aud == k_relay_audience
-        || (aud.is_array() && std::find(aud.begin(), aud.end(), k_relay_audience) != aud.end());
-    if (!audience_ok) {
+    if (!has_audience(jwt.claims, k_relay_audience)) {
         throw Error(fmt::format("the OIDC token's audience is {}, and the relay accepts only '{}': "
                                 "mint it with that audience",
                                 aud.dump(),
@@ -102,12 +103,7 @@ nlohmann::json check_token(const std::string& token, Context& ctx) {
 }
 
 void explain_token(const std::string& token, Context& ctx) {
-    DecodedJwt jwt;
-    try {
-        jwt = decode_jwt(token);
-    } catch (const Error& e) {
-        throw Error(fmt::format("the OIDC token is not usable: {}", e.what()), ExitCode::auth);
-    }
+    const DecodedJwt jwt = decode_token(token);
     const auto now =
         std::chrono::duration_cast<std::chrono::seconds>(ctx.now().time_since_epoch()).count();
     fmt::print(ctx.out, "header: {}\n", jwt.header.dump());

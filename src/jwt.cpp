@@ -12,6 +12,8 @@
 #include <openssl/param_build.h>
 #include <openssl/pem.h>
 
+#include <algorithm>
+
 namespace crcr {
 
 namespace {
@@ -331,6 +333,13 @@ const RsaPublicKey* Jwks::find(std::string_view kid) const {
         }
     }
     return nullptr;
+}
+
+bool has_audience(const nlohmann::json& claims, std::string_view audience) {
+    const nlohmann::json aud = claims.value("aud", nlohmann::json());
+    const nlohmann::json wanted = std::string(audience);
+    return aud == wanted
+           || (aud.is_array() && std::find(aud.begin(), aud.end(), wanted) != aud.end());
 }
 
 std::string

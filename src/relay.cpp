@@ -549,12 +549,7 @@ Relay::Token Relay::verify_token(std::string_view authorization) const {
         }
         return jwt.claims[name].get<double>();
     };
-    const nlohmann::json audience = jwt.claims.value("aud", nlohmann::json());
-    const bool audience_ok =
-        (audience.is_string() && audience.get<std::string>() == m_settings.audience)
-        || (audience.is_array()
-            && std::find(audience.begin(), audience.end(), nlohmann::json(m_settings.audience))
-                   != audience.end());
+    const bool audience_ok = has_audience(jwt.claims, m_settings.audience);
     const bool times_ok =
         (!jwt.claims.contains("exp") || (number("exp") && *number("exp") > now))
         && (!jwt.claims.contains("nbf") || (number("nbf") && *number("nbf") <= now))

@@ -102,6 +102,9 @@ struct DecodedJwt {
 // base64url, not a JSON object).
 DecodedJwt decode_jwt(std::string_view token);
 
+// Whether a token's `aud` claim is `audience`, or a list that holds it (RFC 7519 allows both).
+bool has_audience(const nlohmann::json& claims, std::string_view audience);
+
 // A JWT signed RS256 with `key`: header {"alg":"RS256","typ":"JWT","kid":`kid`}, `claims` as given.
 std::string
 make_rs256_jwt(const RsaPrivateKey& key, std::string_view kid, const nlohmann::json& claims);
