@@ -14,7 +14,9 @@ int main(int argc, char** argv) {
     const crcr::Environment env = crcr::Environment::from_process();
     try {
         const std::unique_ptr<crcr::HttpClient> http = crcr::make_curl_http_client();
-        crcr::Context ctx{std::cin, std::cout, std::cerr, *http, env};
+        const std::unique_ptr<crcr::ConcurrentHttpClient> concurrent_http =
+            crcr::make_curl_concurrent_http_client();
+        crcr::Context ctx{std::cin, std::cout, std::cerr, *http, *concurrent_http, env};
         ctx.random_seed = [] {
             return (std::uint64_t{std::random_device()()} << 32U) | std::random_device()();
         };
