@@ -86,12 +86,13 @@ std::string usage_message(const CLI::App* app, const CLI::Error& e) {
     return fmt::format("crcr: error: {}\nsee '{} --help'\n", what, command);
 }
 
-// `ctx` with its HTTP client replaced by `http`.
-Context ctx_with_http(const Context& ctx, HttpClient& http) {
+// `ctx` with its HTTP clients replaced by `http` and `concurrent_http`.
+Context ctx_with_http(const Context& ctx, HttpClient& http, ConcurrentHttpClient& concurrent_http) {
     return Context{ctx.in,
                    ctx.out,
                    ctx.err,
                    http,
+                   concurrent_http,
                    ctx.env,
                    ctx.now,
                    ctx.sleep,
@@ -167,7 +168,8 @@ int run_cli(int argc, const char* const* argv, Context& ctx) {
             return;
         }
         TracingHttpClient traced(ctx.http, ctx.err);
-        Context traced_ctx = ctx_with_http(ctx, traced);
+        TracingConcurrentHttpClient traced_concurrent(ctx.concurrent_http, ctx.err);
+        Context traced_ctx = ctx_with_http(ctx, traced, traced_concurrent);
         result = command(traced_ctx);
     };
     add_commands(app, run);

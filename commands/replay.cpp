@@ -19,6 +19,7 @@
 #include <deque>
 #include <exception>
 #include <fstream>
+#include <map>
 #include <mutex>
 #include <thread>
 #include <unordered_map>
@@ -84,32 +85,69 @@ private:
     std::uint64_t count_ = 0;
 };
 
-// A record as read, not yet parsed: the senders parse, so that work runs in parallel.
+// A record as read, not yet parsed.
 struct RawRecord {
     std::string text;
     std::string location; // file:line
 };
 
-// A queue of records between the reader and the senders, bounded so memory stays flat.
-class RecordQueue {
+// What the state file and the report name a delivery by: its record without the body.
+struct Subject {
+    std::string key;
+    std::string location;
+    std::string event;
+    std::string action;
+};
+
+Subject subject_of(const ReplayRecord& record) {
+    return {record.key, record.location, record.event, record.action};
+}
+
+// A webhook on its way: signed, and its result so far. Between attempts it holds its request.
+struct Outgoing {
+    Subject subject;
+    HttpRequest request;
+    ReplayResult result;
+    steady_clock::time_point started; // of the attempt in flight
+};
+
+// A queue between the reader and the sender, bounded so memory stays flat. Each side wakes the
+// other only when it may be waiting, and a full queue wakes its producer only once half empty:
+// thread wake-ups cost more than the work of a delivery.
+template<typename T> class BoundedQueue {
 public:
-    explicit RecordQueue(std::size_t capacity) : capacity_(capacity) {}
-    void push(RawRecord record) {
+    explicit BoundedQueue(std::size_t capacity) : capacity_(capacity) {}
+    void push(T item) {
         std::unique_lock lock(mutex_);
         space_.wait(lock, [&] { return items_.size() < capacity_ || closed_; });
-        items_.push_back(std::move(record));
-        ready_.notify_one();
+        items_.push_back(std::move(item));
+        if (items_.size() == 1) {
+            ready_.notify_one();
+        }
     }
-    std::optional<RawRecord> pop() {
+    // The next item, waiting for one at most `timeout` (without one, as long as it takes).
+    // Nothing when none came in time, or when the queue is closed and empty (`finished`).
+    std::optional<T> pop(std::optional<milliseconds> timeout = std::nullopt) {
         std::unique_lock lock(mutex_);
-        ready_.wait(lock, [&] { return !items_.empty() || closed_; });
+        const auto ready = [&] { return !items_.empty() || closed_; };
+        if (!timeout) {
+            ready_.wait(lock, ready);
+        } else if (timeout->count() > 0) {
+            ready_.wait_for(lock, *timeout, ready);
+        }
         if (items_.empty()) {
             return std::nullopt;
         }
-        RawRecord record = std::move(items_.front());
+        T item = std::move(items_.front());
         items_.pop_front();
-        space_.notify_one();
-        return record;
+        if (items_.size() == capacity_ / 2) {
+            space_.notify_one();
+        }
+        return item;
+    }
+    bool finished() const {
+        const std::lock_guard lock(mutex_);
+        return closed_ && items_.empty();
     }
     void close() {
         const std::lock_guard lock(mutex_);
@@ -120,44 +158,49 @@ public:
 
 private:
     std::size_t capacity_;
-    std::mutex mutex_;
+    mutable std::mutex mutex_;
     std::condition_variable ready_;
     std::condition_variable space_;
-    std::deque<RawRecord> items_;
+    std::deque<T> items_;
     bool closed_ = false;
 };
 
-// --rate: a token bucket shared by the senders (no burst: one delivery per interval).
+using TimePoint = std::chrono::system_clock::time_point;
+
+// The milliseconds from `now` to `then`, rounded up so a wait never ends early; zero if past.
+milliseconds until(TimePoint now, TimePoint then) {
+    return std::max(milliseconds(0), std::chrono::ceil<milliseconds>(then - now));
+}
+
+// --rate: a token bucket (no burst: one delivery per interval), used by one thread.
 class Pacer {
 public:
     Pacer(double rate, Context& ctx) : ctx_(ctx) {
         if (rate > 0) {
-            interval_ = std::chrono::nanoseconds(static_cast<long long>(1e9 / rate));
+            interval_ = std::chrono::duration_cast<std::chrono::system_clock::duration>(
+                std::chrono::nanoseconds(static_cast<long long>(1e9 / rate)));
         }
     }
+    // When the next delivery may start: `now`, or later.
+    TimePoint next(TimePoint now) const { return std::max(next_, now); }
+    // Takes the next start (at `now` or later) and returns it.
+    TimePoint take(TimePoint now) {
+        const TimePoint at = next(now);
+        next_ = at + interval_;
+        return at;
+    }
+    // Takes the next start and sleeps until then.
     void wait() {
-        if (interval_.count() == 0) {
-            return;
-        }
-        std::chrono::system_clock::time_point at;
-        {
-            const std::lock_guard lock(mutex_);
-            const auto now = ctx_.now();
-            next_ = std::max(next_, now);
-            at = next_;
-            next_ += std::chrono::duration_cast<std::chrono::system_clock::duration>(interval_);
-        }
-        const auto delay = std::chrono::duration_cast<milliseconds>(at - ctx_.now());
-        if (delay.count() > 0) {
+        const TimePoint now = ctx_.now();
+        if (const milliseconds delay = until(now, take(now)); delay.count() > 0) {
             ctx_.sleep(delay);
         }
     }
 
 private:
     Context& ctx_;
-    std::chrono::nanoseconds interval_{0};
-    std::mutex mutex_;
-    std::chrono::system_clock::time_point next_{};
+    std::chrono::system_clock::duration interval_{0};
+    TimePoint next_{};
 };
 
 // What earlier runs with the same --state file did, by record key.
@@ -195,13 +238,17 @@ private:
         return opts_.rate > 0 ? opts_.rate : (opts_.dispatch_to.empty() ? 0 : 1);
     }
     void read_inputs(const std::function<void(RawRecord)>& each);
-    std::optional<ReplayRecord> admit(const RawRecord& raw);
+    std::optional<ReplayRecord> admit(RawRecord raw);
     bool limit_reached() const { return opts_.limit && selected_.load() >= *opts_.limit; }
-    void worker(unsigned index);
-    ReplayResult send_webhook(HttpClient& http, const ReplayRecord& record, Random& random);
+    void sender();
+    Outgoing prepare_webhook(ReplayRecord record, Random& random) const;
+    void send_webhooks();
+    std::optional<milliseconds> settle(Outgoing& outgoing, HttpCompletion& done) const;
+    void send_dispatches();
     ReplayResult send_dispatch(const ReplayRecord& record, Random& random);
-    void record_intent(const ReplayRecord& record);
-    void record_result(const ReplayRecord& record, ReplayResult result);
+    void close_queues();
+    void record_intent(const Subject& subject);
+    void record_result(const Subject& subject, ReplayResult result);
     void progress(bool final);
     std::string target() const { return opts_.to.empty() ? opts_.dispatch_to : opts_.to; }
 
@@ -213,7 +260,8 @@ private:
     PriorState prior_;
     std::optional<AppendFile> state_file_;
     std::optional<AppendFile> report_file_;
-    std::optional<RecordQueue> queue_;
+    std::optional<BoundedQueue<Outgoing>> webhooks_;    // --to: signed by the reader
+    std::optional<BoundedQueue<ReplayRecord>> records_; // --dispatch-to
     std::optional<GitHubApi> api_;
     std::optional<GitHubAuth> auth_;
 
@@ -274,10 +322,10 @@ void Replay::read_inputs(const std::function<void(RawRecord)>& each) {
     }
 }
 
-std::optional<ReplayRecord> Replay::admit(const RawRecord& raw) {
+std::optional<ReplayRecord> Replay::admit(RawRecord raw) {
     ReplayRecord record;
     try {
-        record = parse_replay_record(raw.text, raw.location, opts_.event);
+        record = parse_replay_record(std::move(raw.text), raw.location, opts_.event);
     } catch (const Error& e) {
         if (e.code() != ExitCode::failure) {
             throw;
@@ -301,7 +349,7 @@ std::optional<ReplayRecord> Replay::admit(const RawRecord& raw) {
             }
             if (!opts_.dry_run) {
                 record_result(
-                    record,
+                    subject_of(record),
                     ReplayResult{
                         .outcome = Outcome::skipped,
                         .delivery_id = record.delivery_id,
@@ -318,55 +366,130 @@ std::optional<ReplayRecord> Replay::admit(const RawRecord& raw) {
     return record;
 }
 
-ReplayResult Replay::send_webhook(HttpClient& http, const ReplayRecord& record, Random& random) {
-    ReplayResult result;
+Outgoing Replay::prepare_webhook(ReplayRecord record, Random& random) const {
+    Outgoing outgoing;
+    outgoing.subject = subject_of(record);
     const std::string new_id =
         opts_.new_delivery_id || record.delivery_id.empty() ? random.uuid_v4() : "";
-    HttpRequest request = webhook_request(record, opts_.to, secret_, new_id);
-    request.timeout = milliseconds(static_cast<long long>(std::llround(opts_.timeout * 1000)));
-    result.delivery_id = new_id.empty() ? record.delivery_id : new_id;
-    for (unsigned attempt = 1;; ++attempt) {
-        result.attempts = static_cast<int>(attempt);
-        const auto start = steady_clock::now();
-        std::optional<HttpResponse> response;
-        try {
-            response = http.send(request);
-            result.status = response->status;
-            result.error.clear();
-        } catch (const Error& e) {
-            if (e.code() != ExitCode::unavailable) {
-                throw;
+    outgoing.result.delivery_id = new_id.empty() ? record.delivery_id : new_id;
+    outgoing.request = webhook_request(std::move(record), opts_.to, secret_, new_id);
+    outgoing.request.timeout =
+        milliseconds(static_cast<long long>(std::llround(opts_.timeout * 1000)));
+    return outgoing;
+}
+
+// Deliveries waiting for a retry hold no connection, but at most this many wait at once: a
+// receiver that fails everything slows the run down instead of filling memory.
+constexpr std::size_t k_max_retrying = 256;
+// How long the loop waits for answers before it looks for new deliveries again.
+constexpr milliseconds k_poll(10);
+
+// One event loop sends every webhook: up to --concurrency in flight, new ones started as answers
+// come (and as --rate allows), a retry started when its wait is over without holding up others.
+void Replay::send_webhooks() {
+    ConcurrentHttpClient& http = ctx_.concurrent_http;
+    const std::size_t slots = std::max(1U, opts_.concurrency);
+    std::unordered_map<std::uint64_t, Outgoing> in_flight;
+    std::multimap<TimePoint, Outgoing> retrying; // by when their wait is over
+    std::uint64_t next_tag = 0;
+    bool input_open = true;
+    const auto launch = [&](Outgoing outgoing) {
+        ++outgoing.result.attempts;
+        outgoing.started = steady_clock::now();
+        http.start(next_tag, std::move(outgoing.request));
+        in_flight.emplace(next_tag++, std::move(outgoing));
+    };
+    while (true) {
+        TimePoint now = ctx_.now();
+        while (in_flight.size() < slots) {
+            if (!retrying.empty() && retrying.begin()->first <= now) {
+                launch(std::move(retrying.begin()->second));
+                retrying.erase(retrying.begin());
+                continue;
             }
-            result.status = 0;
-            result.error = e.what();
-        }
-        result.latency_ms =
-            std::chrono::duration<double, std::milli>(steady_clock::now() - start).count();
-        if (response && response->status >= 200 && response->status < 300) {
-            result.outcome = Outcome::delivered;
-            return result;
-        }
-        if (response && response->status < 500 && response->status != 429) {
-            result.outcome = Outcome::rejected;
-            result.error = fmt::format("{} {}", response->status, response->body.substr(0, 200));
-            return result;
-        }
-        if (response) {
-            result.error = fmt::format("{} {}", response->status, response->body.substr(0, 200));
-        }
-        if (attempt > opts_.retries) {
-            result.outcome = Outcome::failed;
-            return result;
-        }
-        // The relay takes a repeated delivery id as a redelivery: retrying a webhook is safe.
-        milliseconds wait(1000LL << std::min(attempt - 1, 5U));
-        if (response) {
-            if (const auto after = response->header("retry-after")) {
-                wait = milliseconds(1000LL * std::clamp(std::atoll(after->c_str()), 1LL, 600LL));
+            if (!input_open || retrying.size() >= k_max_retrying || pacer_.next(now) > now) {
+                break;
             }
+            // Wait for the reader only when there is nothing else to do.
+            std::optional<milliseconds> timeout = milliseconds(0);
+            if (in_flight.empty()) {
+                timeout = retrying.empty() ? std::nullopt
+                                           : std::optional(until(now, retrying.begin()->first));
+            }
+            std::optional<Outgoing> next = webhooks_->pop(timeout);
+            if (!next) {
+                input_open = !webhooks_->finished();
+                break;
+            }
+            now = ctx_.now();
+            pacer_.take(now);
+            record_intent(next->subject);
+            launch(std::move(*next));
         }
-        ctx_.sleep(wait);
+        if (in_flight.empty() && retrying.empty() && !input_open) {
+            return;
+        }
+        // The next time something may start without an answer first.
+        std::optional<TimePoint> due;
+        if (!retrying.empty()) {
+            due = retrying.begin()->first;
+        }
+        const bool paced = input_open && retrying.size() < k_max_retrying && pacer_.next(now) > now;
+        if (paced) {
+            due = std::min(due.value_or(TimePoint::max()), pacer_.next(now));
+        }
+        if (!in_flight.empty()) {
+            const milliseconds timeout = due ? std::min(until(now, *due), k_poll) : k_poll;
+            for (HttpCompletion& done : http.wait(timeout)) {
+                const auto it = in_flight.find(done.tag);
+                Outgoing outgoing = std::move(it->second);
+                in_flight.erase(it);
+                if (const std::optional<milliseconds> wait = settle(outgoing, done)) {
+                    retrying.emplace(ctx_.now() + *wait, std::move(outgoing));
+                } else {
+                    record_result(outgoing.subject, std::move(outgoing.result));
+                }
+            }
+        } else if (due && (paced || !input_open || retrying.size() >= k_max_retrying)) {
+            ctx_.sleep(until(now, *due)); // nothing to do until then
+        }
     }
+}
+
+// Takes the answer to `outgoing`'s latest attempt, `done`. Fills in its result and returns
+// nothing when that is final (delivered, rejected, or failed after the retries), or how long to
+// wait before the next attempt. The relay takes a repeated delivery id as a redelivery: retrying
+// a webhook is safe.
+std::optional<milliseconds> Replay::settle(Outgoing& outgoing, HttpCompletion& done) const {
+    ReplayResult& result = outgoing.result;
+    outgoing.request = std::move(done.request);
+    result.latency_ms =
+        std::chrono::duration<double, std::milli>(steady_clock::now() - outgoing.started).count();
+    const std::optional<HttpResponse>& response = done.response;
+    result.status = response ? response->status : 0;
+    result.error = response ? "" : std::move(done.error);
+    if (response && response->status >= 200 && response->status < 300) {
+        result.outcome = Outcome::delivered;
+        return std::nullopt;
+    }
+    if (response) {
+        result.error = fmt::format("{} {}", response->status, response->body.substr(0, 200));
+        if (response->status < 500 && response->status != 429) {
+            result.outcome = Outcome::rejected;
+            return std::nullopt;
+        }
+    }
+    if (static_cast<unsigned>(result.attempts) > opts_.retries) {
+        result.outcome = Outcome::failed;
+        return std::nullopt;
+    }
+    milliseconds wait(1000LL << std::min(static_cast<unsigned>(result.attempts) - 1, 5U));
+    if (response) {
+        if (const auto after = response->header("retry-after")) {
+            wait = milliseconds(1000LL * std::clamp(std::atoll(after->c_str()), 1LL, 600LL));
+        }
+    }
+    return wait;
 }
 
 ReplayResult Replay::send_dispatch(const ReplayRecord& record, Random& random) {
@@ -409,15 +532,25 @@ ReplayResult Replay::send_dispatch(const ReplayRecord& record, Random& random) {
     return result;
 }
 
-void Replay::record_intent(const ReplayRecord& record) {
+// No more deliveries: the sender finishes what it holds and stops.
+void Replay::close_queues() {
+    if (webhooks_) {
+        webhooks_->close();
+    }
+    if (records_) {
+        records_->close();
+    }
+}
+
+void Replay::record_intent(const Subject& subject) {
     if (!state_file_) {
         return;
     }
     const std::lock_guard lock(mutex_);
-    state_file_->append(Json{{"key", record.key}, {"outcome", "sending"}}.dump());
+    state_file_->append(Json{{"key", subject.key}, {"outcome", "sending"}}.dump());
 }
 
-void Replay::record_result(const ReplayRecord& record, ReplayResult result) {
+void Replay::record_result(const Subject& subject, ReplayResult result) {
     const std::lock_guard lock(mutex_);
     ++counts_[static_cast<int>(result.outcome)];
     if (result.outcome != Outcome::skipped && result.attempts > 0) {
@@ -425,32 +558,33 @@ void Replay::record_result(const ReplayRecord& record, ReplayResult result) {
     }
     if (state_file_ && result.outcome != Outcome::skipped) {
         state_file_->append(
-            Json{{"key", record.key}, {"outcome", outcome_name(result.outcome)}}.dump());
+            Json{{"key", subject.key}, {"outcome", outcome_name(result.outcome)}}.dump());
         if (++since_sync_ >= 1000) {
             state_file_->sync();
             since_sync_ = 0;
         }
     }
     if (report_file_) {
-        report_file_->append(Json{{"delivery_id", result.delivery_id},
-                                  {"key", record.key},
-                                  {"source", record.location},
-                                  {"event", record.event},
-                                  {"action", record.action.empty() ? Json() : Json(record.action)},
-                                  {"target", target()},
-                                  {"outcome", outcome_name(result.outcome)},
-                                  {"status", result.status == 0 ? Json() : Json(result.status)},
-                                  {"attempts", result.attempts},
-                                  {"latency_ms", std::round(result.latency_ms * 1000) / 1000},
-                                  {"error", result.error.empty() ? Json() : Json(result.error)}}
-                                 .dump());
+        report_file_->append(
+            Json{{"delivery_id", result.delivery_id},
+                 {"key", subject.key},
+                 {"source", subject.location},
+                 {"event", subject.event},
+                 {"action", subject.action.empty() ? Json() : Json(subject.action)},
+                 {"target", target()},
+                 {"outcome", outcome_name(result.outcome)},
+                 {"status", result.status == 0 ? Json() : Json(result.status)},
+                 {"attempts", result.attempts},
+                 {"latency_ms", std::round(result.latency_ms * 1000) / 1000},
+                 {"error", result.error.empty() ? Json() : Json(result.error)}}
+                .dump());
     }
     if (result.outcome == Outcome::rejected || result.outcome == Outcome::failed) {
         fmt::print(ctx_.err,
                    "crcr: {} {} ({}): {}\n",
                    outcome_name(result.outcome),
-                   record.key,
-                   record.location,
+                   subject.key,
+                   subject.location,
                    result.error);
     }
     progress(false);
@@ -500,30 +634,31 @@ void Replay::progress(bool final) {
     progress_shown_ = true;
 }
 
-void Replay::worker(unsigned index) {
+// Dispatches go one at a time, one a second: GitHub asks for no concurrent mutating requests.
+void Replay::send_dispatches() {
+    Random random(ctx_.random_seed());
+    while (std::optional<ReplayRecord> record = records_->pop()) {
+        pacer_.wait();
+        const Subject subject = subject_of(*record);
+        record_intent(subject);
+        record_result(subject, send_dispatch(*record, random));
+    }
+}
+
+// The sender thread: the reader hands it admitted deliveries.
+void Replay::sender() {
     try {
-        Random random(ctx_.random_seed() + index);
-        // One keep-alive connection per sender; the first sender uses the context's client (so
-        // --verbose traces it).
-        std::unique_ptr<HttpClient> own = index == 0 ? nullptr : make_curl_http_client();
-        HttpClient& http = own ? *own : ctx_.http;
-        while (auto raw = queue_->pop()) {
-            std::optional<ReplayRecord> record = admit(*raw);
-            if (!record) {
-                continue;
-            }
-            pacer_.wait();
-            record_intent(*record);
-            record_result(*record,
-                          opts_.to.empty() ? send_dispatch(*record, random)
-                                           : send_webhook(http, *record, random));
+        if (opts_.to.empty()) {
+            send_dispatches();
+        } else {
+            send_webhooks();
         }
     } catch (...) {
         const std::lock_guard lock(mutex_);
         if (!fatal_) {
             fatal_ = std::current_exception();
         }
-        queue_->close();
+        close_queues();
     }
 }
 
@@ -571,8 +706,6 @@ ExitCode Replay::run() {
             report_file_.emplace(opts_.report);
         }
     }
-    // Dispatches go one at a time: GitHub asks for no concurrent mutating requests.
-    const unsigned senders = opts_.to.empty() ? 1 : std::max(1U, opts_.concurrency);
     if (ctx_.err_is_terminal && !opts_.dry_run
         && std::find(opts_.inputs.begin(), opts_.inputs.end(), "-") == opts_.inputs.end()) {
         std::uint64_t total = 0; // for the progress bar's ETA: a quick pass that parses nothing
@@ -597,58 +730,64 @@ ExitCode Replay::run() {
         }
         total_ = total;
     }
-    queue_.emplace(std::size_t{senders} * 4);
-    std::vector<std::thread> threads;
+    // The reader parses, filters and signs (the work of the records themselves); the sender
+    // only sends and records, so the two run side by side.
+    std::thread sending;
     if (!opts_.dry_run) {
-        for (unsigned i = 0; i < senders; ++i) {
-            threads.emplace_back([this, i] { worker(i); });
+        if (opts_.to.empty()) {
+            records_.emplace(4);
+        } else {
+            webhooks_.emplace(std::size_t{std::max(1U, opts_.concurrency)} * 4);
         }
+        sending = std::thread([this] { sender(); });
     }
+    const auto finish_sending = [&] {
+        close_queues();
+        if (sending.joinable()) {
+            sending.join();
+        }
+        if (fatal_) {
+            std::rethrow_exception(fatal_);
+        }
+    };
     std::uint64_t would_send_bytes = 0;
+    Random random(ctx_.random_seed());
     try {
         read_inputs([&](RawRecord raw) {
+            std::optional<ReplayRecord> record = admit(std::move(raw));
+            if (!record) {
+                return;
+            }
             if (opts_.dry_run) { // in order, on this thread
-                const std::optional<ReplayRecord> record = admit(raw);
-                if (record) {
-                    would_send_bytes += record->body.size();
-                    fmt::print(ctx_.out,
-                               "{} {} {}{} {} {} B ({})\n",
-                               opts_.to.empty() ? "DISPATCH" : "POST",
-                               target(),
-                               record->event,
-                               record->action.empty() ? "" : "/" + record->action,
-                               record->delivery_id.empty() ? "(new delivery id)"
-                                                           : record->delivery_id,
-                               record->body.size(),
-                               record->location);
-                }
+                would_send_bytes += record->body.size();
+                fmt::print(ctx_.out,
+                           "{} {} {}{} {} {} B ({})\n",
+                           opts_.to.empty() ? "DISPATCH" : "POST",
+                           target(),
+                           record->event,
+                           record->action.empty() ? "" : "/" + record->action,
+                           record->delivery_id.empty() ? "(new delivery id)" : record->delivery_id,
+                           record->body.size(),
+                           record->location);
                 return;
             }
             {
                 const std::lock_guard lock(mutex_);
                 if (fatal_) {
-                    throw Error("stopped"); // a sender failed for good; its error is reported
+                    throw Error("stopped"); // the sender failed for good; its error is reported
                 }
             }
-            queue_->push(std::move(raw));
+            if (webhooks_) {
+                webhooks_->push(prepare_webhook(std::move(*record), random));
+            } else {
+                records_->push(std::move(*record));
+            }
         });
     } catch (...) {
-        queue_->close();
-        for (std::thread& t : threads) {
-            t.join();
-        }
-        if (fatal_) {
-            std::rethrow_exception(fatal_);
-        }
+        finish_sending();
         throw;
     }
-    queue_->close();
-    for (std::thread& t : threads) {
-        t.join();
-    }
-    if (fatal_) {
-        std::rethrow_exception(fatal_);
-    }
+    finish_sending();
     if (opts_.dry_run) {
         fmt::print(ctx_.err,
                    "crcr: dry run: would send {} deliveries, {} bytes of bodies{}\n",
@@ -730,7 +869,7 @@ void add_replay(CLI::App& parent, std::function<void(const ReplayOptions&)> on_p
     cmd->add_option(
            "--concurrency",
            opts->concurrency,
-           "Deliveries in flight at once, each sender on its own kept-alive connection (default 4)")
+           "Deliveries in flight at once, on connections kept alive and reused (default 4)")
         ->type_name("N")
         ->check(CLI::Range(1U, 256U))
         ->group(control_group);

@@ -32,6 +32,15 @@ struct CurlApi {
     decltype(&curl_easy_strerror) easy_strerror = nullptr;
     decltype(&curl_slist_append) slist_append = nullptr;
     decltype(&curl_slist_free_all) slist_free_all = nullptr;
+    decltype(&curl_multi_init) multi_init = nullptr;
+    decltype(&curl_multi_cleanup) multi_cleanup = nullptr;
+    decltype(&curl_multi_add_handle) multi_add_handle = nullptr;
+    decltype(&curl_multi_remove_handle) multi_remove_handle = nullptr;
+    decltype(&curl_multi_perform) multi_perform = nullptr;
+    decltype(&curl_multi_poll) multi_poll = nullptr;
+    decltype(&curl_multi_info_read) multi_info_read = nullptr;
+    decltype(&curl_multi_strerror) multi_strerror = nullptr;
+    decltype(&curl_multi_setopt) multi_setopt = nullptr;
 };
 
 template<typename Function> void bind(void* library, const char* name, Function& target) {
@@ -65,6 +74,15 @@ const CurlApi& curl_api() {
             bind(library, "curl_easy_strerror", api.easy_strerror);
             bind(library, "curl_slist_append", api.slist_append);
             bind(library, "curl_slist_free_all", api.slist_free_all);
+            bind(library, "curl_multi_init", api.multi_init);
+            bind(library, "curl_multi_cleanup", api.multi_cleanup);
+            bind(library, "curl_multi_add_handle", api.multi_add_handle);
+            bind(library, "curl_multi_remove_handle", api.multi_remove_handle);
+            bind(library, "curl_multi_perform", api.multi_perform);
+            bind(library, "curl_multi_poll", api.multi_poll);
+            bind(library, "curl_multi_info_read", api.multi_info_read);
+            bind(library, "curl_multi_strerror", api.multi_strerror);
+            bind(library, "curl_multi_setopt", api.multi_setopt);
         } catch (const Error& e) {
             failure = e.what();
             return;
@@ -85,13 +103,21 @@ struct EasyCleanup {
 struct SlistCleanup {
     void operator()(curl_slist* list) const { curl_api().slist_free_all(list); }
 };
+struct MultiCleanup {
+    void operator()(CURLM* multi) const { curl_api().multi_cleanup(multi); }
+};
 using CurlHandle = std::unique_ptr<CURL, EasyCleanup>;
 using CurlHeaders = std::unique_ptr<curl_slist, SlistCleanup>;
+using CurlMulti = std::unique_ptr<CURLM, MultiCleanup>;
 
 constexpr std::size_t k_max_body = 256U << 20U; // a response larger than this is refused
 
+// What libcurl reads (the header list) and writes (the response, the error text) while a
+// request runs.
 struct Exchange {
+    CurlHeaders headers;
     HttpResponse response;
+    std::array<char, CURL_ERROR_SIZE> error_text{};
     bool too_large = false;
 };
 
@@ -145,91 +171,230 @@ bool has_header(const HttpHeaders& headers, std::string_view name) {
     });
 }
 
+// `handle` (made on first use; reset, which keeps its connections) set up to send `request`.
+// `request` and `exchange` must outlive the transfer.
+CURL* set_up(const CurlApi& api,
+             CurlHandle& handle,
+             const HttpRequest& request,
+             Exchange& exchange) {
+    if (!handle) {
+        handle.reset(api.easy_init());
+        if (!handle) {
+            throw Error("cannot start libcurl", ExitCode::unavailable);
+        }
+    }
+    CURL* curl = handle.get();
+    api.easy_reset(curl); // keeps the connection cache, so connections are reused
+    const auto add_header = [&exchange, &api](const std::string& line) {
+        curl_slist* next = api.slist_append(exchange.headers.get(), line.c_str());
+        if (next == nullptr) {
+            throw Error("out of memory building HTTP headers");
+        }
+        static_cast<void>(exchange.headers.release());
+        exchange.headers.reset(next);
+    };
+    for (const auto& [name, value] : request.headers) {
+        add_header(value.empty() ? fmt::format("{};", name) : fmt::format("{}: {}", name, value));
+    }
+    if (!has_header(request.headers, "User-Agent")) {
+        add_header(fmt::format("User-Agent: {}", user_agent()));
+    }
+    add_header("Expect:"); // no 100-continue round trip before bodies
+
+    api.easy_setopt(curl, CURLOPT_URL, request.url.c_str());
+    api.easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
+    api.easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+    api.easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 1L);
+    api.easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 2L);
+    api.easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
+    api.easy_setopt(curl, CURLOPT_ACCEPT_ENCODING, "");
+    api.easy_setopt(
+        curl, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(request.connect_timeout.count()));
+    api.easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(request.timeout.count()));
+    api.easy_setopt(curl, CURLOPT_HTTPHEADER, exchange.headers.get());
+    api.easy_setopt(curl, CURLOPT_ERRORBUFFER, exchange.error_text.data());
+    api.easy_setopt(curl, CURLOPT_WRITEFUNCTION, &on_body);
+    api.easy_setopt(curl, CURLOPT_WRITEDATA, &exchange);
+    api.easy_setopt(curl, CURLOPT_HEADERFUNCTION, &on_header);
+    api.easy_setopt(curl, CURLOPT_HEADERDATA, &exchange);
+    if (request.method == "GET") {
+        api.easy_setopt(curl, CURLOPT_HTTPGET, 1L);
+    } else if (request.method == "HEAD") {
+        api.easy_setopt(curl, CURLOPT_NOBODY, 1L);
+    } else {
+        api.easy_setopt(curl, CURLOPT_CUSTOMREQUEST, request.method.c_str());
+        api.easy_setopt(curl, CURLOPT_POSTFIELDS, request.body.data());
+        api.easy_setopt(
+            curl, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(request.body.size()));
+    }
+    return curl;
+}
+
+// Why the transfer of `request` ended with `code`, for messages: "POST http://...: reason".
+std::string failure_of(const CurlApi& api,
+                       const HttpRequest& request,
+                       const Exchange& exchange,
+                       CURLcode code) {
+    const std::string why =
+        exchange.too_large               ? fmt::format("response larger than {} bytes", k_max_body)
+        : exchange.error_text[0] != '\0' ? std::string(exchange.error_text.data())
+                                         : std::string(api.easy_strerror(code));
+    return fmt::format("{} {}: {}", request.method, redact_url(request.url), why);
+}
+
+// The response of the transfer that just ended well on `curl`: status and time taken filled in.
+HttpResponse response_of(const CurlApi& api, CURL* curl, Exchange& exchange) {
+    long status = 0;
+    api.easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+    curl_off_t elapsed_us = 0;
+    api.easy_getinfo(curl, CURLINFO_TOTAL_TIME_T, &elapsed_us);
+    exchange.response.status = static_cast<int>(status);
+    exchange.response.elapsed = std::chrono::microseconds(elapsed_us);
+    return std::move(exchange.response);
+}
+
 class CurlHttpClient final : public HttpClient {
 public:
     HttpResponse send(const HttpRequest& request) override {
         const CurlApi& api = curl_api();
-        if (!m_curl) {
-            m_curl.reset(api.easy_init());
-            if (!m_curl) {
-                throw Error("cannot start libcurl", ExitCode::unavailable);
-            }
-        }
-        CURL* curl = m_curl.get();
-        api.easy_reset(curl); // keeps the connection cache, so connections are reused
         Exchange exchange;
-        CurlHeaders headers;
-        const auto add_header = [&headers, &api](const std::string& line) {
-            curl_slist* next = api.slist_append(headers.get(), line.c_str());
-            if (next == nullptr) {
-                throw Error("out of memory building HTTP headers");
-            }
-            static_cast<void>(headers.release());
-            headers.reset(next);
-        };
-        for (const auto& [name, value] : request.headers) {
-            add_header(value.empty() ? fmt::format("{};", name)
-                                     : fmt::format("{}: {}", name, value));
-        }
-        if (!has_header(request.headers, "User-Agent")) {
-            add_header(fmt::format("User-Agent: {}", user_agent()));
-        }
-        add_header("Expect:"); // no 100-continue round trip before bodies
-
-        std::array<char, CURL_ERROR_SIZE> error_text{};
-        api.easy_setopt(curl, CURLOPT_URL, request.url.c_str());
-        api.easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
-        api.easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-        api.easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 1L);
-        api.easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 2L);
-        api.easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
-        api.easy_setopt(curl, CURLOPT_ACCEPT_ENCODING, "");
-        api.easy_setopt(
-            curl, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(request.connect_timeout.count()));
-        api.easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(request.timeout.count()));
-        api.easy_setopt(curl, CURLOPT_HTTPHEADER, headers.get());
-        api.easy_setopt(curl, CURLOPT_ERRORBUFFER, error_text.data());
-        api.easy_setopt(curl, CURLOPT_WRITEFUNCTION, &on_body);
-        api.easy_setopt(curl, CURLOPT_WRITEDATA, &exchange);
-        api.easy_setopt(curl, CURLOPT_HEADERFUNCTION, &on_header);
-        api.easy_setopt(curl, CURLOPT_HEADERDATA, &exchange);
-        if (request.method == "GET") {
-            api.easy_setopt(curl, CURLOPT_HTTPGET, 1L);
-        } else if (request.method == "HEAD") {
-            api.easy_setopt(curl, CURLOPT_NOBODY, 1L);
-        } else {
-            api.easy_setopt(curl, CURLOPT_CUSTOMREQUEST, request.method.c_str());
-            api.easy_setopt(curl, CURLOPT_POSTFIELDS, request.body.data());
-            api.easy_setopt(
-                curl, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(request.body.size()));
-        }
-
+        CURL* curl = set_up(api, m_curl, request, exchange);
         const CURLcode code = api.easy_perform(curl);
         if (code != CURLE_OK) {
-            const std::string why = exchange.too_large
-                                        ? fmt::format("response larger than {} bytes", k_max_body)
-                                    : error_text[0] != '\0' ? std::string(error_text.data())
-                                                            : std::string(api.easy_strerror(code));
-            throw Error(fmt::format("{} {}: {}", request.method, redact_url(request.url), why),
-                        ExitCode::unavailable);
+            throw Error(failure_of(api, request, exchange, code), ExitCode::unavailable);
         }
-        long status = 0;
-        api.easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
-        curl_off_t elapsed_us = 0;
-        api.easy_getinfo(curl, CURLINFO_TOTAL_TIME_T, &elapsed_us);
-        exchange.response.status = static_cast<int>(status);
-        exchange.response.elapsed = std::chrono::microseconds(elapsed_us);
-        return std::move(exchange.response);
+        return response_of(api, curl, exchange);
     }
 
 private:
     CurlHandle m_curl;
 };
 
+// One curl multi handle drives every transfer. A finished transfer's easy handle goes back to
+// the idle list and is reused, and the multi handle keeps the connections alive between them.
+class CurlConcurrentHttpClient final : public ConcurrentHttpClient {
+public:
+    CurlConcurrentHttpClient() = default;
+    CurlConcurrentHttpClient(const CurlConcurrentHttpClient&) = delete;
+    CurlConcurrentHttpClient& operator=(const CurlConcurrentHttpClient&) = delete;
+    ~CurlConcurrentHttpClient() override {
+        // libcurl's order: easy handles out of the multi handle, then the easy handles, then it.
+        for (const std::unique_ptr<Transfer>& transfer : m_transfers) {
+            if (transfer->running) {
+                curl_api().multi_remove_handle(m_multi.get(), transfer->curl.get());
+            }
+        }
+    }
+
+    void start(std::uint64_t tag, HttpRequest request) override {
+        const CurlApi& api = curl_api();
+        if (!m_multi) {
+            m_multi.reset(api.multi_init());
+            if (!m_multi) {
+                throw Error("cannot start libcurl", ExitCode::unavailable);
+            }
+        }
+        if (m_idle.empty()) {
+            m_transfers.push_back(std::make_unique<Transfer>());
+            m_idle.push_back(m_transfers.back().get());
+            // A connection for each transfer that ran at once: libcurl's default limit follows
+            // the transfers running now, and would close connections as they finish together.
+            check(api.multi_setopt(
+                m_multi.get(), CURLMOPT_MAXCONNECTS, static_cast<long>(m_transfers.size())));
+        }
+        Transfer& transfer = *m_idle.back();
+        transfer.tag = tag;
+        transfer.request = std::move(request);
+        transfer.exchange = Exchange();
+        CURL* curl = set_up(api, transfer.curl, transfer.request, transfer.exchange);
+        check(api.multi_add_handle(m_multi.get(), curl));
+        m_idle.pop_back();
+        transfer.running = true;
+        ++m_running;
+    }
+
+    std::vector<HttpCompletion> wait(std::chrono::milliseconds timeout) override {
+        std::vector<HttpCompletion> finished;
+        if (m_running == 0) {
+            return finished;
+        }
+        const CurlApi& api = curl_api();
+        const auto deadline = std::chrono::steady_clock::now() + timeout;
+        while (true) {
+            int still_running = 0;
+            check(api.multi_perform(m_multi.get(), &still_running));
+            collect(api, finished);
+            const auto left = std::chrono::ceil<std::chrono::milliseconds>(
+                deadline - std::chrono::steady_clock::now());
+            if (!finished.empty() || left.count() <= 0) {
+                return finished;
+            }
+            check(
+                api.multi_poll(m_multi.get(), nullptr, 0, static_cast<int>(left.count()), nullptr));
+        }
+    }
+
+private:
+    struct Transfer {
+        CurlHandle curl;
+        HttpRequest request;
+        Exchange exchange;
+        std::uint64_t tag = 0;
+        bool running = false;
+    };
+
+    static void check(CURLMcode code) {
+        if (code != CURLM_OK) {
+            throw Error(fmt::format("libcurl: {}", curl_api().multi_strerror(code)),
+                        ExitCode::unavailable);
+        }
+    }
+
+    // Moves the transfers that have ended to `finished`, and their easy handles to the idle list.
+    void collect(const CurlApi& api, std::vector<HttpCompletion>& finished) {
+        int queued = 0;
+        while (CURLMsg* message = api.multi_info_read(m_multi.get(), &queued)) {
+            if (message->msg != CURLMSG_DONE) {
+                continue;
+            }
+            CURL* curl = message->easy_handle;
+            const CURLcode code = message->data.result; // read before the handle is removed
+            const auto it =
+                std::find_if(m_transfers.begin(), m_transfers.end(), [curl](const auto& transfer) {
+                    return transfer->curl.get() == curl;
+                });
+            Transfer& transfer = **it;
+            check(api.multi_remove_handle(m_multi.get(), curl));
+            transfer.running = false;
+            --m_running;
+            m_idle.push_back(&transfer);
+            HttpCompletion done{.tag = transfer.tag};
+            if (code == CURLE_OK) {
+                done.response = response_of(api, curl, transfer.exchange);
+            } else {
+                done.error = failure_of(api, transfer.request, transfer.exchange, code);
+            }
+            done.request = std::move(transfer.request);
+            transfer.exchange.headers.reset();
+            finished.push_back(std::move(done));
+        }
+    }
+
+    // Declared first, destroyed last: the transfers' easy handles go before it.
+    CurlMulti m_multi;
+    std::vector<std::unique_ptr<Transfer>> m_transfers;
+    std::vector<Transfer*> m_idle;
+    std::size_t m_running = 0;
+};
+
 } // namespace
 
 std::unique_ptr<HttpClient> make_curl_http_client() {
     return std::make_unique<CurlHttpClient>();
+}
+
+std::unique_ptr<ConcurrentHttpClient> make_curl_concurrent_http_client() {
+    return std::make_unique<CurlConcurrentHttpClient>();
 }
 
 } // namespace crcr

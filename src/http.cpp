@@ -43,6 +43,28 @@ std::string shown_value(std::string_view name, std::string_view value) {
     return "***";
 }
 
+void trace_request(std::ostream& trace, const HttpRequest& request) {
+    fmt::print(trace, "> {} {}\n", request.method, redact_url(request.url));
+    for (const auto& [name, value] : request.headers) {
+        fmt::print(trace, "> {}: {}\n", name, shown_value(name, value));
+    }
+    if (!request.body.empty()) {
+        fmt::print(trace, "> ({} bytes of body)\n", request.body.size());
+    }
+}
+
+void trace_response(std::ostream& trace, const HttpResponse& response) {
+    fmt::print(trace,
+               "< {} {} ({} ms)\n",
+               response.status,
+               response.reason,
+               std::chrono::duration_cast<std::chrono::milliseconds>(response.elapsed).count());
+    for (const auto& [name, value] : response.headers) {
+        fmt::print(trace, "< {}: {}\n", name, shown_value(name, value));
+    }
+    fmt::print(trace, "< ({} bytes of body)\n", response.body.size());
+}
+
 } // namespace
 
 std::optional<std::string> HttpResponse::header(std::string_view name) const {
@@ -98,30 +120,57 @@ HttpResponse DryRunHttpClient::send(const HttpRequest& request) {
     return m_answer(request);
 }
 
+void SequentialHttpClient::start(std::uint64_t tag, HttpRequest request) {
+    m_started.emplace_back(tag, std::move(request));
+}
+
+std::vector<HttpCompletion> SequentialHttpClient::wait(std::chrono::milliseconds /*timeout*/) {
+    if (m_started.empty()) {
+        return {};
+    }
+    HttpCompletion done{.tag = m_started.front().first,
+                        .request = std::move(m_started.front().second)};
+    m_started.pop_front();
+    try {
+        done.response = m_client.send(done.request);
+    } catch (const Error& e) {
+        if (e.code() != ExitCode::unavailable) {
+            throw;
+        }
+        done.error = e.what();
+    }
+    std::vector<HttpCompletion> finished;
+    finished.push_back(std::move(done));
+    return finished;
+}
+
 HttpResponse TracingHttpClient::send(const HttpRequest& request) {
-    fmt::print(m_trace, "> {} {}\n", request.method, redact_url(request.url));
-    for (const auto& [name, value] : request.headers) {
-        fmt::print(m_trace, "> {}: {}\n", name, shown_value(name, value));
-    }
-    if (!request.body.empty()) {
-        fmt::print(m_trace, "> ({} bytes of body)\n", request.body.size());
-    }
+    trace_request(m_trace, request);
     try {
         HttpResponse response = m_inner.send(request);
-        fmt::print(m_trace,
-                   "< {} {} ({} ms)\n",
-                   response.status,
-                   response.reason,
-                   std::chrono::duration_cast<std::chrono::milliseconds>(response.elapsed).count());
-        for (const auto& [name, value] : response.headers) {
-            fmt::print(m_trace, "< {}: {}\n", name, shown_value(name, value));
-        }
-        fmt::print(m_trace, "< ({} bytes of body)\n", response.body.size());
+        trace_response(m_trace, response);
         return response;
     } catch (const Error& e) {
         fmt::print(m_trace, "< no response: {}\n", e.what());
         throw;
     }
+}
+
+void TracingConcurrentHttpClient::start(std::uint64_t tag, HttpRequest request) {
+    m_inner.start(tag, std::move(request));
+}
+
+std::vector<HttpCompletion> TracingConcurrentHttpClient::wait(std::chrono::milliseconds timeout) {
+    std::vector<HttpCompletion> finished = m_inner.wait(timeout);
+    for (const HttpCompletion& done : finished) {
+        trace_request(m_trace, done.request);
+        if (done.response) {
+            trace_response(m_trace, *done.response);
+        } else {
+            fmt::print(m_trace, "< no response: {}\n", done.error);
+        }
+    }
+    return finished;
 }
 
 } // namespace crcr

@@ -5,8 +5,10 @@
 #include "crcr/http.hpp"
 
 #include <doctest/doctest.h>
+#include <fmt/format.h>
 
 #include <chrono>
+#include <map>
 
 using crcr::test::Reply;
 using crcr::test::TestServer;
@@ -137,4 +139,95 @@ TEST_CASE("curl client: no answer is an error marked try-again-later") {
         const std::string why = failure_of(*client, get("file:///etc/passwd"));
         CHECK(why.find("file:///etc/passwd") != std::string::npos);
     }
+}
+
+namespace {
+
+crcr::HttpRequest post(const std::string& url, const std::string& body) {
+    crcr::HttpRequest request{"POST", url, {{"Content-Type", "text/plain"}}, body};
+    request.timeout = 5s;
+    return request;
+}
+
+// The completions of the next `n` requests to finish, in the order they finished.
+std::vector<crcr::HttpCompletion> wait_for(crcr::ConcurrentHttpClient& client, std::size_t n) {
+    std::vector<crcr::HttpCompletion> finished;
+    const auto give_up = std::chrono::steady_clock::now() + 10s;
+    while (finished.size() < n && std::chrono::steady_clock::now() < give_up) {
+        for (crcr::HttpCompletion& done : client.wait(1s)) {
+            finished.push_back(std::move(done));
+        }
+    }
+    return finished;
+}
+
+} // namespace
+
+TEST_CASE("curl concurrent client: requests in flight together on connections kept alive") {
+    TestServer server([](const crcr::test::RecordedRequest& request) {
+        return Reply{.status = 201, .body = request.body, .delay = 300ms};
+    });
+    const std::unique_ptr<crcr::ConcurrentHttpClient> client =
+        crcr::make_curl_concurrent_http_client();
+    const auto start = std::chrono::steady_clock::now();
+    for (int round = 0; round < 2; ++round) {
+        for (std::uint64_t tag = 0; tag < 8; ++tag) {
+            client->start(tag, post(server.url("/"), fmt::format("body {}", tag)));
+        }
+        const std::vector<crcr::HttpCompletion> finished = wait_for(*client, 8);
+        REQUIRE(finished.size() == 8);
+        for (const crcr::HttpCompletion& done : finished) {
+            REQUIRE(done.response);
+            CHECK(done.response->status == 201);
+            CHECK(done.response->body == fmt::format("body {}", done.tag));
+            CHECK(done.request.body == done.response->body); // handed back, for a retry
+            CHECK(done.error.empty());
+        }
+    }
+    CHECK(std::chrono::steady_clock::now() - start < 2s); // not 16 answers of 300 ms in a row
+    CHECK(server.connections() == 8);                     // the second round reused them
+    CHECK(server.requests().at(0).header("User-Agent") == crcr::user_agent());
+}
+
+TEST_CASE("curl concurrent client: no answer is a completion with the reason") {
+    const std::unique_ptr<crcr::ConcurrentHttpClient> client =
+        crcr::make_curl_concurrent_http_client();
+    CHECK(client->wait(10s).empty()); // nothing started: at once
+    TestServer silent({Reply{.action = Reply::Action::close_silently}});
+    TestServer slow({Reply{.body = "late", .delay = 3s}});
+    TestServer fine({Reply{.status = 204, .reason = "No Content"}});
+    const std::string refused = crcr::test::refused_url();
+    crcr::HttpRequest timed_out = get(slow.url("/slow"));
+    timed_out.timeout = 300ms;
+    client->start(1, get(silent.url("/")));
+    client->start(2, timed_out);
+    client->start(3, get(refused));
+    client->start(4, get(fine.url("/")));
+    std::map<std::uint64_t, crcr::HttpCompletion> by_tag;
+    for (crcr::HttpCompletion& done : wait_for(*client, 4)) {
+        by_tag.emplace(done.tag, std::move(done));
+    }
+    REQUIRE(by_tag.size() == 4);
+    CHECK(by_tag[1].error == "GET " + silent.url("/") + ": Empty reply from server");
+    CHECK(by_tag[2].error.starts_with("GET " + slow.url("/slow") + ": Operation timed out after"));
+    CHECK(by_tag[3].error.ends_with("Couldn't connect to server"));
+    for (std::uint64_t tag = 1; tag <= 3; ++tag) {
+        CHECK_FALSE(by_tag[tag].response);
+    }
+    REQUIRE(by_tag[4].response);
+    CHECK(by_tag[4].response->status == 204);
+    CHECK(by_tag[4].error.empty());
+}
+
+TEST_CASE("curl concurrent client: wait returns after its timeout without an answer") {
+    TestServer server({Reply{.delay = 2s}});
+    const std::unique_ptr<crcr::ConcurrentHttpClient> client =
+        crcr::make_curl_concurrent_http_client();
+    client->start(7, get(server.url("/")));
+    const auto start = std::chrono::steady_clock::now();
+    CHECK(client->wait(100ms).empty());
+    CHECK(std::chrono::steady_clock::now() - start < 1s);
+    const std::vector<crcr::HttpCompletion> finished = wait_for(*client, 1);
+    REQUIRE(finished.size() == 1);
+    CHECK(finished[0].tag == 7);
 }

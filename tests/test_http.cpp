@@ -117,3 +117,58 @@ TEST_CASE("DryRunHttpClient prints each request and answers without sending") {
     CHECK(answered == 2);
     CHECK(out.str() == "GET https://h/a\n\nPOST https://h/b\nAuthorization: token ***\n\nx\n\n");
 }
+
+TEST_CASE("SequentialHttpClient") {
+    std::vector<std::string> sent;
+    LambdaHttpClient inner([&sent](const crcr::HttpRequest& request) -> crcr::HttpResponse {
+        sent.push_back(request.url);
+        if (request.url == "refused") {
+            throw crcr::Error("GET refused: no", crcr::ExitCode::unavailable);
+        }
+        if (request.url == "broken") {
+            throw crcr::Error("cannot load libcurl");
+        }
+        return crcr::HttpResponse{.status = 200, .body = request.url};
+    });
+    crcr::SequentialHttpClient client(inner);
+    CHECK(client.wait(std::chrono::milliseconds(0)).empty());
+    client.start(1, {"GET", "a", {}, ""});
+    client.start(2, {"GET", "refused", {}, ""});
+    client.start(3, {"GET", "broken", {}, ""});
+    CHECK(sent.empty()); // nothing goes before `wait`
+    std::vector<crcr::HttpCompletion> first = client.wait(std::chrono::milliseconds(0));
+    REQUIRE(first.size() == 1);
+    CHECK(first[0].tag == 1);
+    CHECK(first[0].request.url == "a");
+    REQUIRE(first[0].response);
+    CHECK(first[0].response->body == "a");
+    std::vector<crcr::HttpCompletion> second = client.wait(std::chrono::milliseconds(0));
+    REQUIRE(second.size() == 1);
+    CHECK(second[0].tag == 2);
+    CHECK_FALSE(second[0].response);
+    CHECK(second[0].error == "GET refused: no");
+    CHECK_THROWS_WITH_AS(
+        client.wait(std::chrono::milliseconds(0)), "cannot load libcurl", crcr::Error);
+    CHECK(sent == std::vector<std::string>{"a", "refused", "broken"});
+}
+
+TEST_CASE("TracingConcurrentHttpClient writes each exchange whole when it finishes") {
+    LambdaHttpClient scripted([](const crcr::HttpRequest& request) -> crcr::HttpResponse {
+        if (request.url == "down") {
+            throw crcr::Error("POST down: refused", crcr::ExitCode::unavailable);
+        }
+        return crcr::HttpResponse{202, "Accepted", {}, "ok", std::chrono::milliseconds(3)};
+    });
+    crcr::SequentialHttpClient inner(scripted);
+    std::ostringstream trace;
+    crcr::TracingConcurrentHttpClient client(inner, trace);
+    client.start(1, {"POST", "up", {{"Authorization", "token ghp_secret"}}, "{}"});
+    client.start(2, {"POST", "down", {}, ""});
+    CHECK(trace.str().empty()); // started, not finished
+    CHECK(client.wait(std::chrono::milliseconds(0)).at(0).response->status == 202);
+    CHECK(client.wait(std::chrono::milliseconds(0)).at(0).error == "POST down: refused");
+    CHECK(trace.str()
+          == "> POST up\n> Authorization: token ***\n> (2 bytes of body)\n"
+             "< 202 Accepted (3 ms)\n< (2 bytes of body)\n"
+             "> POST down\n< no response: POST down: refused\n");
+}

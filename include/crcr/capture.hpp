@@ -69,10 +69,10 @@ struct ReplayRecord {
 // Reads one record from `text` (a JSON object), detecting its format: a crcr capture record
 // has "crcr_capture"; a GitHub delivery record has "guid" and "request"; anything else is a bare
 // payload, whose event is `default_event` (required then). Throws `crcr::Error` starting with
-// `location`, naming the format, when a record lacks what it needs.
-ReplayRecord parse_replay_record(std::string_view text,
-                                 const std::string& location,
-                                 std::string_view default_event);
+// `location`, naming the format, when a record lacks what it needs. Takes `text`: a bare
+// payload's text becomes its body without a copy.
+ReplayRecord
+parse_replay_record(std::string text, const std::string& location, std::string_view default_event);
 
 // A --filter term: KEY=VALUE with KEY one of event, action, pr, repo, delivery.
 struct RecordFilter {
@@ -92,8 +92,9 @@ bool record_matches(const ReplayRecord& record, const std::vector<RecordFilter>&
 // The webhook request that replays `record` to `url`: the captured headers (a bare payload gets
 // GitHub's header set), signatures computed again over the body with `secret` (removed without
 // one), `X-GitHub-Delivery` replaced by `new_delivery_id` when it is not empty, and hop-by-hop
-// headers (Host, Content-Length, Connection, Transfer-Encoding) left to the client.
-HttpRequest webhook_request(const ReplayRecord& record,
+// headers (Host, Content-Length, Connection, Transfer-Encoding) left to the client. Takes
+// `record`: move it in when it is done with, and its body is moved, not copied.
+HttpRequest webhook_request(ReplayRecord record,
                             const std::string& url,
                             const std::optional<std::string>& secret,
                             const std::string& new_delivery_id);

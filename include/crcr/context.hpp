@@ -41,6 +41,7 @@ struct Context {
     std::ostream& out;
     std::ostream& err;
     HttpClient& http;
+    ConcurrentHttpClient& concurrent_http; // for many requests in flight at once (replay --to)
     const Environment& env;
     std::function<std::chrono::system_clock::time_point()> now = std::chrono::system_clock::now;
     // Waits (rate limits, polling). Tests pass one that advances their clock instead.

@@ -1,6 +1,8 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
+#include <deque>
 #include <functional>
 #include <iosfwd>
 #include <memory>
@@ -48,6 +50,29 @@ public:
     virtual HttpResponse send(const HttpRequest& request) = 0;
 };
 
+// One exchange finished by a `ConcurrentHttpClient`.
+struct HttpCompletion {
+    std::uint64_t tag = 0; // as given to `start`
+    HttpRequest request;   // handed back, to send again (a retry) without a copy
+    std::optional<HttpResponse> response;
+    std::string error; // without a response: what `HttpClient::send` would throw
+};
+
+// The concurrent HTTP port: many requests in flight at once, on connections kept alive and
+// reused, driven by the caller's loop on one thread. `start` hands over a request; `wait` sends
+// and receives until some have finished. Error statuses are returned, as by `HttpClient::send`;
+// no complete response is a completion with an `error`. Throws `crcr::Error` only when it cannot
+// send at all (libcurl missing).
+class ConcurrentHttpClient {
+public:
+    virtual ~ConcurrentHttpClient() = default;
+    // Starts sending `request` and returns at once; its completion carries `tag`.
+    virtual void start(std::uint64_t tag, HttpRequest request) = 0;
+    // Sends and receives until at least one started request has finished or `timeout` has
+    // passed, and returns the finished ones (none after a timeout, or when none was started).
+    virtual std::vector<HttpCompletion> wait(std::chrono::milliseconds timeout) = 0;
+};
+
 // The `User-Agent` every crcr request carries: `crcr/<version>`.
 std::string user_agent();
 
@@ -56,6 +81,11 @@ std::string user_agent();
 // requests. libcurl is loaded on the first request (a missing libcurl is a `crcr::Error` then).
 // One client serves one thread at a time.
 std::unique_ptr<HttpClient> make_curl_http_client();
+
+// The libcurl implementation of the concurrent port, with the same behaviour per request: one
+// event loop (a curl multi handle) on the caller's thread, its easy handles and connections kept
+// and reused. libcurl is loaded on the first request.
+std::unique_ptr<ConcurrentHttpClient> make_curl_concurrent_http_client();
 
 // True when a header named `name` carries a credential (Authorization, cookies, signatures,
 // anything named like a token or secret), so traces print its value as `***`.
@@ -82,6 +112,20 @@ private:
     Answer m_answer;
 };
 
+// The concurrent port over a plain client, one request at a time: each `wait` sends the oldest
+// started request with `client`, however long that takes, and returns its completion. For tests
+// with a scripted client.
+class SequentialHttpClient final : public ConcurrentHttpClient {
+public:
+    explicit SequentialHttpClient(HttpClient& client) : m_client(client) {}
+    void start(std::uint64_t tag, HttpRequest request) override;
+    std::vector<HttpCompletion> wait(std::chrono::milliseconds timeout) override;
+
+private:
+    HttpClient& m_client;
+    std::deque<std::pair<std::uint64_t, HttpRequest>> m_started;
+};
+
 // Wraps another client and writes a `--verbose` trace of every exchange to `trace`: the method
 // and URL, each header (secrets as `***`), the status with the time taken, or the error.
 // Bodies are not traced: they may carry tokens.
@@ -92,6 +136,20 @@ public:
 
 private:
     HttpClient& m_inner;
+    std::ostream& m_trace;
+};
+
+// The same trace for the concurrent port: each exchange is written whole when it finishes, so
+// the lines of exchanges in flight together do not interleave.
+class TracingConcurrentHttpClient final : public ConcurrentHttpClient {
+public:
+    TracingConcurrentHttpClient(ConcurrentHttpClient& inner, std::ostream& trace)
+        : m_inner(inner), m_trace(trace) {}
+    void start(std::uint64_t tag, HttpRequest request) override;
+    std::vector<HttpCompletion> wait(std::chrono::milliseconds timeout) override;
+
+private:
+    ConcurrentHttpClient& m_inner;
     std::ostream& m_trace;
 };
 

@@ -74,11 +74,14 @@ crcr::Environment replay_secret_env() {
     return crcr::Environment(crcr::Environment::Variables{{"CRCR_WEBHOOK_SECRET", k_secret}});
 }
 
+// `crcr replay <args...>` sending webhooks as `main` does, with libcurl's event loop.
 crcr::test::CliRun replay(std::vector<std::string> args,
                           crcr::HttpClient& http,
                           const crcr::Environment& env = replay_secret_env()) {
     args.insert(args.begin(), "replay");
-    return crcr::test::run_crcr(args, env, &http);
+    const std::unique_ptr<crcr::ConcurrentHttpClient> concurrent =
+        crcr::make_curl_concurrent_http_client();
+    return crcr::test::run_crcr(args, env, &http, "", nullptr, concurrent.get());
 }
 
 } // namespace
@@ -282,6 +285,56 @@ TEST_CASE(
         CHECK(includes(result.err, c.want_summary));
         CHECK(crcr::read_complete_lines(dir.path("r.jsonl")).size() == 6);
     }
+}
+
+TEST_CASE("replay: a delivery waiting for its retry does not hold up the others") {
+    const crcr::test::TempDir dir;
+    const auto ids = write_captures(dir, "c.jsonl", 5);
+    Receiver receiver;
+    receiver.answer = [](const crcr::test::RecordedRequest&, int n) {
+        return n == 0 ? Reply{.status = 503, .headers = {{"Retry-After", "30"}}}
+                      : Reply{.status = 200};
+    };
+    crcr::test::TestClock clock;
+    const auto http = crcr::make_curl_http_client();
+    const auto concurrent = crcr::make_curl_concurrent_http_client();
+    const auto result = crcr::test::run_crcr({"-v",
+                                              "replay",
+                                              dir.path("c.jsonl"),
+                                              "--to",
+                                              receiver.server.url(),
+                                              "--concurrency",
+                                              "1",
+                                              "--report",
+                                              dir.path("r.jsonl")},
+                                             replay_secret_env(),
+                                             http.get(),
+                                             "",
+                                             &clock,
+                                             concurrent.get());
+    CAPTURE(result.err);
+    CHECK(result.code == 0);
+    std::vector<std::string> arrivals;
+    for (const auto& request : receiver.server.requests()) {
+        arrivals.push_back(request.header("X-GitHub-Delivery").value_or(""));
+    }
+    CHECK(arrivals == std::vector<std::string>{ids[0], ids[1], ids[2], ids[3], ids[4], ids[0]});
+    CHECK(clock.sleeps() == std::vector<long long>{30}); // Retry-After, once the others are done
+    const auto report = crcr::read_complete_lines(dir.path("r.jsonl"));
+    REQUIRE(report.size() == 5);
+    const crcr::Json retried = crcr::Json::parse(report.back());
+    CHECK(retried["delivery_id"] == ids[0]);
+    CHECK(retried["attempts"] == 2);
+    CHECK(retried["outcome"] == "delivered");
+    // --verbose traces every exchange, each one whole.
+    std::size_t traced = 0;
+    for (std::size_t at = result.err.find("> POST "); at != std::string::npos;
+         at = result.err.find("> POST ", at + 1)) {
+        ++traced;
+    }
+    CHECK(traced == 6);
+    CHECK(includes(result.err, "< 503 "));
+    CHECK(result.err.find(k_secret) == std::string::npos);
 }
 
 TEST_CASE(

@@ -64,19 +64,25 @@ struct CliRun {
 };
 
 // Runs `crcr <args...>` in-process, as `main` would, with `env` as the environment. Time is
-// `clock`'s (a fresh TestClock when none is given): nothing really sleeps.
+// `clock`'s (a fresh TestClock when none is given): nothing really sleeps. Requests go to `http`
+// (none allowed when it is null), those in flight together to `concurrent_http`, or else one at a
+// time to `http` too.
 inline CliRun run_crcr(const std::vector<std::string>& args,
                        const Environment& env = Environment(),
                        HttpClient* http = nullptr,
                        const std::string& input = "",
-                       TestClock* clock = nullptr) {
+                       TestClock* clock = nullptr,
+                       ConcurrentHttpClient* concurrent_http = nullptr) {
     NoNetworkHttpClient no_network;
+    HttpClient& client = http != nullptr ? *http : no_network;
+    SequentialHttpClient sequential(client);
     TestClock own_clock;
     TestClock& time = clock != nullptr ? *clock : own_clock;
     std::ostringstream out;
     std::ostringstream err;
     std::istringstream in(input);
-    Context ctx{in, out, err, http != nullptr ? *http : no_network, env};
+    Context ctx{
+        in, out, err, client, concurrent_http != nullptr ? *concurrent_http : sequential, env};
     ctx.now = [&time] { return time.now(); };
     ctx.sleep = [&time](std::chrono::milliseconds d) { time.sleep(d); };
     ctx.random_seed = [] { return std::uint64_t{42}; };
