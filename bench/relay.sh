@@ -51,7 +51,7 @@ start_relay() {
   python3 - "$1" >"$tmp/allowlist.yml" <<'PY'
 import sys
 n = int(sys.argv[1])
-repos = [f"bench-org-{i}/pytorch-ci" for i in range(n)]
+repos = [f"bench-org-{i}/pytorch-ci" for i in range(n - 1)]  # and the callbacks' repository
 print("L1:"); [print(f"  - {r}") for r in repos[0::4]]
 print("L2:"); [print(f"  - {r}") for r in repos[1::4] + ["bench-org/callbacks"]]
 print("L3:\n  npu:"); [print(f"    {r}: [oncall]") for r in repos[2::4]]
