@@ -167,8 +167,9 @@ Exit status: 0 ok, 1 failure, 2 usage, 4 authentication, 5 unreachable or transi
         ->check(CLI::IsMember({"record", "github"}))
         ->capture_default_str();
     serve
-        ->add_option(
-            "--dispatch-workers", serve_opts->dispatch_workers, "Dispatches in flight per delivery")
+        ->add_option("--dispatch-workers",
+                     serve_opts->dispatch_workers,
+                     "Dispatches in flight, all deliveries together")
         ->type_name("N")
         ->check(CLI::Range(1, 100))
         ->capture_default_str();

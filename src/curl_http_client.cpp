@@ -259,6 +259,11 @@ public:
         const CurlApi& api = curl_api();
         Exchange exchange;
         CURL* curl = set_up(api, m_curl, request, exchange);
+        // libcurl sends a request again, on a new connection, when a reused one closes without
+        // a byte of answer. For a POST (a dispatch, a callback) the server may have acted on the
+        // first: such requests go on a connection of their own, so they are sent once.
+        const bool safe = request.method == "GET" || request.method == "HEAD";
+        api.easy_setopt(curl, CURLOPT_FRESH_CONNECT, safe ? 0L : 1L);
         const CURLcode code = api.easy_perform(curl);
         if (code != CURLE_OK) {
             throw Error(failure_of(api, request, exchange, code), ExitCode::unavailable);

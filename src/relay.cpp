@@ -78,6 +78,14 @@ std::string python_type(const Json& value) {
     }
 }
 
+// Whether Python takes a JSON value as false: None, False, 0, "", [], {}.
+bool python_falsy(const Json& value) {
+    return value.is_null() || (value.is_boolean() && !value.get<bool>())
+           || (value.is_number() && value.get<double>() == 0.0)
+           || (value.is_string() && value.get_ref<const std::string&>().empty())
+           || ((value.is_array() || value.is_object()) && value.empty());
+}
+
 // What `str(value)` prints in an f-string: strings as they are, other values as repr.
 std::string python_str(const Json& value) {
     return value.is_string() ? value.get<std::string>() : python_repr(value);
@@ -328,8 +336,12 @@ RelayAnswer Relay::webhook(std::string_view event,
                          ? payload["action"].get<std::string>()
                          : std::string();
         row.head_sha = text_at(payload, Json::json_pointer("/pull_request/head/sha"));
-        const Json repository = payload.value("repository", Json());
-        if (!repository.is_null() && !repository.is_object()) {
+        // `(payload.get("repository") or {})`: a false value (null, "", 0, [], {}) is {}.
+        Json repository = payload.value("repository", Json());
+        if (python_falsy(repository)) {
+            repository = Json::object();
+        }
+        if (!repository.is_object()) {
             row.decision = "'repository' is not an object (the relay fails on it)";
             return k_internal_error;
         }

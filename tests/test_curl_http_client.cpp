@@ -93,6 +93,19 @@ TEST_CASE("curl client: sends what it is given") {
     }
 }
 
+TEST_CASE("curl client: a POST whose connection closes unanswered is not sent again") {
+    // A kept-alive connection (the GET) then a POST the server reads and drops: libcurl would
+    // resend it on a new connection, and a dispatch would start two runs.
+    TestServer server({Reply{}, Reply{.action = Reply::Action::close_silently}, Reply{}});
+    const std::unique_ptr<crcr::HttpClient> client = crcr::make_curl_http_client();
+    CHECK(client->send(get(server.url("/"))).status == 200);
+    crcr::HttpRequest post = get(server.url("/dispatches"));
+    post.method = "POST";
+    post.body = "{}";
+    CHECK_THROWS_AS(client->send(post), crcr::Error);
+    CHECK(server.requests().size() == 2);
+}
+
 TEST_CASE("curl client: keeps the connection alive between requests") {
     TestServer server({Reply{}, Reply{}, Reply{}});
     const std::unique_ptr<crcr::HttpClient> client = crcr::make_curl_http_client();

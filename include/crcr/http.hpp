@@ -78,13 +78,16 @@ std::string user_agent();
 
 // The libcurl implementation: TLS verification on, HTTP(S) only, no redirects followed,
 // `User-Agent: crcr/<version>` unless the request sets one, connections kept alive between
-// requests. libcurl is loaded on the first request (a missing libcurl is a `crcr::Error` then).
+// GET and HEAD requests; other methods get a connection of their own, so libcurl never sends
+// them twice. libcurl is loaded on the first request (a missing libcurl is a `crcr::Error` then).
 // One client serves one thread at a time.
 std::unique_ptr<HttpClient> make_curl_http_client();
 
-// The libcurl implementation of the concurrent port, with the same behaviour per request: one
-// event loop (a curl multi handle) on the caller's thread, its easy handles and connections kept
-// and reused. libcurl is loaded on the first request.
+// The libcurl implementation of the concurrent port, with the same behaviour per request except
+// that every connection is kept and reused, POSTs included (libcurl may then send a webhook twice
+// when its connection closes unanswered: the relay takes a repeated delivery as a redelivery):
+// one event loop (a curl multi handle) on the caller's thread, its easy handles kept and reused.
+// libcurl is loaded on the first request.
 std::unique_ptr<ConcurrentHttpClient> make_curl_concurrent_http_client();
 
 // True when a header named `name` carries a credential (Authorization, cookies, signatures,
