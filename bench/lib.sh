@@ -1,5 +1,17 @@
 # Shared by the benchmarks (sourced).
 
+# need_tools COMMAND:PACKAGE...: crcr's build dependencies, then the Debian packages of the
+# commands that are missing.
+need_tools() {
+  scripts/deps.sh
+  local missing=() tool
+  for tool in "$@"; do
+    command -v "${tool%%:*}" >/dev/null || missing+=("${tool#*:}")
+  done
+  [ ${#missing[@]} -eq 0 ] ||
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
 # start_nginx DIR: nginx from Debian on a free port of 127.0.0.1, one worker, 204 for every
 # request, keep-alive without limit; sets $nginx_port and $nginx_pid. The caller kills it.
 start_nginx() {

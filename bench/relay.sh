@@ -14,12 +14,7 @@ cd "$(dirname "$0")/.."
 . bench/lib.sh
 root=$PWD
 count=${1:-5000}
-scripts/deps.sh
-missing=()
-for tool in nginx:nginx-light wrk:wrk openssl:openssl; do
-  command -v "${tool%%:*}" >/dev/null || missing+=("${tool#*:}")
-done
-[ ${#missing[@]} -eq 0 ] || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+need_tools nginx:nginx-light wrk:wrk openssl:openssl
 scripts/build.sh build >/dev/null
 crcr=$root/build/crcr
 tmp=$(mktemp -d)

@@ -12,12 +12,7 @@ cd "$(dirname "$0")/.."
 . bench/lib.sh
 root=$PWD
 count=${1:-10000}
-scripts/deps.sh
-missing=()
-for tool in nginx:nginx-light wrk:wrk curl:curl openssl:openssl; do
-  command -v "${tool%%:*}" >/dev/null || missing+=("${tool#*:}")
-done
-[ ${#missing[@]} -eq 0 ] || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+need_tools nginx:nginx-light wrk:wrk curl:curl openssl:openssl
 scripts/build.sh build >/dev/null
 tests/schema/install.sh
 crcr=$root/build/crcr
