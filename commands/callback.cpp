@@ -1,6 +1,7 @@
 #include "callback.hpp"
 
 #include "complete.hpp"
+#include "json_result.hpp"
 
 #include "crcr/callback.hpp"
 #include "crcr/error.hpp"
@@ -419,21 +420,9 @@ Exit status: 0 accepted or ignored (below L2), 1 refused (400), 2 usage or an in
 }
 
 ExitCode run_callback(const CallbackOptions& opts, Context& ctx) {
-    nlohmann::ordered_json result = nlohmann::ordered_json::object();
-    try {
-        const ExitCode code = report(opts, result, ctx);
-        if (opts.json && !opts.explain_token) {
-            fmt::print(ctx.out, "{}\n", result.dump(2));
-        }
-        return code;
-    } catch (const Error& e) {
-        if (opts.json) {
-            result["error"] = e.what();
-            result["exit_code"] = to_int(e.code());
-            fmt::print(ctx.out, "{}\n", result.dump(2));
-        }
-        throw;
-    }
+    Json result = Json::object();
+    return with_json_result(
+        opts.json && !opts.explain_token, result, ctx, [&] { return report(opts, result, ctx); });
 }
 
 } // namespace crcr

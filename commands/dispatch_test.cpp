@@ -1,6 +1,7 @@
 #include "dispatch_test.hpp"
 
 #include "complete.hpp"
+#include "json_result.hpp"
 
 #include "crcr/dispatch.hpp"
 #include "crcr/error.hpp"
@@ -382,20 +383,7 @@ Exit status: 0 dispatched (--watch: the runs passed), 1 refused or a run failed,
 
 ExitCode run_dispatch_test(const DispatchTestOptions& opts, Context& ctx) {
     Json result = {{"repo", opts.repo}, {"event_type", opts.payload.shape.event}};
-    try {
-        const ExitCode code = dispatch(opts, result, ctx);
-        if (opts.json) {
-            fmt::print(ctx.out, "{}\n", result.dump(2));
-        }
-        return code;
-    } catch (const Error& e) {
-        if (opts.json) {
-            result["error"] = e.what();
-            result["exit_code"] = to_int(e.code());
-            fmt::print(ctx.out, "{}\n", result.dump(2));
-        }
-        throw;
-    }
+    return with_json_result(opts.json, result, ctx, [&] { return dispatch(opts, result, ctx); });
 }
 
 } // namespace crcr
