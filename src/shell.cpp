@@ -1,5 +1,7 @@
 #include "crcr/shell.hpp"
 
+#include "crcr/utf8.hpp"
+
 #include <fmt/format.h>
 
 #include <cstdint>
@@ -15,30 +17,10 @@ bool is_safe(char c) {
 
 // The code point of the UTF-8 sequence at `text[i]` and its length; a stray byte is itself.
 std::pair<std::uint32_t, std::size_t> decode(std::string_view text, std::size_t i) {
-    const auto lead = static_cast<unsigned char>(text[i]);
-    std::size_t n = 1;
-    std::uint32_t cp = lead;
-    if ((lead & 0xE0U) == 0xC0U) {
-        n = 2;
-        cp = lead & 0x1FU;
-    } else if ((lead & 0xF0U) == 0xE0U) {
-        n = 3;
-        cp = lead & 0x0FU;
-    } else if ((lead & 0xF8U) == 0xF0U) {
-        n = 4;
-        cp = lead & 0x07U;
+    if (const auto c = decode_utf8(text, i)) {
+        return {c->code_point, c->length};
     }
-    if (n == 1 || i + n > text.size()) {
-        return {lead, 1};
-    }
-    for (std::size_t k = 1; k < n; ++k) {
-        const auto next = static_cast<unsigned char>(text[i + k]);
-        if ((next & 0xC0U) != 0x80U) {
-            return {lead, 1};
-        }
-        cp = (cp << 6U) | (next & 0x3FU);
-    }
-    return {cp, n};
+    return {static_cast<unsigned char>(text[i]), 1};
 }
 
 bool needs_ansi_c(std::uint32_t cp) {

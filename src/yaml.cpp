@@ -1,5 +1,7 @@
 #include "crcr/yaml.hpp"
 
+#include "crcr/utf8.hpp"
+
 #include <fmt/format.h>
 #include <yaml-cpp/depthguard.h>
 #include <yaml-cpp/yaml.h>
@@ -36,32 +38,11 @@ std::optional<Finding> check_encoding(std::string_view text) {
     int column = 1;
     std::size_t i = 0;
     while (i < text.size()) {
+        const std::optional<Utf8Char> c = decode_utf8(text, i);
+        const bool valid = c.has_value();
         const auto lead = static_cast<unsigned char>(text[i]);
-        std::uint32_t cp = 0;
-        std::size_t n = 0;
-        if (lead < 0x80U) {
-            cp = lead;
-            n = 1;
-        } else if ((lead & 0xE0U) == 0xC0U) {
-            cp = lead & 0x1FU;
-            n = 2;
-        } else if ((lead & 0xF0U) == 0xE0U) {
-            cp = lead & 0x0FU;
-            n = 3;
-        } else if ((lead & 0xF8U) == 0xF0U) {
-            cp = lead & 0x07U;
-            n = 4;
-        }
-        bool valid = n != 0 && i + n <= text.size();
-        for (std::size_t k = 1; valid && k < n; ++k) {
-            const auto next = static_cast<unsigned char>(text[i + k]);
-            valid = (next & 0xC0U) == 0x80U;
-            cp = (cp << 6U) | (next & 0x3FU);
-        }
-        constexpr std::array<std::uint32_t, 5> k_min = {0, 0, 0x80, 0x800, 0x10000};
-        if (valid && (cp < k_min[n] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))) {
-            valid = false;
-        }
+        const std::uint32_t cp = valid ? c->code_point : 0;
+        const std::size_t n = valid ? c->length : 0;
         if (!valid) {
             return Finding{
                 Severity::error,

@@ -1,6 +1,7 @@
 #include "crcr/yaml_writer.hpp"
 
 #include "crcr/error.hpp"
+#include "crcr/utf8.hpp"
 
 #include <fmt/format.h>
 
@@ -18,37 +19,15 @@ std::vector<std::uint32_t> code_points(std::string_view text) {
     out.reserve(text.size());
     std::size_t i = 0;
     while (i < text.size()) {
-        const auto lead = static_cast<unsigned char>(text[i]);
-        std::size_t n = 0;
-        std::uint32_t cp = 0;
-        if (lead < 0x80U) {
-            n = 1;
-            cp = lead;
-        } else if ((lead & 0xE0U) == 0xC0U) {
-            n = 2;
-            cp = lead & 0x1FU;
-        } else if ((lead & 0xF0U) == 0xE0U) {
-            n = 3;
-            cp = lead & 0x0FU;
-        } else if ((lead & 0xF8U) == 0xF0U) {
-            n = 4;
-            cp = lead & 0x07U;
-        }
-        bool valid = n != 0 && i + n <= text.size();
-        for (std::size_t k = 1; valid && k < n; ++k) {
-            const auto next = static_cast<unsigned char>(text[i + k]);
-            valid = (next & 0xC0U) == 0x80U;
-            cp = (cp << 6U) | (next & 0x3FU);
-        }
-        constexpr std::array<std::uint32_t, 5> k_min = {0, 0, 0x80, 0x800, 0x10000};
-        if (!valid || cp < k_min[n] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
+        const std::optional<Utf8Char> c = decode_utf8(text, i);
+        if (!c) {
             throw Error(fmt::format("'{}' is not valid UTF-8 text (byte 0x{:02x} at offset {})",
                                     std::string(text.substr(0, std::min<std::size_t>(i, 40))),
-                                    lead,
+                                    static_cast<unsigned char>(text[i]),
                                     i));
         }
-        out.push_back(cp);
-        i += n;
+        out.push_back(c->code_point);
+        i += c->length;
     }
     return out;
 }
