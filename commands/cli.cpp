@@ -21,6 +21,8 @@
 
 #include <algorithm>
 #include <cctype>
+#include <memory>
+#include <mutex>
 #include <vector>
 
 namespace crcr {
@@ -87,12 +89,14 @@ std::string usage_message(const CLI::App* app, const CLI::Error& e) {
 }
 
 // `ctx` with its HTTP clients replaced by `http` and `concurrent_http`.
-Context ctx_with_http(const Context& ctx, HttpClient& http, ConcurrentHttpClient& concurrent_http) {
+Context ctx_with_http(const Context& ctx,
+                      HttpClient& http,
+                      std::function<std::unique_ptr<ConcurrentHttpClient>()> concurrent_http) {
     return Context{ctx.in,
                    ctx.out,
                    ctx.err,
                    http,
-                   concurrent_http,
+                   std::move(concurrent_http),
                    ctx.env,
                    ctx.now,
                    ctx.sleep,
@@ -168,8 +172,11 @@ int run_cli(int argc, const char* const* argv, Context& ctx) {
             return;
         }
         TracingHttpClient traced(ctx.http, ctx.err);
-        TracingConcurrentHttpClient traced_concurrent(ctx.concurrent_http, ctx.err);
-        Context traced_ctx = ctx_with_http(ctx, traced, traced_concurrent);
+        std::mutex trace_mutex;
+        Context traced_ctx = ctx_with_http(ctx, traced, [&ctx, &trace_mutex] {
+            return std::make_unique<TracingConcurrentHttpClient>(
+                ctx.concurrent_http(), ctx.err, trace_mutex);
+        });
         result = command(traced_ctx);
     };
     add_commands(app, run);

@@ -15,8 +15,6 @@
 #include <array>
 #include <atomic>
 #include <cmath>
-#include <condition_variable>
-#include <deque>
 #include <exception>
 #include <fstream>
 #include <map>
@@ -85,12 +83,6 @@ private:
     std::uint64_t count_ = 0;
 };
 
-// A record as read, not yet parsed.
-struct RawRecord {
-    std::string text;
-    std::string location; // file:line
-};
-
 // What the state file and the report name a delivery by: its record without the body.
 struct Subject {
     std::string key;
@@ -111,60 +103,6 @@ struct Outgoing {
     steady_clock::time_point started; // of the attempt in flight
 };
 
-// A queue between the reader and the sender, bounded so memory stays flat. Each side wakes the
-// other only when it may be waiting, and a full queue wakes its producer only once half empty:
-// thread wake-ups cost more than the work of a delivery.
-template<typename T> class BoundedQueue {
-public:
-    explicit BoundedQueue(std::size_t capacity) : capacity_(capacity) {}
-    void push(T item) {
-        std::unique_lock lock(mutex_);
-        space_.wait(lock, [&] { return items_.size() < capacity_ || closed_; });
-        items_.push_back(std::move(item));
-        if (items_.size() == 1) {
-            ready_.notify_one();
-        }
-    }
-    // The next item, waiting for one at most `timeout` (without one, as long as it takes).
-    // Nothing when none came in time, or when the queue is closed and empty (`finished`).
-    std::optional<T> pop(std::optional<milliseconds> timeout = std::nullopt) {
-        std::unique_lock lock(mutex_);
-        const auto ready = [&] { return !items_.empty() || closed_; };
-        if (!timeout) {
-            ready_.wait(lock, ready);
-        } else if (timeout->count() > 0) {
-            ready_.wait_for(lock, *timeout, ready);
-        }
-        if (items_.empty()) {
-            return std::nullopt;
-        }
-        T item = std::move(items_.front());
-        items_.pop_front();
-        if (items_.size() == capacity_ / 2) {
-            space_.notify_one();
-        }
-        return item;
-    }
-    bool finished() const {
-        const std::lock_guard lock(mutex_);
-        return closed_ && items_.empty();
-    }
-    void close() {
-        const std::lock_guard lock(mutex_);
-        closed_ = true;
-        ready_.notify_all();
-        space_.notify_all();
-    }
-
-private:
-    std::size_t capacity_;
-    mutable std::mutex mutex_;
-    std::condition_variable ready_;
-    std::condition_variable space_;
-    std::deque<T> items_;
-    bool closed_ = false;
-};
-
 using TimePoint = std::chrono::system_clock::time_point;
 
 // The milliseconds from `now` to `then`, rounded up so a wait never ends early; zero if past.
@@ -172,7 +110,7 @@ milliseconds until(TimePoint now, TimePoint then) {
     return std::max(milliseconds(0), std::chrono::ceil<milliseconds>(then - now));
 }
 
-// --rate: a token bucket (no burst: one delivery per interval), used by one thread.
+// --rate: a token bucket (no burst: one delivery per interval), shared by the sending threads.
 class Pacer {
 public:
     Pacer(double rate, Context& ctx) : ctx_(ctx) {
@@ -182,17 +120,29 @@ public:
         }
     }
     // When the next delivery may start: `now`, or later.
-    TimePoint next(TimePoint now) const { return std::max(next_, now); }
-    // Takes the next start (at `now` or later) and returns it.
-    TimePoint take(TimePoint now) {
-        const TimePoint at = next(now);
-        next_ = at + interval_;
-        return at;
+    TimePoint next(TimePoint now) const {
+        const std::lock_guard lock(mutex_);
+        return std::max(next_, now);
+    }
+    // Takes a start at `now` if one is due by then; false if the next one is later.
+    bool try_take(TimePoint now) {
+        const std::lock_guard lock(mutex_);
+        if (next_ > now) {
+            return false;
+        }
+        next_ = now + interval_;
+        return true;
     }
     // Takes the next start and sleeps until then.
     void wait() {
         const TimePoint now = ctx_.now();
-        if (const milliseconds delay = until(now, take(now)); delay.count() > 0) {
+        TimePoint at;
+        {
+            const std::lock_guard lock(mutex_);
+            at = std::max(next_, now);
+            next_ = at + interval_;
+        }
+        if (const milliseconds delay = until(now, at); delay.count() > 0) {
             ctx_.sleep(delay);
         }
     }
@@ -200,6 +150,7 @@ public:
 private:
     Context& ctx_;
     std::chrono::system_clock::duration interval_{0};
+    mutable std::mutex mutex_;
     TimePoint next_{};
 };
 
@@ -223,6 +174,81 @@ PriorState load_state(const std::string& path) {
     return state;
 }
 
+// The records of every input, in order, one at a time: files, the files of folders, standard
+// input for "-". Not thread-safe: the sending threads take turns.
+class Inputs {
+public:
+    // `report` hears of what cannot be read (an input that is not there, a file whose text stops
+    // being a sequence of records): the rest of that input is skipped, the others still go.
+    Inputs(const std::vector<std::string>& inputs,
+           std::istream& in,
+           std::function<void(const Error&)> report)
+        : inputs_(inputs), in_(in), report_(std::move(report)) {}
+
+    // The next record's text (valid until the next call) and where it starts ("file:line"), or
+    // nothing after the last. Throws `crcr::Error` for a file that cannot be opened.
+    std::optional<JsonValueReader::Value> next(std::string& location) {
+        while (true) {
+            if (reader_) {
+                try {
+                    if (std::optional<JsonValueReader::Value> value = reader_->next()) {
+                        location = fmt::format("{}:{}", name_, value->line);
+                        return value;
+                    }
+                } catch (const Error& e) {
+                    if (e.code() != ExitCode::failure) {
+                        throw;
+                    }
+                    report_(e); // the rest of this file cannot be read in step
+                }
+                reader_.reset();
+            }
+            if (file_ < files_.size()) {
+                open(files_[file_++]);
+                continue;
+            }
+            if (input_ == inputs_.size()) {
+                return std::nullopt;
+            }
+            const std::string& input = inputs_[input_++];
+            files_.clear();
+            file_ = 0;
+            try {
+                files_ = input == "-" ? std::vector<std::string>{"-"} : files_under(input);
+            } catch (const Error& e) {
+                report_(e);
+            }
+        }
+    }
+
+private:
+    void open(const std::string& file) {
+        if (file == "-") {
+            name_ = "<stdin>";
+            reader_.emplace(in_, name_);
+            return;
+        }
+        stream_.close();
+        stream_.clear();
+        stream_.open(file, std::ios::binary);
+        if (!stream_) {
+            throw Error(fmt::format("cannot read '{}'", file));
+        }
+        name_ = file;
+        reader_.emplace(stream_, name_);
+    }
+
+    const std::vector<std::string>& inputs_;
+    std::istream& in_;
+    std::function<void(const Error&)> report_;
+    std::size_t input_ = 0; // the next input to list
+    std::vector<std::string> files_;
+    std::size_t file_ = 0; // the next of files_ to open
+    std::ifstream stream_;
+    std::string name_;
+    std::optional<JsonValueReader> reader_;
+};
+
 // One replay run: reads, sends, records, reports.
 class Replay {
 public:
@@ -237,18 +263,20 @@ private:
         // unless told otherwise.
         return opts_.rate > 0 ? opts_.rate : (opts_.dispatch_to.empty() ? 0 : 1);
     }
-    void read_inputs(const std::function<void(RawRecord)>& each);
-    std::optional<ReplayRecord> admit(RawRecord raw);
+    std::optional<std::uint64_t> count_records() const;
+    std::optional<ReplayRecord> next_record(std::string& text);
+    std::optional<ReplayRecord> admit(std::string_view text, const std::string& location);
     bool limit_reached() const { return opts_.limit && selected_.load() >= *opts_.limit; }
-    void sender();
+    void dry_run();
     Outgoing prepare_webhook(ReplayRecord record, Random& random) const;
     void send_webhooks();
+    void webhook_loop(std::size_t slots, std::uint64_t seed);
     std::optional<milliseconds> settle(Outgoing& outgoing, HttpCompletion& done) const;
     void send_dispatches();
     ReplayResult send_dispatch(const ReplayRecord& record, Random& random);
-    void close_queues();
     void record_intent(const Subject& subject);
     void record_result(const Subject& subject, ReplayResult result);
+    void report_unreadable(const Error& e);
     void progress(bool final);
     std::string target() const { return opts_.to.empty() ? opts_.dispatch_to : opts_.to; }
 
@@ -260,11 +288,12 @@ private:
     PriorState prior_;
     std::optional<AppendFile> state_file_;
     std::optional<AppendFile> report_file_;
-    std::optional<BoundedQueue<Outgoing>> webhooks_;    // --to: signed by the reader
-    std::optional<BoundedQueue<ReplayRecord>> records_; // --dispatch-to
     std::optional<GitHubApi> api_;
     std::optional<GitHubAuth> auth_;
 
+    std::mutex input_mutex_; // guards inputs_: the sending threads take records in turn
+    std::optional<Inputs> inputs_;
+    std::atomic<bool> stop_{false}; // a sending thread failed for good: the others stop taking
     std::atomic<std::uint64_t> selected_{0};
     std::mutex mutex_; // guards what follows
     std::uint64_t counts_[4] = {0, 0, 0, 0};
@@ -272,6 +301,7 @@ private:
     std::uint64_t uncertain_ = 0;
     std::uint64_t filtered_ = 0;
     std::uint64_t since_sync_ = 0;
+    std::uint64_t would_send_bytes_ = 0; // --dry-run
     LatencyStats latency_;
     std::exception_ptr fatal_;
     std::optional<std::uint64_t> total_;
@@ -280,59 +310,65 @@ private:
     bool progress_shown_ = false;
 };
 
-void Replay::read_inputs(const std::function<void(RawRecord)>& each) {
-    for (const std::string& input : opts_.inputs) {
-        std::vector<std::string> files;
-        try {
-            files = input == "-" ? std::vector<std::string>{"-"} : files_under(input);
-        } catch (const Error& e) {
-            fmt::print(ctx_.err, "crcr: error: {}\n", e.what()); // the other inputs still go
-            const std::lock_guard lock(mutex_);
-            ++invalid_;
+void Replay::report_unreadable(const Error& e) {
+    const std::lock_guard lock(mutex_);
+    fmt::print(ctx_.err, "crcr: error: {}\n", e.what());
+    ++invalid_;
+}
+
+// How many records the inputs hold, for the progress bar's ETA: a quick pass that parses nothing.
+// Nothing for standard input, which can be read once only.
+std::optional<std::uint64_t> Replay::count_records() const {
+    if (std::find(opts_.inputs.begin(), opts_.inputs.end(), "-") != opts_.inputs.end()) {
+        return std::nullopt;
+    }
+    Inputs inputs(opts_.inputs, ctx_.in, [](const Error&) {}); // the real pass reports
+    std::uint64_t total = 0;
+    std::string location;
+    try {
+        while (inputs.next(location)) {
+            ++total;
         }
-        for (const std::string& file : files) {
-            std::ifstream stream;
-            if (file != "-") {
-                stream.open(file, std::ios::binary);
-                if (!stream) {
-                    throw Error(fmt::format("cannot read '{}'", file));
-                }
+    } catch (const Error&) {
+        return std::nullopt;
+    }
+    return total;
+}
+
+// The next record to send, parsed and admitted, or nothing when there are no more (or the run
+// stops). Any thread: the text of each record is copied into `text` (the caller's, so its memory
+// is reused) while the inputs are held, and parsed after.
+std::optional<ReplayRecord> Replay::next_record(std::string& text) {
+    std::string location;
+    while (true) {
+        {
+            const std::lock_guard lock(input_mutex_);
+            if (stop_ || limit_reached()) {
+                return std::nullopt;
             }
-            const std::string name = file == "-" ? "<stdin>" : file;
-            JsonValueReader reader(file == "-" ? ctx_.in : stream, name);
-            try {
-                while (!limit_reached()) {
-                    auto value = reader.next();
-                    if (!value) {
-                        break;
-                    }
-                    each(
-                        RawRecord{std::move(value->text), fmt::format("{}:{}", name, value->line)});
-                }
-            } catch (const Error& e) {
-                if (e.code() != ExitCode::failure) {
-                    throw;
-                }
-                // The rest of this file cannot be read in step; the other inputs still go.
-                fmt::print(ctx_.err, "crcr: error: {}\n", e.what());
-                const std::lock_guard lock(mutex_);
-                ++invalid_;
+            const std::optional<JsonValueReader::Value> value = inputs_->next(location);
+            if (!value) {
+                return std::nullopt;
             }
+            text.assign(value->text);
+        }
+        if (std::optional<ReplayRecord> record = admit(text, location)) {
+            return record;
         }
     }
 }
 
-std::optional<ReplayRecord> Replay::admit(RawRecord raw) {
+// The record in `text`, if it is to be sent: parsed (an unreadable one is reported), through the
+// filters, not done by an earlier run with the same state, and within --limit.
+std::optional<ReplayRecord> Replay::admit(std::string_view text, const std::string& location) {
     ReplayRecord record;
     try {
-        record = parse_replay_record(std::move(raw.text), raw.location, opts_.event);
+        record = parse_replay_record(text, location, opts_.event);
     } catch (const Error& e) {
         if (e.code() != ExitCode::failure) {
             throw;
         }
-        const std::lock_guard lock(mutex_);
-        fmt::print(ctx_.err, "crcr: error: {}\n", e.what());
-        ++invalid_;
+        report_unreadable(e);
         return std::nullopt;
     }
     if (!record_matches(record, filters_)) {
@@ -366,29 +402,86 @@ std::optional<ReplayRecord> Replay::admit(RawRecord raw) {
     return record;
 }
 
+// --dry-run: what would be sent, in order, on this thread.
+void Replay::dry_run() {
+    std::string text;
+    while (const std::optional<ReplayRecord> record = next_record(text)) {
+        would_send_bytes_ += record->body.size();
+        fmt::print(ctx_.out,
+                   "{} {} {}{} {} {} B ({})\n",
+                   opts_.to.empty() ? "DISPATCH" : "POST",
+                   target(),
+                   record->event,
+                   record->action.empty() ? "" : "/" + record->action,
+                   record->delivery_id.empty() ? "(new delivery id)" : record->delivery_id,
+                   record->body.size(),
+                   record->location);
+    }
+}
+
 Outgoing Replay::prepare_webhook(ReplayRecord record, Random& random) const {
     Outgoing outgoing;
     outgoing.subject = subject_of(record);
     const std::string new_id =
         opts_.new_delivery_id || record.delivery_id.empty() ? random.uuid_v4() : "";
     outgoing.result.delivery_id = new_id.empty() ? record.delivery_id : new_id;
-    outgoing.request = webhook_request(std::move(record), opts_.to, secret_, new_id);
+    outgoing.request =
+        webhook_request(std::move(record),
+                        opts_.to,
+                        secret_,
+                        opts_.legacy_signature ? Signatures::sha256_and_sha1 : Signatures::sha256,
+                        new_id);
     outgoing.request.timeout =
         milliseconds(static_cast<long long>(std::llround(opts_.timeout * 1000)));
     return outgoing;
 }
 
-// Deliveries waiting for a retry hold no connection, but at most this many wait at once: a
-// receiver that fails everything slows the run down instead of filling memory.
+// Deliveries waiting for a retry hold no connection, but at most this many wait at once in each
+// event loop: a receiver that fails everything slows the run down instead of filling memory.
 constexpr std::size_t k_max_retrying = 256;
-// How long the loop waits for answers before it looks for new deliveries again.
+// How long a loop waits for answers before it looks for new deliveries again.
 constexpr milliseconds k_poll(10);
 
-// One event loop sends every webhook: up to --concurrency in flight, new ones started as answers
-// come (and as --rate allows), a retry started when its wait is over without holding up others.
+// Webhooks go from one event loop per core (at most one per --concurrency), as wrk does: each
+// loop reads, signs and sends its own deliveries, taking records from the inputs in turn, so
+// the work spreads over the cores with no hand-over between threads.
 void Replay::send_webhooks() {
-    ConcurrentHttpClient& http = ctx_.concurrent_http;
-    const std::size_t slots = std::max(1U, opts_.concurrency);
+    const unsigned cores = std::max(1U, std::thread::hardware_concurrency());
+    const std::size_t loops = std::min(std::max(1U, opts_.concurrency), cores);
+    Random seeds(ctx_.random_seed());
+    std::vector<std::thread> threads;
+    const auto run_loop = [this](std::size_t slots, std::uint64_t seed) {
+        try {
+            webhook_loop(slots, seed);
+        } catch (...) {
+            const std::lock_guard lock(mutex_);
+            if (!fatal_) {
+                fatal_ = std::current_exception();
+            }
+            stop_ = true;
+        }
+    };
+    for (std::size_t i = 0; i < loops; ++i) {
+        // --concurrency shared out: the first loops take one more when it does not divide.
+        const std::size_t slots = opts_.concurrency / loops + (i < opts_.concurrency % loops);
+        const std::uint64_t seed = seeds.between(0, UINT64_MAX - 1);
+        if (i + 1 == loops) {
+            run_loop(slots, seed); // the last one on this thread
+        } else {
+            threads.emplace_back(run_loop, slots, seed);
+        }
+    }
+    for (std::thread& thread : threads) {
+        thread.join();
+    }
+}
+
+// One event loop: up to `slots` webhooks in flight, new ones started as answers come (and as
+// --rate allows), a retry started when its wait is over without holding up others.
+void Replay::webhook_loop(std::size_t slots, std::uint64_t seed) {
+    const std::unique_ptr<ConcurrentHttpClient> http = ctx_.concurrent_http();
+    Random random(seed);
+    std::string text; // each record's text, its memory reused
     std::unordered_map<std::uint64_t, Outgoing> in_flight;
     std::multimap<TimePoint, Outgoing> retrying; // by when their wait is over
     std::uint64_t next_tag = 0;
@@ -396,7 +489,7 @@ void Replay::send_webhooks() {
     const auto launch = [&](Outgoing outgoing) {
         ++outgoing.result.attempts;
         outgoing.started = steady_clock::now();
-        http.start(next_tag, std::move(outgoing.request));
+        http->start(next_tag, std::move(outgoing.request));
         in_flight.emplace(next_tag++, std::move(outgoing));
     };
     while (true) {
@@ -407,40 +500,34 @@ void Replay::send_webhooks() {
                 retrying.erase(retrying.begin());
                 continue;
             }
-            if (!input_open || retrying.size() >= k_max_retrying || pacer_.next(now) > now) {
+            if (!input_open || retrying.size() >= k_max_retrying || !pacer_.try_take(now)) {
                 break;
             }
-            // Wait for the reader only when there is nothing else to do.
-            std::optional<milliseconds> timeout = milliseconds(0);
-            if (in_flight.empty()) {
-                timeout = retrying.empty() ? std::nullopt
-                                           : std::optional(until(now, retrying.begin()->first));
-            }
-            std::optional<Outgoing> next = webhooks_->pop(timeout);
-            if (!next) {
-                input_open = !webhooks_->finished();
+            std::optional<ReplayRecord> record = next_record(text);
+            if (!record) {
+                input_open = false;
                 break;
             }
+            Outgoing outgoing = prepare_webhook(std::move(*record), random);
+            record_intent(outgoing.subject);
+            launch(std::move(outgoing));
             now = ctx_.now();
-            pacer_.take(now);
-            record_intent(next->subject);
-            launch(std::move(*next));
         }
         if (in_flight.empty() && retrying.empty() && !input_open) {
             return;
         }
-        // The next time something may start without an answer first.
+        // The next time something may start without an answer first: a retry, or (with a free
+        // slot and input left) the pacer's next start.
         std::optional<TimePoint> due;
         if (!retrying.empty()) {
             due = retrying.begin()->first;
         }
-        const bool paced = input_open && retrying.size() < k_max_retrying && pacer_.next(now) > now;
-        if (paced) {
+        if (input_open && in_flight.size() < slots && retrying.size() < k_max_retrying) {
             due = std::min(due.value_or(TimePoint::max()), pacer_.next(now));
         }
         if (!in_flight.empty()) {
             const milliseconds timeout = due ? std::min(until(now, *due), k_poll) : k_poll;
-            for (HttpCompletion& done : http.wait(timeout)) {
+            for (HttpCompletion& done : http->wait(timeout)) {
                 const auto it = in_flight.find(done.tag);
                 Outgoing outgoing = std::move(it->second);
                 in_flight.erase(it);
@@ -450,7 +537,7 @@ void Replay::send_webhooks() {
                     record_result(outgoing.subject, std::move(outgoing.result));
                 }
             }
-        } else if (due && (paced || !input_open || retrying.size() >= k_max_retrying)) {
+        } else if (due) {
             ctx_.sleep(until(now, *due)); // nothing to do until then
         }
     }
@@ -530,16 +617,6 @@ ReplayResult Replay::send_dispatch(const ReplayRecord& record, Random& random) {
     result.latency_ms =
         std::chrono::duration<double, std::milli>(steady_clock::now() - start).count();
     return result;
-}
-
-// No more deliveries: the sender finishes what it holds and stops.
-void Replay::close_queues() {
-    if (webhooks_) {
-        webhooks_->close();
-    }
-    if (records_) {
-        records_->close();
-    }
 }
 
 void Replay::record_intent(const Subject& subject) {
@@ -637,28 +714,12 @@ void Replay::progress(bool final) {
 // Dispatches go one at a time, one a second: GitHub asks for no concurrent mutating requests.
 void Replay::send_dispatches() {
     Random random(ctx_.random_seed());
-    while (std::optional<ReplayRecord> record = records_->pop()) {
+    std::string text;
+    while (const std::optional<ReplayRecord> record = next_record(text)) {
         pacer_.wait();
         const Subject subject = subject_of(*record);
         record_intent(subject);
         record_result(subject, send_dispatch(*record, random));
-    }
-}
-
-// The sender thread: the reader hands it admitted deliveries.
-void Replay::sender() {
-    try {
-        if (opts_.to.empty()) {
-            send_dispatches();
-        } else {
-            send_webhooks();
-        }
-    } catch (...) {
-        const std::lock_guard lock(mutex_);
-        if (!fatal_) {
-            fatal_ = std::current_exception();
-        }
-        close_queues();
     }
 }
 
@@ -706,95 +767,26 @@ ExitCode Replay::run() {
             report_file_.emplace(opts_.report);
         }
     }
-    if (ctx_.err_is_terminal && !opts_.dry_run
-        && std::find(opts_.inputs.begin(), opts_.inputs.end(), "-") == opts_.inputs.end()) {
-        std::uint64_t total = 0; // for the progress bar's ETA: a quick pass that parses nothing
-        for (const std::string& input : opts_.inputs) {
-            std::vector<std::string> files;
-            try {
-                files = files_under(input);
-            } catch (const Error&) {
-                continue; // reported by the real pass
-            }
-            for (const std::string& file : files) {
-                std::ifstream stream(file, std::ios::binary);
-                JsonValueReader reader(stream, file);
-                try {
-                    while (reader.next()) {
-                        ++total;
-                    }
-                } catch (const Error&) {
-                    // counted again, and reported, by the real pass
-                }
-            }
-        }
-        total_ = total;
+    if (ctx_.err_is_terminal && !opts_.dry_run) {
+        total_ = count_records();
     }
-    // The reader parses, filters and signs (the work of the records themselves); the sender
-    // only sends and records, so the two run side by side.
-    std::thread sending;
-    if (!opts_.dry_run) {
-        if (opts_.to.empty()) {
-            records_.emplace(4);
-        } else {
-            webhooks_.emplace(std::size_t{std::max(1U, opts_.concurrency)} * 4);
-        }
-        sending = std::thread([this] { sender(); });
-    }
-    const auto finish_sending = [&] {
-        close_queues();
-        if (sending.joinable()) {
-            sending.join();
-        }
-        if (fatal_) {
-            std::rethrow_exception(fatal_);
-        }
-    };
-    std::uint64_t would_send_bytes = 0;
-    Random random(ctx_.random_seed());
-    try {
-        read_inputs([&](RawRecord raw) {
-            std::optional<ReplayRecord> record = admit(std::move(raw));
-            if (!record) {
-                return;
-            }
-            if (opts_.dry_run) { // in order, on this thread
-                would_send_bytes += record->body.size();
-                fmt::print(ctx_.out,
-                           "{} {} {}{} {} {} B ({})\n",
-                           opts_.to.empty() ? "DISPATCH" : "POST",
-                           target(),
-                           record->event,
-                           record->action.empty() ? "" : "/" + record->action,
-                           record->delivery_id.empty() ? "(new delivery id)" : record->delivery_id,
-                           record->body.size(),
-                           record->location);
-                return;
-            }
-            {
-                const std::lock_guard lock(mutex_);
-                if (fatal_) {
-                    throw Error("stopped"); // the sender failed for good; its error is reported
-                }
-            }
-            if (webhooks_) {
-                webhooks_->push(prepare_webhook(std::move(*record), random));
-            } else {
-                records_->push(std::move(*record));
-            }
-        });
-    } catch (...) {
-        finish_sending();
-        throw;
-    }
-    finish_sending();
+    inputs_.emplace(opts_.inputs, ctx_.in, [this](const Error& e) { report_unreadable(e); });
     if (opts_.dry_run) {
+        dry_run();
         fmt::print(ctx_.err,
                    "crcr: dry run: would send {} deliveries, {} bytes of bodies{}\n",
                    opts_.limit ? std::min(selected_.load(), *opts_.limit) : selected_.load(),
-                   would_send_bytes,
+                   would_send_bytes_,
                    filtered_ > 0 ? fmt::format(" ({} filtered out)", filtered_) : "");
         return invalid_ > 0 ? ExitCode::failure : ExitCode::ok;
+    }
+    if (opts_.to.empty()) {
+        send_dispatches();
+    } else {
+        send_webhooks();
+        if (fatal_) {
+            std::rethrow_exception(fatal_);
+        }
     }
     progress(true);
     const double elapsed_s = std::chrono::duration<double>(steady_clock::now() - started_).count();
@@ -854,6 +846,14 @@ void add_replay(CLI::App& parent, std::function<void(const ReplayOptions&)> on_p
                   "Give each delivery a fresh X-GitHub-Delivery (the relay reports a repeated one "
                   "as failed)")
         ->group(target_group);
+    auto* legacy =
+        cmd->add_flag(
+               "--legacy-signature",
+               opts->legacy_signature,
+               "Also sign with HMAC-SHA1 in X-Hub-Signature, as GitHub does for old receivers "
+               "(the relay reads only X-Hub-Signature-256)")
+            ->group(target_group);
+    legacy->excludes(dispatch_to);
     add_github_options(*cmd, opts->github);
 
     const std::string control_group = "Control";

@@ -25,6 +25,7 @@ struct ReplayOptions {
     std::string event;               // the event of bare payloads
     WebhookSecretSources secret;
     bool new_delivery_id = false;
+    bool legacy_signature = false;
     std::vector<std::string> filters; // KEY=VALUE, ANDed
     std::optional<std::uint64_t> limit;
     unsigned concurrency = 4;

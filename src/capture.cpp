@@ -19,8 +19,6 @@ namespace crcr {
 
 namespace {
 
-constexpr std::size_t k_chunk = 1U << 16U;
-
 bool is_space(char c) {
     return c == ' ' || c == '\t' || c == '\r' || c == '\n';
 }
@@ -32,22 +30,24 @@ bool iequals(std::string_view a, std::string_view b) {
            });
 }
 
-void append_utf8(std::string& out, std::uint32_t code) {
+// Writes `code` as UTF-8 at `o`; returns the end of what it wrote (1 to 4 bytes).
+char* append_utf8(char* o, std::uint32_t code) {
     if (code < 0x80) {
-        out += static_cast<char>(code);
+        *o++ = static_cast<char>(code);
     } else if (code < 0x800) {
-        out += static_cast<char>(0xC0 | (code >> 6U));
-        out += static_cast<char>(0x80 | (code & 0x3FU));
+        *o++ = static_cast<char>(0xC0 | (code >> 6U));
+        *o++ = static_cast<char>(0x80 | (code & 0x3FU));
     } else if (code < 0x10000) {
-        out += static_cast<char>(0xE0 | (code >> 12U));
-        out += static_cast<char>(0x80 | ((code >> 6U) & 0x3FU));
-        out += static_cast<char>(0x80 | (code & 0x3FU));
+        *o++ = static_cast<char>(0xE0 | (code >> 12U));
+        *o++ = static_cast<char>(0x80 | ((code >> 6U) & 0x3FU));
+        *o++ = static_cast<char>(0x80 | (code & 0x3FU));
     } else {
-        out += static_cast<char>(0xF0 | (code >> 18U));
-        out += static_cast<char>(0x80 | ((code >> 12U) & 0x3FU));
-        out += static_cast<char>(0x80 | ((code >> 6U) & 0x3FU));
-        out += static_cast<char>(0x80 | (code & 0x3FU));
+        *o++ = static_cast<char>(0xF0 | (code >> 18U));
+        *o++ = static_cast<char>(0x80 | ((code >> 12U) & 0x3FU));
+        *o++ = static_cast<char>(0x80 | ((code >> 6U) & 0x3FU));
+        *o++ = static_cast<char>(0x80 | (code & 0x3FU));
     }
+    return o;
 }
 
 std::uint32_t hex4(std::string_view text, std::size_t at) {
@@ -157,13 +157,125 @@ std::size_t value_end(std::string_view text, std::size_t at) {
     throw Error("an unclosed value");
 }
 
+// Copies `text` from `i` up to the next quote or backslash (or the end) to `o`, moving both on
+// past what it copied. Sixteen bytes at a time where SSE2 is there, inline: in a captured body
+// the next backslash is usually a few bytes away, where a call to memchr or memcpy costs more
+// than the work. The last store may write up to 15 bytes past what it copies: `o` needs room.
+void copy_plain(std::string_view text, std::size_t& i, char*& o) {
+#if defined(__SSE2__)
+    const __m128i quote = _mm_set1_epi8('"');
+    const __m128i backslash = _mm_set1_epi8('\\');
+    while (i + 16 <= text.size()) {
+        const __m128i chunk = _mm_loadu_si128(reinterpret_cast<const __m128i*>(text.data() + i));
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(o), chunk);
+        const auto mask = static_cast<unsigned>(_mm_movemask_epi8(
+            _mm_or_si128(_mm_cmpeq_epi8(chunk, quote), _mm_cmpeq_epi8(chunk, backslash))));
+        const unsigned copied = mask == 0 ? 16 : static_cast<unsigned>(__builtin_ctz(mask));
+        i += copied;
+        o += copied;
+        if (mask != 0) {
+            return;
+        }
+    }
+#endif
+    while (i < text.size() && text[i] != '"' && text[i] != '\\') {
+        *o++ = text[i++];
+    }
+}
+
+// Decodes the JSON string literal starting at `at` (its opening quote) into `out`: `\"`, `\\`,
+// `\u` with four hex digits (surrogate pairs joined) and the other escapes. Returns the position
+// just past the closing quote. Throws `crcr::Error` for a malformed or unclosed literal. One
+// pass: the literal is found and decoded at once.
+std::size_t decode_string(std::string_view text, std::size_t at, std::string& out) {
+    std::size_t i = at + 1;
+    // Decoding never makes text longer, so the rest of `text` bounds the result: a short string
+    // fits in a small first buffer, and a long one gets that bound once, at its first overflow.
+    // Once it has it, what is left of the buffer is never less than what is left to read.
+    constexpr std::size_t k_first = 256;
+    const std::size_t most = text.size() - std::min(i, text.size());
+    out.resize(std::min(most, k_first));
+    std::size_t written = 0;
+    const auto make_room = [&](std::size_t needed) {
+        if (out.size() - written < needed && out.size() < most) {
+            out.resize(most);
+        }
+    };
+    while (true) {
+        make_room(16);
+        char* o = out.data() + written;
+        const std::size_t end =
+            out.size() < most ? std::min(text.size(), i + (out.size() - written)) : text.size();
+        copy_plain(text.substr(0, end), i, o);
+        written = static_cast<std::size_t>(o - out.data());
+        if (i == end) {
+            if (end == text.size()) {
+                throw Error("an unclosed string");
+            }
+            continue; // the first buffer is full
+        }
+        if (text[i] == '"') {
+            out.resize(written);
+            return i + 1;
+        }
+        if (i + 1 >= text.size()) {
+            throw Error("an unclosed string");
+        }
+        const char c = text[i + 1];
+        i += 2;
+        make_room(4);
+        o = out.data() + written;
+        switch (c) {
+        case '"':
+        case '\\':
+        case '/':
+            *o++ = c;
+            break;
+        case 'b':
+            *o++ = '\b';
+            break;
+        case 'f':
+            *o++ = '\f';
+            break;
+        case 'n':
+            *o++ = '\n';
+            break;
+        case 'r':
+            *o++ = '\r';
+            break;
+        case 't':
+            *o++ = '\t';
+            break;
+        case 'u': {
+            std::uint32_t code = hex4(text, i);
+            i += 4;
+            if (code >= 0xD800 && code <= 0xDBFF && i + 6 <= text.size() && text[i] == '\\'
+                && text[i + 1] == 'u') {
+                const std::uint32_t low = hex4(text, i + 2);
+                if (low >= 0xDC00 && low <= 0xDFFF) {
+                    code = 0x10000 + ((code - 0xD800) << 10U) + (low - 0xDC00);
+                    i += 6;
+                }
+            }
+            o = append_utf8(o, code); // at most 4 bytes, from a 6 (or 12) byte escape
+            break;
+        }
+        default:
+            throw Error(fmt::format("an unknown escape '\\{}'", c));
+        }
+        written = static_cast<std::size_t>(o - out.data());
+    }
+}
+
 struct Member {
     std::string key;
-    std::string_view value;
+    std::string_view value; // the value's text, as it is in the record
+    bool is_string = false;
+    std::string string; // a string value, decoded
 };
 
-// The members of the JSON object `text`, their values as spans (not parsed): records are read
-// field by field, and a 25 KB body string is decoded once, never parsed as JSON.
+// The members of the JSON object `text`, string values decoded as they are scanned (a 25 KB
+// body is read once), other values kept as spans, not parsed.
 std::vector<Member> members(std::string_view text) {
     std::vector<Member> out;
     std::size_t i = 0;
@@ -186,18 +298,19 @@ std::vector<Member> members(std::string_view text) {
         if (i >= text.size() || text[i] != '"') {
             throw Error("a member without a quoted name");
         }
-        const std::size_t key_end = string_end(text, i);
-        std::string key = unescape_json_string(text.substr(i, key_end - i));
-        i = key_end;
+        Member member;
+        i = decode_string(text, i, member.key);
         skip();
         if (i >= text.size() || text[i] != ':') {
             throw Error("a member without ':'");
         }
         ++i;
         skip();
-        const std::size_t end = value_end(text, i);
-        out.push_back({std::move(key), text.substr(i, end - i)});
-        i = end;
+        const std::size_t start = i;
+        member.is_string = i < text.size() && text[i] == '"';
+        i = member.is_string ? decode_string(text, i, member.string) : value_end(text, i);
+        member.value = text.substr(start, i - start);
+        out.push_back(std::move(member));
         skip();
         if (i < text.size() && text[i] == ',') {
             ++i;
@@ -210,16 +323,16 @@ std::vector<Member> members(std::string_view text) {
     }
 }
 
-const Member* find(const std::vector<Member>& all, std::string_view key) {
+Member* find(std::vector<Member>& all, std::string_view key) {
     const auto it =
         std::find_if(all.begin(), all.end(), [&](const Member& m) { return m.key == key; });
     return it == all.end() ? nullptr : &*it;
 }
 
-std::string string_member(const std::vector<Member>& all, std::string_view key) {
-    const Member* member = find(all, key);
-    return member != nullptr && member->value.starts_with('"') ? unescape_json_string(member->value)
-                                                               : "";
+// A string member, moved out; "" when there is none or it is not a string.
+std::string take_string(std::vector<Member>& all, std::string_view key) {
+    Member* member = find(all, key);
+    return member != nullptr && member->is_string ? std::move(member->string) : std::string();
 }
 
 HttpHeaders headers_of(const Json& object) {
@@ -232,33 +345,33 @@ HttpHeaders headers_of(const Json& object) {
     return headers;
 }
 
-ReplayRecord capture_of(const std::vector<Member>& all, const std::string& location) {
+ReplayRecord capture_of(std::vector<Member>& all, const std::string& location) {
     ReplayRecord record;
     record.format = RecordFormat::capture;
     record.location = location;
-    record.event = string_member(all, "event");
-    record.action = string_member(all, "action");
-    record.delivery_id = string_member(all, "delivery_id");
+    record.event = take_string(all, "event");
+    record.action = take_string(all, "action");
+    record.delivery_id = take_string(all, "delivery_id");
     const Member* headers = find(all, "headers");
-    const Member* body = find(all, "body");
-    if (record.event.empty() || headers == nullptr || body == nullptr
-        || !body->value.starts_with('"')) {
+    Member* body = find(all, "body");
+    if (record.event.empty() || headers == nullptr || body == nullptr || !body->is_string) {
         throw Error(fmt::format("{}: crcr capture record without 'event', 'headers' and a 'body' "
                                 "string",
                                 location));
     }
-    const Json parsed_headers = Json::parse(headers->value, nullptr, false);
-    if (!parsed_headers.is_object()) {
+    std::vector<Member> header_members;
+    try {
+        header_members = members(headers->value);
+    } catch (const Error&) {
         throw Error(
             fmt::format("{}: crcr capture record whose 'headers' is not an object", location));
     }
-    record.headers = headers_of(parsed_headers);
-    try {
-        record.body = unescape_json_string(body->value);
-    } catch (const Error& e) {
-        throw Error(fmt::format(
-            "{}: crcr capture record whose 'body' is not a JSON string: {}", location, e.what()));
+    for (Member& header : header_members) {
+        if (header.is_string) {
+            record.headers.emplace_back(std::move(header.key), std::move(header.string));
+        }
     }
+    record.body = std::move(body->string);
     return record;
 }
 
@@ -288,100 +401,14 @@ ReplayRecord github_delivery_of(std::string_view text, const std::string& locati
     return record;
 }
 
-// Copies `text` from `i` up to the next backslash (or the end) to `o`, moving both on past what
-// it copied. Sixteen bytes at a time where SSE2 is there, inline: in a captured body the next
-// backslash is usually a few bytes away, where a call to memchr or memcpy costs more than the
-// work. The last store may write up to 15 bytes past what it copies: `o` needs that room.
-void copy_to_backslash(std::string_view text, std::size_t& i, char*& o) {
-#if defined(__SSE2__)
-    const __m128i backslash = _mm_set1_epi8('\\');
-    while (i + 16 <= text.size()) {
-        const __m128i chunk = _mm_loadu_si128(reinterpret_cast<const __m128i*>(text.data() + i));
-        _mm_storeu_si128(reinterpret_cast<__m128i*>(o), chunk);
-        const auto mask =
-            static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(chunk, backslash)));
-        const unsigned copied = mask == 0 ? 16 : static_cast<unsigned>(__builtin_ctz(mask));
-        i += copied;
-        o += copied;
-        if (mask != 0) {
-            return;
-        }
-    }
-#endif
-    while (i < text.size() && text[i] != '\\') {
-        *o++ = text[i++];
-    }
-}
-
 } // namespace
 
 std::string unescape_json_string(std::string_view literal) {
-    if (literal.size() < 2 || literal.front() != '"' || literal.back() != '"') {
+    std::string out;
+    if (literal.empty() || literal.front() != '"'
+        || decode_string(literal, 0, out) != literal.size()) {
         throw Error("not a JSON string");
     }
-    const std::string_view text = literal.substr(1, literal.size() - 2);
-    // Decoding never grows the text: write into a buffer of its size (and the 16 bytes more that
-    // copy_to_backslash may store), then trim.
-    std::string out(text.size() + 16, '\0');
-    char* o = out.data();
-    std::size_t i = 0;
-    while (true) {
-        copy_to_backslash(text, i, o);
-        if (i + 1 >= text.size()) {
-            if (i < text.size()) {
-                throw Error("a string ending in a lone backslash");
-            }
-            break;
-        }
-        const char c = text[i + 1];
-        i += 2;
-        switch (c) {
-        case '"':
-            *o++ = '"';
-            break;
-        case '\\':
-            *o++ = '\\';
-            break;
-        case '/':
-            *o++ = '/';
-            break;
-        case 'b':
-            *o++ = '\b';
-            break;
-        case 'f':
-            *o++ = '\f';
-            break;
-        case 'n':
-            *o++ = '\n';
-            break;
-        case 'r':
-            *o++ = '\r';
-            break;
-        case 't':
-            *o++ = '\t';
-            break;
-        case 'u': {
-            std::uint32_t code = hex4(text, i);
-            i += 4;
-            if (code >= 0xD800 && code <= 0xDBFF && i + 6 <= text.size() && text[i] == '\\'
-                && text[i + 1] == 'u') {
-                const std::uint32_t low = hex4(text, i + 2);
-                if (low >= 0xDC00 && low <= 0xDFFF) {
-                    code = 0x10000 + ((code - 0xD800) << 10U) + (low - 0xDC00);
-                    i += 6;
-                }
-            }
-            std::string utf8; // at most 4 bytes, from a 6 (or 12) byte escape
-            append_utf8(utf8, code);
-            std::memcpy(o, utf8.data(), utf8.size());
-            o += utf8.size();
-            break;
-        }
-        default:
-            throw Error(fmt::format("an unknown escape '\\{}'", c));
-        }
-    }
-    out.resize(static_cast<std::size_t>(o - out.data()));
     return out;
 }
 
@@ -389,15 +416,18 @@ JsonValueReader::JsonValueReader(std::istream& in, std::string name)
     : m_in(in), m_name(std::move(name)) {}
 
 bool JsonValueReader::fill() {
-    if (m_pos > 0 && m_pos >= m_buffer.size() / 2) { // drop what was read
-        m_buffer.erase(0, m_pos);
+    if (m_pos > 0 && m_pos >= m_size / 2) { // drop what was read
+        std::memmove(m_buffer.data(), m_buffer.data() + m_pos, m_size - m_pos);
+        m_size -= m_pos;
         m_pos = 0;
     }
-    const std::size_t before = m_buffer.size();
-    m_buffer.resize(before + k_chunk);
-    m_in.read(m_buffer.data() + before, static_cast<std::streamsize>(k_chunk));
-    m_buffer.resize(before + static_cast<std::size_t>(m_in.gcount()));
-    return m_buffer.size() > before;
+    if (m_buffer.size() < m_size + k_chunk) {
+        m_buffer.resize(m_size + k_chunk); // grows only for a value longer than what it held
+    }
+    m_in.read(m_buffer.data() + m_size, static_cast<std::streamsize>(k_chunk));
+    const auto got = static_cast<std::size_t>(m_in.gcount());
+    m_size += got;
+    return got > 0;
 }
 
 std::optional<JsonValueReader::Value> JsonValueReader::next() {
@@ -405,7 +435,7 @@ std::optional<JsonValueReader::Value> JsonValueReader::next() {
         return Error(fmt::format("{}:{}:{}: {}", m_name, m_line, m_column, what));
     };
     while (!m_done) {
-        if (m_pos >= m_buffer.size() && !fill()) {
+        if (m_pos >= m_size && !fill()) {
             if (m_in_array) {
                 throw fail("the JSON array is not closed with ']'");
             }
@@ -442,7 +472,7 @@ std::optional<JsonValueReader::Value> JsonValueReader::next() {
         std::size_t line = m_line;
         std::size_t last_newline = std::string::npos;
         while (true) {
-            if (i >= m_buffer.size()) {
+            if (i >= m_size) {
                 const std::size_t offset = m_pos;
                 if (!fill()) {
                     throw Error(fmt::format(
@@ -457,7 +487,7 @@ std::optional<JsonValueReader::Value> JsonValueReader::next() {
             const char ch = m_buffer[i];
             if (in_string) {
                 std::size_t resume = 0;
-                const std::size_t quote = scan_string(m_buffer, i, resume);
+                const std::size_t quote = scan_string({m_buffer.data(), m_size}, i, resume);
                 if (quote == std::string::npos) {
                     i = resume; // read on
                     continue;
@@ -477,14 +507,14 @@ std::optional<JsonValueReader::Value> JsonValueReader::next() {
             }
             ++i;
         }
-        Value value{m_buffer.substr(m_pos, i - m_pos), start_line, m_index++};
+        Value value{std::string_view(m_buffer).substr(m_pos, i - m_pos), start_line, m_index++};
         m_column = last_newline == std::string::npos ? m_column + (i - m_pos) : i - last_newline;
         m_line = line;
         m_pos = i;
         return value;
     }
     // After a top-level array, only white space.
-    while (m_pos < m_buffer.size() || fill()) {
+    while (m_pos < m_size || fill()) {
         if (!is_space(m_buffer[m_pos])) {
             throw fail("text after the closing ']' of the JSON array");
         }
@@ -506,8 +536,9 @@ std::string_view format_name(RecordFormat format) {
     return "record";
 }
 
-ReplayRecord
-parse_replay_record(std::string text, const std::string& location, std::string_view default_event) {
+ReplayRecord parse_replay_record(std::string_view text,
+                                 const std::string& location,
+                                 std::string_view default_event) {
     std::vector<Member> all;
     try {
         all = members(text);
@@ -529,8 +560,8 @@ parse_replay_record(std::string text, const std::string& location, std::string_v
         record.format = RecordFormat::payload;
         record.location = location;
         record.event = std::string(default_event);
-        record.action = string_member(all, "action");
-        record.body = std::move(text);
+        record.action = take_string(all, "action");
+        record.body = std::string(text);
     }
     record.key = record.delivery_id.empty() ? location : record.delivery_id;
     return record;
@@ -590,6 +621,7 @@ bool record_matches(const ReplayRecord& record, const std::vector<RecordFilter>&
 HttpRequest webhook_request(ReplayRecord record,
                             const std::string& url,
                             const std::optional<std::string>& secret,
+                            Signatures signatures,
                             const std::string& new_delivery_id) {
     HttpRequest request;
     request.method = "POST";
@@ -631,7 +663,9 @@ HttpRequest webhook_request(ReplayRecord record,
         request.headers.emplace_back("User-Agent", "GitHub-Hookshot/crcr-replay");
     }
     if (secret) {
-        request.headers.emplace_back("X-Hub-Signature", sign_sha1(*secret, request.body));
+        if (signatures == Signatures::sha256_and_sha1) {
+            request.headers.emplace_back("X-Hub-Signature", sign_sha1(*secret, request.body));
+        }
         request.headers.emplace_back("X-Hub-Signature-256", sign_sha256(*secret, request.body));
     }
     return request;

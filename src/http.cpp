@@ -157,11 +157,12 @@ HttpResponse TracingHttpClient::send(const HttpRequest& request) {
 }
 
 void TracingConcurrentHttpClient::start(std::uint64_t tag, HttpRequest request) {
-    m_inner.start(tag, std::move(request));
+    m_inner->start(tag, std::move(request));
 }
 
 std::vector<HttpCompletion> TracingConcurrentHttpClient::wait(std::chrono::milliseconds timeout) {
-    std::vector<HttpCompletion> finished = m_inner.wait(timeout);
+    std::vector<HttpCompletion> finished = m_inner->wait(timeout);
+    const std::lock_guard lock(m_trace_mutex);
     for (const HttpCompletion& done : finished) {
         trace_request(m_trace, done.request);
         if (done.response) {

@@ -159,9 +159,10 @@ TEST_CASE("TracingConcurrentHttpClient writes each exchange whole when it finish
         }
         return crcr::HttpResponse{202, "Accepted", {}, "ok", std::chrono::milliseconds(3)};
     });
-    crcr::SequentialHttpClient inner(scripted);
     std::ostringstream trace;
-    crcr::TracingConcurrentHttpClient client(inner, trace);
+    std::mutex trace_mutex;
+    crcr::TracingConcurrentHttpClient client(
+        std::make_unique<crcr::SequentialHttpClient>(scripted), trace, trace_mutex);
     client.start(1, {"POST", "up", {{"Authorization", "token ghp_secret"}}, "{}"});
     client.start(2, {"POST", "down", {}, ""});
     CHECK(trace.str().empty()); // started, not finished

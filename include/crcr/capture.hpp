@@ -21,8 +21,11 @@ namespace crcr {
 // JSON array). Only the value being read is in memory.
 class JsonValueReader {
 public:
+    // Reads 64 KiB at a time.
+    static constexpr std::size_t k_chunk = 1U << 16U;
+
     struct Value {
-        std::string text; // the value's exact bytes
+        std::string_view text; // the value's exact bytes, valid until the next call
         std::size_t line = 0;
         std::size_t index = 0; // 0-based position in the stream
     };
@@ -39,7 +42,8 @@ private:
 
     std::istream& m_in;
     std::string m_name;
-    std::string m_buffer;
+    std::string m_buffer; // what was read; its first m_size bytes hold text
+    std::size_t m_size = 0;
     std::size_t m_pos = 0;
     std::size_t m_line = 1;
     std::size_t m_column = 1;
@@ -69,10 +73,10 @@ struct ReplayRecord {
 // Reads one record from `text` (a JSON object), detecting its format: a crcr capture record
 // has "crcr_capture"; a GitHub delivery record has "guid" and "request"; anything else is a bare
 // payload, whose event is `default_event` (required then). Throws `crcr::Error` starting with
-// `location`, naming the format, when a record lacks what it needs. Takes `text`: a bare
-// payload's text becomes its body without a copy.
-ReplayRecord
-parse_replay_record(std::string text, const std::string& location, std::string_view default_event);
+// `location`, naming the format, when a record lacks what it needs.
+ReplayRecord parse_replay_record(std::string_view text,
+                                 const std::string& location,
+                                 std::string_view default_event);
 
 // A --filter term: KEY=VALUE with KEY one of event, action, pr, repo, delivery.
 struct RecordFilter {
@@ -89,14 +93,22 @@ RecordFilter parse_record_filter(std::string_view text);
 // repository.full_name; a body that is not JSON passes no such filter).
 bool record_matches(const ReplayRecord& record, const std::vector<RecordFilter>& filters);
 
+// Which signature headers a replayed webhook gets.
+enum class Signatures {
+    sha256,          // X-Hub-Signature-256: all the relay reads
+    sha256_and_sha1, // and the legacy X-Hub-Signature (HMAC-SHA1), as GitHub still sends it
+};
+
 // The webhook request that replays `record` to `url`: the captured headers (a bare payload gets
-// GitHub's header set), signatures computed again over the body with `secret` (removed without
-// one), `X-GitHub-Delivery` replaced by `new_delivery_id` when it is not empty, and hop-by-hop
-// headers (Host, Content-Length, Connection, Transfer-Encoding) left to the client. Takes
-// `record`: move it in when it is done with, and its body is moved, not copied.
+// GitHub's header set), signatures computed again over the body with `secret` (the captured ones
+// always removed: they no longer match once a body is re-serialised or the secret differs),
+// `X-GitHub-Delivery` replaced by `new_delivery_id` when it is not empty, and hop-by-hop headers
+// (Host, Content-Length, Connection, Transfer-Encoding) left to the client. Takes `record`: move
+// it in when it is done with, and its body is moved, not copied.
 HttpRequest webhook_request(ReplayRecord record,
                             const std::string& url,
                             const std::optional<std::string>& secret,
+                            Signatures signatures,
                             const std::string& new_delivery_id);
 
 // The JSON string literal `text` as bytes: `\"`, `\\`, `\u` with four hex digits (surrogate

@@ -7,6 +7,7 @@
 #include <functional>
 #include <iosfwd>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -41,7 +42,8 @@ struct Context {
     std::ostream& out;
     std::ostream& err;
     HttpClient& http;
-    ConcurrentHttpClient& concurrent_http; // for many requests in flight at once (replay --to)
+    // A new event loop for many requests in flight at once (replay --to): one per thread.
+    std::function<std::unique_ptr<ConcurrentHttpClient>()> concurrent_http;
     const Environment& env;
     std::function<std::chrono::system_clock::time_point()> now = std::chrono::system_clock::now;
     // Waits (rate limits, polling). Tests pass one that advances their clock instead.

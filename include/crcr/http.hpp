@@ -6,6 +6,7 @@
 #include <functional>
 #include <iosfwd>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -142,18 +143,22 @@ private:
     std::ostream& m_trace;
 };
 
-// The same trace for the concurrent port: each exchange is written whole when it finishes, so
-// the lines of exchanges in flight together do not interleave.
+// The same trace for the concurrent port: each exchange is written whole when it finishes,
+// holding `trace_mutex`, so the lines of exchanges in flight together (on this client's thread
+// or on others sharing the mutex) do not interleave.
 class TracingConcurrentHttpClient final : public ConcurrentHttpClient {
 public:
-    TracingConcurrentHttpClient(ConcurrentHttpClient& inner, std::ostream& trace)
-        : m_inner(inner), m_trace(trace) {}
+    TracingConcurrentHttpClient(std::unique_ptr<ConcurrentHttpClient> inner,
+                                std::ostream& trace,
+                                std::mutex& trace_mutex)
+        : m_inner(std::move(inner)), m_trace(trace), m_trace_mutex(trace_mutex) {}
     void start(std::uint64_t tag, HttpRequest request) override;
     std::vector<HttpCompletion> wait(std::chrono::milliseconds timeout) override;
 
 private:
-    ConcurrentHttpClient& m_inner;
+    std::unique_ptr<ConcurrentHttpClient> m_inner;
     std::ostream& m_trace;
+    std::mutex& m_trace_mutex;
 };
 
 } // namespace crcr

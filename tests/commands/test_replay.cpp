@@ -29,6 +29,8 @@ struct Receiver {
     std::mutex mutex;
     std::map<std::string, int> counts;
     std::vector<std::string> bad_signatures;
+    int sha1_good = 0;  // requests with a right X-Hub-Signature
+    int sha1_other = 0; // with a wrong one
     std::function<Reply(const crcr::test::RecordedRequest&, int)> answer; // nth request (0-based)
     int seen = 0;
     TestServer server{[this](const crcr::test::RecordedRequest& request) {
@@ -36,6 +38,9 @@ struct Receiver {
         const std::string id = request.header("X-GitHub-Delivery").value_or("?");
         if (request.header("X-Hub-Signature-256") != crcr::sign_sha256(k_secret, request.body)) {
             bad_signatures.push_back(id);
+        }
+        if (const auto sha1 = request.header("X-Hub-Signature")) {
+            ++(*sha1 == crcr::sign_sha1(k_secret, request.body) ? sha1_good : sha1_other);
         }
         const Reply reply =
             answer ? answer(request, seen)
@@ -79,9 +84,8 @@ crcr::test::CliRun replay(std::vector<std::string> args,
                           crcr::HttpClient& http,
                           const crcr::Environment& env = replay_secret_env()) {
     args.insert(args.begin(), "replay");
-    const std::unique_ptr<crcr::ConcurrentHttpClient> concurrent =
-        crcr::make_curl_concurrent_http_client();
-    return crcr::test::run_crcr(args, env, &http, "", nullptr, concurrent.get());
+    return crcr::test::run_crcr(
+        args, env, &http, "", nullptr, crcr::make_curl_concurrent_http_client);
 }
 
 } // namespace
@@ -114,9 +118,30 @@ TEST_CASE("replay: command line") {
     CHECK(no_target.code == 2);
     CHECK(includes(no_target.err, "replay needs a target: --to URL or --dispatch-to OWNER/NAME"));
     CHECK(crcr::test::run_crcr({"replay", "a", "--to", "x", "--dispatch-to", "o/r"}).code == 2);
+    CHECK(crcr::test::run_crcr({"replay", "a", "--dispatch-to", "o/r", "--legacy-signature"}).code
+          == 2);
     CHECK(crcr::test::run_crcr({"replay", "a", "--to", "ftp://x"}).code == 2);
     CHECK(crcr::test::run_crcr({"replay", "a", "--to", "http://x", "--concurrency", "0"}).code
           == 2);
+}
+
+TEST_CASE("replay --legacy-signature adds X-Hub-Signature; without it the stale one is dropped") {
+    const crcr::test::TempDir dir;
+    write_captures(dir, "c.jsonl", 6); // captured with both signatures, by another secret
+    const auto http = crcr::make_curl_http_client();
+    for (const bool legacy : {false, true}) {
+        CAPTURE(legacy);
+        Receiver receiver;
+        std::vector<std::string> args = {
+            dir.path("c.jsonl"), "--to", receiver.server.url("/github/webhook")};
+        if (legacy) {
+            args.emplace_back("--legacy-signature");
+        }
+        CHECK(replay(args, *http).code == 0);
+        CHECK(receiver.bad_signatures.empty());
+        CHECK(receiver.sha1_good == (legacy ? 6 : 0));
+        CHECK(receiver.sha1_other == 0);
+    }
 }
 
 TEST_CASE("replay --to: every delivery arrives once, signed again, body bytes unchanged") {
@@ -297,7 +322,6 @@ TEST_CASE("replay: a delivery waiting for its retry does not hold up the others"
     };
     crcr::test::TestClock clock;
     const auto http = crcr::make_curl_http_client();
-    const auto concurrent = crcr::make_curl_concurrent_http_client();
     const auto result = crcr::test::run_crcr({"-v",
                                               "replay",
                                               dir.path("c.jsonl"),
@@ -311,7 +335,7 @@ TEST_CASE("replay: a delivery waiting for its retry does not hold up the others"
                                              http.get(),
                                              "",
                                              &clock,
-                                             concurrent.get());
+                                             crcr::make_curl_concurrent_http_client);
     CAPTURE(result.err);
     CHECK(result.code == 0);
     std::vector<std::string> arrivals;

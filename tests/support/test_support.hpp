@@ -63,26 +63,48 @@ struct CliRun {
     std::string err;
 };
 
+// `inner`, one request at a time whichever thread sends it: the sending threads of a command
+// (replay's event loops) share a test's scripted client safely.
+class SerializedHttpClient final : public HttpClient {
+public:
+    explicit SerializedHttpClient(HttpClient& inner) : m_inner(inner) {}
+    HttpResponse send(const HttpRequest& request) override {
+        const std::lock_guard lock(m_mutex);
+        return m_inner.send(request);
+    }
+
+private:
+    HttpClient& m_inner;
+    std::mutex m_mutex;
+};
+
+// Makes new event loops for a command's threads (Context::concurrent_http).
+using ConcurrentHttpFactory = std::function<std::unique_ptr<ConcurrentHttpClient>()>;
+
 // Runs `crcr <args...>` in-process, as `main` would, with `env` as the environment. Time is
 // `clock`'s (a fresh TestClock when none is given): nothing really sleeps. Requests go to `http`
-// (none allowed when it is null), those in flight together to `concurrent_http`, or else one at a
-// time to `http` too.
+// (none allowed when it is null), those in flight together to event loops from
+// `concurrent_http`, or else one at a time to `http` too.
 inline CliRun run_crcr(const std::vector<std::string>& args,
                        const Environment& env = Environment(),
                        HttpClient* http = nullptr,
                        const std::string& input = "",
                        TestClock* clock = nullptr,
-                       ConcurrentHttpClient* concurrent_http = nullptr) {
+                       ConcurrentHttpFactory concurrent_http = {}) {
     NoNetworkHttpClient no_network;
     HttpClient& client = http != nullptr ? *http : no_network;
-    SequentialHttpClient sequential(client);
+    SerializedHttpClient serialized(client);
+    if (!concurrent_http) {
+        concurrent_http = [&serialized] {
+            return std::make_unique<SequentialHttpClient>(serialized);
+        };
+    }
     TestClock own_clock;
     TestClock& time = clock != nullptr ? *clock : own_clock;
     std::ostringstream out;
     std::ostringstream err;
     std::istringstream in(input);
-    Context ctx{
-        in, out, err, client, concurrent_http != nullptr ? *concurrent_http : sequential, env};
+    Context ctx{in, out, err, client, std::move(concurrent_http), env};
     ctx.now = [&time] { return time.now(); };
     ctx.sleep = [&time](std::chrono::milliseconds d) { time.sleep(d); };
     ctx.random_seed = [] { return std::uint64_t{42}; };
