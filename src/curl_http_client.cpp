@@ -171,21 +171,35 @@ bool has_header(const HttpHeaders& headers, std::string_view name) {
     });
 }
 
-// `handle` (made on first use; reset, which keeps its connections) set up to send `request`.
-// `request` and `exchange` must outlive the transfer.
-CURL* set_up(const CurlApi& api,
-             CurlHandle& handle,
-             const HttpRequest& request,
-             Exchange& exchange) {
+// A new easy handle. Throws `crcr::Error` when libcurl cannot make one.
+CurlHandle new_handle(const CurlApi& api) {
+    CurlHandle handle(api.easy_init());
     if (!handle) {
-        handle.reset(api.easy_init());
-        if (!handle) {
-            throw Error("cannot start libcurl", ExitCode::unavailable);
-        }
+        throw Error("cannot start libcurl", ExitCode::unavailable);
     }
-    CURL* curl = handle.get();
-    api.easy_reset(curl); // keeps the connection cache, so connections are reused
-    const auto add_header = [&exchange, &api](const std::string& line) {
+    return handle;
+}
+
+// The options every request on `curl` has: HTTP(S) only, TLS verified, no redirects, and the
+// callbacks that fill `exchange` (which must outlive the handle's transfers).
+void configure(const CurlApi& api, CURL* curl, Exchange& exchange) {
+    api.easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
+    api.easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+    api.easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 1L);
+    api.easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 2L);
+    api.easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
+    api.easy_setopt(curl, CURLOPT_ERRORBUFFER, exchange.error_text.data());
+    api.easy_setopt(curl, CURLOPT_WRITEFUNCTION, &on_body);
+    api.easy_setopt(curl, CURLOPT_WRITEDATA, &exchange);
+    api.easy_setopt(curl, CURLOPT_HEADERFUNCTION, &on_header);
+    api.easy_setopt(curl, CURLOPT_HEADERDATA, &exchange);
+}
+
+// `request`'s own options on `curl`, configured for its method: URL, headers (its own, a
+// User-Agent, no Expect), timeouts, body. `request` and `exchange` must outlive the transfer.
+void set_request(const CurlApi& api, CURL* curl, const HttpRequest& request, Exchange& exchange) {
+    std::string line; // each header line, its memory reused
+    const auto add_line = [&] {
         curl_slist* next = api.slist_append(exchange.headers.get(), line.c_str());
         if (next == nullptr) {
             throw Error("out of memory building HTTP headers");
@@ -193,41 +207,37 @@ CURL* set_up(const CurlApi& api,
         static_cast<void>(exchange.headers.release());
         exchange.headers.reset(next);
     };
+    const auto add_header = [&](std::string_view name, std::string_view value) {
+        line.assign(name);
+        line += value.empty() ? ";" : ": "; // "Name;" sends a header with an empty value
+        line += value;
+        add_line();
+    };
     for (const auto& [name, value] : request.headers) {
-        add_header(value.empty() ? fmt::format("{};", name) : fmt::format("{}: {}", name, value));
+        add_header(name, value);
     }
     if (!has_header(request.headers, "User-Agent")) {
-        add_header(fmt::format("User-Agent: {}", user_agent()));
+        add_header("User-Agent", user_agent());
     }
-    add_header("Expect:"); // no 100-continue round trip before bodies
-
+    line = "Expect:"; // "Name:" removes a header libcurl would add: no 100-continue round trip
+    add_line();
     api.easy_setopt(curl, CURLOPT_URL, request.url.c_str());
-    api.easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
-    api.easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-    api.easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 1L);
-    api.easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 2L);
-    api.easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
-    api.easy_setopt(curl, CURLOPT_ACCEPT_ENCODING, "");
     api.easy_setopt(
         curl, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(request.connect_timeout.count()));
     api.easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(request.timeout.count()));
     api.easy_setopt(curl, CURLOPT_HTTPHEADER, exchange.headers.get());
-    api.easy_setopt(curl, CURLOPT_ERRORBUFFER, exchange.error_text.data());
-    api.easy_setopt(curl, CURLOPT_WRITEFUNCTION, &on_body);
-    api.easy_setopt(curl, CURLOPT_WRITEDATA, &exchange);
-    api.easy_setopt(curl, CURLOPT_HEADERFUNCTION, &on_header);
-    api.easy_setopt(curl, CURLOPT_HEADERDATA, &exchange);
     if (request.method == "GET") {
         api.easy_setopt(curl, CURLOPT_HTTPGET, 1L);
     } else if (request.method == "HEAD") {
         api.easy_setopt(curl, CURLOPT_NOBODY, 1L);
     } else {
-        api.easy_setopt(curl, CURLOPT_CUSTOMREQUEST, request.method.c_str());
+        if (request.method != "POST") { // a body makes it a POST
+            api.easy_setopt(curl, CURLOPT_CUSTOMREQUEST, request.method.c_str());
+        }
         api.easy_setopt(curl, CURLOPT_POSTFIELDS, request.body.data());
         api.easy_setopt(
             curl, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(request.body.size()));
     }
-    return curl;
 }
 
 // Why the transfer of `request` ended with `code`, for messages: "POST http://...: reason".
@@ -258,7 +268,16 @@ public:
     HttpResponse send(const HttpRequest& request) override {
         const CurlApi& api = curl_api();
         Exchange exchange;
-        CURL* curl = set_up(api, m_curl, request, exchange);
+        if (!m_curl) {
+            m_curl = new_handle(api);
+        }
+        CURL* curl = m_curl.get();
+        api.easy_reset(curl); // keeps the connection cache, so connections are reused
+        configure(api, curl, exchange);
+        // API answers are JSON: take them compressed. (Webhooks replayed by the concurrent
+        // client carry no Accept-Encoding, as GitHub sends none.)
+        api.easy_setopt(curl, CURLOPT_ACCEPT_ENCODING, "");
+        set_request(api, curl, request, exchange);
         // libcurl sends a request again, on a new connection, when a reused one closes without
         // a byte of answer. For a POST (a dispatch, a callback) the server may have acted on the
         // first: such requests go on a connection of their own, so they are sent once.
@@ -311,7 +330,18 @@ public:
         transfer.tag = tag;
         transfer.request = std::move(request);
         transfer.exchange = Exchange();
-        CURL* curl = set_up(api, transfer.curl, transfer.request, transfer.exchange);
+        if (!transfer.curl) {
+            transfer.curl = new_handle(api);
+        }
+        CURL* curl = transfer.curl.get();
+        // A handle keeps its options from one request to the next: only another method, whose
+        // options differ, needs them set from the start.
+        if (transfer.method != transfer.request.method) {
+            api.easy_reset(curl);
+            configure(api, curl, transfer.exchange);
+            transfer.method = transfer.request.method;
+        }
+        set_request(api, curl, transfer.request, transfer.exchange);
         check(api.multi_add_handle(m_multi.get(), curl));
         m_idle.pop_back();
         transfer.running = true;
@@ -342,6 +372,7 @@ public:
 private:
     struct Transfer {
         CurlHandle curl;
+        std::string method; // of the options set on `curl`; empty before any
         HttpRequest request;
         Exchange exchange;
         std::uint64_t tag = 0;

@@ -83,6 +83,7 @@ TEST_CASE("curl client: sends what it is given") {
     CHECK(seen[0].header("Accept") == "application/vnd.github+json");
     CHECK(seen[0].header("User-Agent") == crcr::user_agent());
     CHECK_FALSE(seen[0].header("Expect"));
+    CHECK(seen[0].header("Accept-Encoding")); // API answers may come compressed
 
     SUBCASE("a request's own User-Agent wins") {
         TestServer other({Reply{}});
@@ -243,4 +244,41 @@ TEST_CASE("curl concurrent client: wait returns after its timeout without an ans
     const std::vector<crcr::HttpCompletion> finished = wait_for(*client, 1);
     REQUIRE(finished.size() == 1);
     CHECK(finished[0].tag == 7);
+}
+
+TEST_CASE("curl concurrent client: a reused handle sends each method as asked, nothing added") {
+    // Each request in turn on the one idle handle: its options carry over between requests of
+    // the same method and are set afresh for another.
+    TestServer server([](const crcr::test::RecordedRequest& request) {
+        return Reply{.status = 200, .body = request.method + " " + request.body};
+    });
+    const std::unique_ptr<crcr::ConcurrentHttpClient> client =
+        crcr::make_curl_concurrent_http_client();
+    const std::vector<std::pair<std::string, std::string>> sequence = {{"POST", "one"},
+                                                                       {"POST", "two"},
+                                                                       {"GET", ""},
+                                                                       {"POST", "three"},
+                                                                       {"PATCH", "four"},
+                                                                       {"HEAD", ""},
+                                                                       {"POST", ""},
+                                                                       {"DELETE", ""}};
+    std::uint64_t tag = 0;
+    for (const auto& [method, body] : sequence) {
+        CAPTURE(method);
+        client->start(tag++, crcr::HttpRequest{method, server.url("/x"), {}, body});
+        const std::vector<crcr::HttpCompletion> finished = wait_for(*client, 1);
+        REQUIRE(finished.size() == 1);
+        REQUIRE(finished[0].response);
+        CHECK(finished[0].response->body == (method == "HEAD" ? "" : method + " " + body));
+    }
+    const auto seen = server.requests();
+    REQUIRE(seen.size() == sequence.size());
+    for (std::size_t i = 0; i < seen.size(); ++i) {
+        CAPTURE(i);
+        CHECK(seen[i].method == sequence[i].first);
+        CHECK(seen[i].body == sequence[i].second);
+        // A replayed webhook carries what GitHub sends and no more: no Accept-Encoding, no Expect.
+        CHECK_FALSE(seen[i].header("Accept-Encoding"));
+        CHECK_FALSE(seen[i].header("Expect"));
+    }
 }
