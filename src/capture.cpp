@@ -2,6 +2,7 @@
 
 #include "crcr/delivery.hpp"
 #include "crcr/error.hpp"
+#include "crcr/json_string.hpp"
 #include "crcr/signature.hpp"
 
 #include <fmt/format.h>
@@ -28,47 +29,6 @@ bool iequals(std::string_view a, std::string_view b) {
                return std::tolower(static_cast<unsigned char>(x))
                       == std::tolower(static_cast<unsigned char>(y));
            });
-}
-
-// Writes `code` as UTF-8 at `o`; returns the end of what it wrote (1 to 4 bytes).
-char* append_utf8(char* o, std::uint32_t code) {
-    if (code < 0x80) {
-        *o++ = static_cast<char>(code);
-    } else if (code < 0x800) {
-        *o++ = static_cast<char>(0xC0 | (code >> 6U));
-        *o++ = static_cast<char>(0x80 | (code & 0x3FU));
-    } else if (code < 0x10000) {
-        *o++ = static_cast<char>(0xE0 | (code >> 12U));
-        *o++ = static_cast<char>(0x80 | ((code >> 6U) & 0x3FU));
-        *o++ = static_cast<char>(0x80 | (code & 0x3FU));
-    } else {
-        *o++ = static_cast<char>(0xF0 | (code >> 18U));
-        *o++ = static_cast<char>(0x80 | ((code >> 12U) & 0x3FU));
-        *o++ = static_cast<char>(0x80 | ((code >> 6U) & 0x3FU));
-        *o++ = static_cast<char>(0x80 | (code & 0x3FU));
-    }
-    return o;
-}
-
-std::uint32_t hex4(std::string_view text, std::size_t at) {
-    if (at + 4 > text.size()) {
-        throw Error("a \\u escape needs four hex digits");
-    }
-    std::uint32_t value = 0;
-    for (std::size_t i = at; i < at + 4; ++i) {
-        const char c = text[i];
-        value <<= 4U;
-        if (c >= '0' && c <= '9') {
-            value |= static_cast<std::uint32_t>(c - '0');
-        } else if (c >= 'a' && c <= 'f') {
-            value |= static_cast<std::uint32_t>(c - 'a' + 10);
-        } else if (c >= 'A' && c <= 'F') {
-            value |= static_cast<std::uint32_t>(c - 'A' + 10);
-        } else {
-            throw Error("a \\u escape needs four hex digits");
-        }
-    }
-    return value;
 }
 
 // The closing quote of the string whose content continues at `from` (not inside an escape), or
@@ -157,116 +117,6 @@ std::size_t value_end(std::string_view text, std::size_t at) {
     throw Error("an unclosed value");
 }
 
-// Copies `text` from `i` up to the next quote or backslash (or the end) to `o`, moving both on
-// past what it copied. Sixteen bytes at a time where SSE2 is there, inline: in a captured body
-// the next backslash is usually a few bytes away, where a call to memchr or memcpy costs more
-// than the work. The last store may write up to 15 bytes past what it copies: `o` needs room.
-void copy_plain(std::string_view text, std::size_t& i, char*& o) {
-#if defined(__SSE2__)
-    const __m128i quote = _mm_set1_epi8('"');
-    const __m128i backslash = _mm_set1_epi8('\\');
-    while (i + 16 <= text.size()) {
-        const __m128i chunk = _mm_loadu_si128(reinterpret_cast<const __m128i*>(text.data() + i));
-        _mm_storeu_si128(reinterpret_cast<__m128i*>(o), chunk);
-        const auto mask = static_cast<unsigned>(_mm_movemask_epi8(
-            _mm_or_si128(_mm_cmpeq_epi8(chunk, quote), _mm_cmpeq_epi8(chunk, backslash))));
-        const unsigned copied = mask == 0 ? 16 : static_cast<unsigned>(__builtin_ctz(mask));
-        i += copied;
-        o += copied;
-        if (mask != 0) {
-            return;
-        }
-    }
-#endif
-    while (i < text.size() && text[i] != '"' && text[i] != '\\') {
-        *o++ = text[i++];
-    }
-}
-
-// Decodes the JSON string literal starting at `at` (its opening quote) into `out`: `\"`, `\\`,
-// `\u` with four hex digits (surrogate pairs joined) and the other escapes. Returns the position
-// just past the closing quote. Throws `crcr::Error` for a malformed or unclosed literal. One
-// pass: the literal is found and decoded at once.
-std::size_t decode_string(std::string_view text, std::size_t at, std::string& out) {
-    std::size_t i = at + 1;
-    // Decoding never makes text longer, so the rest of `text` bounds the result: a short string
-    // fits in a small first buffer, and a long one gets that bound once, at its first overflow.
-    // Once it has it, what is left of the buffer is never less than what is left to read.
-    constexpr std::size_t k_first = 256;
-    const std::size_t most = text.size() - std::min(i, text.size());
-    out.resize(std::min(most, k_first));
-    std::size_t written = 0;
-    const auto make_room = [&](std::size_t needed) {
-        if (out.size() - written < needed && out.size() < most) {
-            out.resize(most);
-        }
-    };
-    while (true) {
-        make_room(16);
-        char* o = out.data() + written;
-        const std::size_t end =
-            out.size() < most ? std::min(text.size(), i + (out.size() - written)) : text.size();
-        copy_plain(text.substr(0, end), i, o);
-        written = static_cast<std::size_t>(o - out.data());
-        if (i == end) {
-            if (end == text.size()) {
-                throw Error("an unclosed string");
-            }
-            continue; // the first buffer is full
-        }
-        if (text[i] == '"') {
-            out.resize(written);
-            return i + 1;
-        }
-        if (i + 1 >= text.size()) {
-            throw Error("an unclosed string");
-        }
-        const char c = text[i + 1];
-        i += 2;
-        make_room(4);
-        o = out.data() + written;
-        switch (c) {
-        case '"':
-        case '\\':
-        case '/':
-            *o++ = c;
-            break;
-        case 'b':
-            *o++ = '\b';
-            break;
-        case 'f':
-            *o++ = '\f';
-            break;
-        case 'n':
-            *o++ = '\n';
-            break;
-        case 'r':
-            *o++ = '\r';
-            break;
-        case 't':
-            *o++ = '\t';
-            break;
-        case 'u': {
-            std::uint32_t code = hex4(text, i);
-            i += 4;
-            if (code >= 0xD800 && code <= 0xDBFF && i + 6 <= text.size() && text[i] == '\\'
-                && text[i + 1] == 'u') {
-                const std::uint32_t low = hex4(text, i + 2);
-                if (low >= 0xDC00 && low <= 0xDFFF) {
-                    code = 0x10000 + ((code - 0xD800) << 10U) + (low - 0xDC00);
-                    i += 6;
-                }
-            }
-            o = append_utf8(o, code); // at most 4 bytes, from a 6 (or 12) byte escape
-            break;
-        }
-        default:
-            throw Error(fmt::format("an unknown escape '\\{}'", c));
-        }
-        written = static_cast<std::size_t>(o - out.data());
-    }
-}
-
 struct Member {
     std::string key;
     std::string_view value; // the value's text, as it is in the record
@@ -299,7 +149,7 @@ std::vector<Member> members(std::string_view text) {
             throw Error("a member without a quoted name");
         }
         Member member;
-        i = decode_string(text, i, member.key);
+        i = decode_json_string(text, i, member.key);
         skip();
         if (i >= text.size() || text[i] != ':') {
             throw Error("a member without ':'");
@@ -308,7 +158,7 @@ std::vector<Member> members(std::string_view text) {
         skip();
         const std::size_t start = i;
         member.is_string = i < text.size() && text[i] == '"';
-        i = member.is_string ? decode_string(text, i, member.string) : value_end(text, i);
+        i = member.is_string ? decode_json_string(text, i, member.string) : value_end(text, i);
         member.value = text.substr(start, i - start);
         out.push_back(std::move(member));
         skip();
@@ -406,7 +256,7 @@ ReplayRecord github_delivery_of(std::string_view text, const std::string& locati
 std::string unescape_json_string(std::string_view literal) {
     std::string out;
     if (literal.empty() || literal.front() != '"'
-        || decode_string(literal, 0, out) != literal.size()) {
+        || decode_json_string(literal, 0, out) != literal.size()) {
         throw Error("not a JSON string");
     }
     return out;

@@ -1,0 +1,29 @@
+#pragma once
+
+// JSON string literals decoded at memory speed: a replayed capture record holds its 25 KB body
+// as one JSON string with an escape every few bytes, decoded once per delivery.
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+namespace crcr {
+
+// Decodes the JSON string literal whose opening quote is at `at` in `text` into `out`: `\"`,
+// `\\`, `\/`, `\b`, `\f`, `\n`, `\r`, `\t`, and `\u` with four hex digits (surrogate pairs
+// joined, a lone surrogate written as its three bytes). Returns the position just past the
+// closing quote. Throws `crcr::Error` for an unknown escape or an unclosed literal. Uses
+// AVX-512 (VBMI2) where the CPU has it, 64 bytes at a time.
+std::size_t decode_json_string(std::string_view text, std::size_t at, std::string& out);
+
+namespace detail {
+
+// The two implementations behind `decode_json_string`, for tests that hold them to each other.
+std::size_t decode_json_string_portable(std::string_view text, std::size_t at, std::string& out);
+// Only where `have_avx512_decoder()`.
+std::size_t decode_json_string_avx512(std::string_view text, std::size_t at, std::string& out);
+bool have_avx512_decoder();
+
+} // namespace detail
+
+} // namespace crcr

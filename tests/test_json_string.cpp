@@ -1,0 +1,130 @@
+#include "crcr/error.hpp"
+#include "crcr/json_string.hpp"
+#include "crcr/payload.hpp"
+#include "crcr/random.hpp"
+
+#include <doctest/doctest.h>
+
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace {
+
+using Decoder = std::function<std::size_t(std::string_view, std::size_t, std::string&)>;
+
+struct Named {
+    const char* name;
+    Decoder decode;
+};
+
+// The implementations this machine can run.
+std::vector<Named> decoders() {
+    std::vector<Named> all = {{"portable", crcr::detail::decode_json_string_portable},
+                              {"dispatched", crcr::decode_json_string}};
+    if (crcr::detail::have_avx512_decoder()) {
+        all.push_back({"avx512", crcr::detail::decode_json_string_avx512});
+    } else {
+        MESSAGE("no AVX-512 VBMI2 here: the AVX-512 decoder is not tested");
+    }
+    return all;
+}
+
+// What each decoder makes of the literal at `at` in `text`: the decoded string and the end, or
+// the error's text.
+std::string outcome(const Decoder& decode, std::string_view text, std::size_t at) {
+    std::string out = "left over";
+    try {
+        const std::size_t end = decode(text, at, out);
+        return "end " + std::to_string(end) + ": " + out;
+    } catch (const crcr::Error& e) {
+        return std::string("error: ") + e.what();
+    }
+}
+
+// A random string heavy in what JSON escapes, and in what captured bodies hold most.
+std::string random_text(crcr::Random& random, std::size_t length) {
+    static const std::vector<std::string> pieces = {"\"",
+                                                    "\\",
+                                                    "/",
+                                                    "\n",
+                                                    "\t",
+                                                    "\r",
+                                                    "\b",
+                                                    "\f",
+                                                    "\x01",
+                                                    "\x1f",
+                                                    "a",
+                                                    "bc",
+                                                    "{\"k\":",
+                                                    "\xc3\xa9",
+                                                    "\xe2\x9c\x93",
+                                                    "\xf0\x9f\x9a\x80",
+                                                    " ",
+                                                    "0123456789abcdef0123456789abcdef"};
+    std::string text;
+    while (text.size() < length) {
+        text += pieces[random.between(0, pieces.size() - 1)];
+    }
+    return text;
+}
+
+} // namespace
+
+TEST_CASE("decode_json_string: every implementation decodes what nlohmann encodes") {
+    crcr::Random random(11);
+    for (int i = 0; i < 3000; ++i) {
+        const std::string sample = random_text(random, random.between(0, i < 2000 ? 150 : 3000));
+        // The literal, once as nlohmann writes it, once with every '/' escaped and non-ASCII as
+        // \u escapes (surrogate pairs included), inside more text, as a record holds it.
+        const std::string plain = crcr::Json(sample).dump();
+        const std::string ascii =
+            crcr::Json(sample).dump(-1, ' ', true, crcr::Json::error_handler_t::strict);
+        std::string slashed;
+        for (const char c : ascii) {
+            slashed += c == '/' ? std::string("\\/") : std::string(1, c);
+        }
+        for (const std::string& literal : {plain, slashed}) {
+            const std::string text = "{\"body\":" + literal + ",\"more\":\"x\"}";
+            for (const Named& d : decoders()) {
+                CAPTURE(d.name);
+                CAPTURE(literal);
+                CHECK(outcome(d.decode, text, 8)
+                      == "end " + std::to_string(8 + literal.size()) + ": " + sample);
+            }
+        }
+    }
+}
+
+TEST_CASE("decode_json_string: the same errors from every implementation") {
+    crcr::Random random(12);
+    std::vector<std::string> texts = {
+        R"("abc)", R"("abc\)", R"("\x")", R"("\u12")", R"("\u12g4")", "\"", R"("\)"};
+    // Broken literals of every length, an escape cut by the end at every offset around 64 bytes.
+    for (std::size_t n = 55; n < 140; ++n) {
+        texts.push_back("\"" + std::string(n, 'x') + "\\");
+        texts.push_back("\"" + std::string(n, 'x') + "\\u00");
+        texts.push_back("\"" + std::string(n, 'x') + "\\q\"");
+        texts.push_back("\"" + std::string(n, '\\'));
+        texts.push_back("\"" + std::string(n, 'x'));
+    }
+    for (int i = 0; i < 500; ++i) { // random bytes with quotes and backslashes: anything goes
+        std::string text = "\"";
+        const auto length = random.between(0, 200);
+        for (std::uint64_t j = 0; j < length; ++j) {
+            text += "\\\"xn/u0"[random.between(0, 6)];
+        }
+        texts.push_back(text);
+    }
+    const std::vector<Named> all = decoders();
+    for (const std::string& text : texts) {
+        CAPTURE(text);
+        const std::string want = outcome(all[0].decode, text, 0);
+        for (const Named& d : all) {
+            CAPTURE(d.name);
+            CHECK(outcome(d.decode, text, 0) == want);
+        }
+    }
+    CHECK(outcome(crcr::decode_json_string, R"("\x")", 0) == "error: an unknown escape '\\x'");
+    CHECK(outcome(crcr::decode_json_string, R"("abc)", 0) == "error: an unclosed string");
+}
