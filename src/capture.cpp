@@ -12,10 +12,6 @@
 #include <cstring>
 #include <istream>
 
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#endif
-
 namespace crcr {
 
 namespace {
@@ -31,56 +27,10 @@ bool iequals(std::string_view a, std::string_view b) {
            });
 }
 
-// The closing quote of the string whose content continues at `from` (not inside an escape), or
-// npos when `text` ends first; then `resume` is where to go on once more text is appended (past
-// an escape cut by the end). Sixteen bytes at a time where SSE2 is there: a 25 KB body holds a
-// backslash every few bytes, which makes byte loops and memchr loops slow alike.
-std::size_t scan_string(std::string_view text, std::size_t from, std::size_t& resume) {
-    const char* const begin = text.data();
-    const char* const end = begin + text.size();
-    const char* p = begin + std::min(from, text.size());
-#if defined(__SSE2__)
-    const __m128i quote = _mm_set1_epi8('"');
-    const __m128i backslash = _mm_set1_epi8('\\');
-    unsigned carry = 0; // 1 when the previous chunk ended with a backslash: byte 0 is escaped
-    while (end - p >= 16) {
-        const __m128i chunk = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
-        const auto quotes = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(chunk, quote)));
-        unsigned mask =
-            (quotes | static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(chunk, backslash))))
-            & ~carry;
-        carry = 0;
-        // Each escape clears its backslash and the byte after it; the first quote left ends the
-        // string. Every escape in the chunk is handled without loading it again.
-        while (mask != 0) {
-            const auto first = static_cast<unsigned>(__builtin_ctz(mask));
-            if ((quotes & (1U << first)) != 0) {
-                return static_cast<std::size_t>(p + first - begin);
-            }
-            if (first == 15) {
-                carry = 1;
-                break;
-            }
-            mask &= ~(3U << first);
-        }
-        p += 16;
-    }
-    p += carry; // an escape cut by the last chunk: skip the escaped byte
-#endif
-    while (p < end) {
-        if (*p == '"') {
-            return static_cast<std::size_t>(p - begin);
-        }
-        p += *p == '\\' ? 2 : 1;
-    }
-    resume = static_cast<std::size_t>(p - begin);
-    return std::string_view::npos;
-}
-
 // The end (one past the closing quote) of the string literal starting at `at` ('"').
 std::size_t string_end(std::string_view text, std::size_t at) {
     std::size_t resume = 0;
-    const std::size_t quote = scan_string(text, at + 1, resume);
+    const std::size_t quote = find_json_string_end(text, at + 1, resume);
     if (quote == std::string_view::npos) {
         throw Error("an unclosed string");
     }
@@ -321,25 +271,30 @@ std::optional<JsonValueReader::Value> JsonValueReader::next() {
         bool in_string = false;
         std::size_t line = m_line;
         std::size_t last_newline = std::string::npos;
+        const auto read_more = [&] {
+            const std::size_t offset = m_pos;
+            if (!fill()) {
+                throw Error(fmt::format(
+                    "{}:{}: the JSON value starting here is not closed", m_name, start_line));
+            }
+            i -= offset - m_pos; // fill() may have moved the buffer
+            if (last_newline != std::string::npos) {
+                last_newline -= offset - m_pos;
+            }
+        };
         while (true) {
             if (i >= m_size) {
-                const std::size_t offset = m_pos;
-                if (!fill()) {
-                    throw Error(fmt::format(
-                        "{}:{}: the JSON value starting here is not closed", m_name, start_line));
-                }
-                i -= offset - m_pos; // fill() may have moved the buffer
-                if (last_newline != std::string::npos) {
-                    last_newline -= offset - m_pos;
-                }
+                read_more();
                 continue;
             }
             const char ch = m_buffer[i];
             if (in_string) {
                 std::size_t resume = 0;
-                const std::size_t quote = scan_string({m_buffer.data(), m_size}, i, resume);
+                const std::size_t quote =
+                    find_json_string_end({m_buffer.data(), m_size}, i, resume);
                 if (quote == std::string::npos) {
-                    i = resume; // read on
+                    i = resume; // the string goes on past what was read: read on from there
+                    read_more();
                     continue;
                 }
                 i = quote;

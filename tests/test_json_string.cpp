@@ -128,3 +128,34 @@ TEST_CASE("decode_json_string: the same errors from every implementation") {
     CHECK(outcome(crcr::decode_json_string, R"("\x")", 0) == "error: an unknown escape '\\x'");
     CHECK(outcome(crcr::decode_json_string, R"("abc)", 0) == "error: an unclosed string");
 }
+
+TEST_CASE("find_json_string_end: every implementation, text read in pieces cut anywhere") {
+    using Finder = std::size_t (*)(std::string_view, std::size_t, std::size_t&);
+    std::vector<std::pair<const char*, Finder>> finders = {
+        {"portable", crcr::detail::find_json_string_end_portable},
+        {"dispatched", crcr::find_json_string_end}};
+    if (crcr::detail::have_avx512_decoder()) {
+        finders.emplace_back("avx512", crcr::detail::find_json_string_end_avx512);
+    }
+    crcr::Random random(13);
+    for (int i = 0; i < 2000; ++i) {
+        // A literal and what follows it; its closing quote is where nlohmann's encoding ends.
+        const std::string literal = crcr::Json(random_text(random, random.between(0, 300))).dump();
+        const std::string text = literal + "\"tail\\\"\"";
+        const std::size_t want = literal.size() - 1;
+        const std::size_t cut = random.between(1, text.size()); // the first read ends here
+        for (const auto& [name, find] : finders) {
+            CAPTURE(name);
+            CAPTURE(literal);
+            CAPTURE(cut);
+            std::size_t resume = 0;
+            std::size_t found = find(std::string_view(text).substr(0, cut), 1, resume);
+            if (found == std::string_view::npos) {
+                CHECK(cut <= want);
+                REQUIRE(resume <= cut + 1); // at or just past an escape cut by the end
+                found = find(text, resume, resume);
+            }
+            CHECK(found == want);
+        }
+    }
+}

@@ -16,12 +16,21 @@ namespace crcr {
 // AVX-512 (VBMI2) where the CPU has it, 64 bytes at a time.
 std::size_t decode_json_string(std::string_view text, std::size_t at, std::string& out);
 
+// The closing quote of the string whose content continues at `from` (not inside an escape), or
+// npos when `text` ends first; then `resume` is where to go on once more text is appended (at
+// or past an escape cut by the end). For finding where a record ends without decoding it.
+std::size_t find_json_string_end(std::string_view text, std::size_t from, std::size_t& resume);
+
 namespace detail {
 
-// The two implementations behind `decode_json_string`, for tests that hold them to each other.
+// The implementations behind the functions above, for tests that hold them to each other.
 std::size_t decode_json_string_portable(std::string_view text, std::size_t at, std::string& out);
+std::size_t
+find_json_string_end_portable(std::string_view text, std::size_t from, std::size_t& resume);
 // Only where `have_avx512_decoder()`.
 std::size_t decode_json_string_avx512(std::string_view text, std::size_t at, std::string& out);
+std::size_t
+find_json_string_end_avx512(std::string_view text, std::size_t from, std::size_t& resume);
 bool have_avx512_decoder();
 
 } // namespace detail
