@@ -78,6 +78,7 @@ struct Member {
 // body is read once), other values kept as spans, not parsed.
 std::vector<Member> members(std::string_view text) {
     std::vector<Member> out;
+    out.reserve(8); // a capture record's members, a GitHub delivery record's top level
     std::size_t i = 0;
     const auto skip = [&] {
         while (i < text.size() && is_space(text[i])) {
@@ -439,14 +440,14 @@ HttpRequest webhook_request(ReplayRecord record,
                                                            "x-hub-signature",
                                                            "x-hub-signature-256",
                                                            "expect"};
-    for (const auto& [name, value] : record.headers) {
+    request.headers.reserve(record.headers.size() + 4);
+    for (auto& [name, value] : record.headers) {
         if (std::none_of(k_dropped.begin(), k_dropped.end(), [&](std::string_view d) {
                 return iequals(name, d);
             })) {
-            request.headers.emplace_back(
-                name,
-                iequals(name, "x-github-delivery") && !new_delivery_id.empty() ? new_delivery_id
-                                                                               : value);
+            const bool renamed = iequals(name, "x-github-delivery") && !new_delivery_id.empty();
+            request.headers.emplace_back(std::move(name),
+                                         renamed ? new_delivery_id : std::move(value));
         }
     }
     const auto has = [&](std::string_view name) {

@@ -108,18 +108,19 @@ void decode_escape(std::string_view text, std::size_t& i, char*& o) {
 }
 
 // The output buffer of a decode. Decoding never makes text longer, so what is left of the
-// input bounds what is left to write: a short string fits in a small first buffer, and a long
-// one gets that bound once, at its first overflow. Once it has it, the room left is never less
-// than the input left.
+// input bounds what is left to write. A string grows its buffer twice at most: from what needs
+// no allocation to a few hundred bytes (header values, ids), then to that bound (a body), after
+// which the room left is never less than the input left.
 class Output {
 public:
     Output(std::string& out, std::size_t most) : m_out(out), m_most(most) {
-        m_out.resize(std::min(most, k_first));
+        m_out.resize(std::min(most, std::string().capacity()));
     }
     // The write position, with at least `needed` bytes of room or the full bound.
     char* at(std::size_t needed) {
         if (m_out.size() - m_written < needed && m_out.size() < m_most) {
-            m_out.resize(m_most);
+            m_out.resize(m_out.size() < k_small ? std::min(m_most, k_small) : m_most);
+            return at(needed);
         }
         return m_out.data() + m_written;
     }
@@ -129,7 +130,7 @@ public:
     void finish() { m_out.resize(m_written); }
 
 private:
-    static constexpr std::size_t k_first = 256;
+    static constexpr std::size_t k_small = 256;
     std::string& m_out;
     std::size_t m_most;
     std::size_t m_written = 0;
@@ -191,7 +192,7 @@ std::size_t decode_json_string_portable(std::string_view text, std::size_t at, s
     std::size_t i = at + 1;
     Output output(out, text.size() - std::min(i, text.size()));
     while (true) {
-        char* o = output.at(16);
+        char* o = output.at(1);
         // Plain bytes, no more than the buffer holds.
         const std::size_t end =
             output.bounded() ? text.size() : std::min(text.size(), i + output.room());
@@ -280,7 +281,7 @@ decode_json_string_avx512(std::string_view text, std::size_t at, std::string& ou
     const __m512i quote = _mm512_set1_epi8('"');
     const __m512i slash = _mm512_set1_epi8('/');
     while (true) {
-        char* o = output.at(64);
+        char* o = output.at(1);
         const std::size_t left = text.size() - std::min(i, text.size());
         if (left == 0) {
             throw Error("an unclosed string");
