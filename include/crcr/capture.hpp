@@ -21,8 +21,8 @@ namespace crcr {
 // JSON array). Only the value being read is in memory.
 class JsonValueReader {
 public:
-    // Reads 64 KiB at a time.
-    static constexpr std::size_t k_chunk = 1U << 16U;
+    // Reads 256 KiB at a time.
+    static constexpr std::size_t k_chunk = 1U << 18U;
 
     struct Value {
         std::string_view text; // the value's exact bytes, valid until the next call
