@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <optional>
 
 #if defined(__SSE2__)
 #include <emmintrin.h>
@@ -136,6 +137,20 @@ private:
     std::size_t m_written = 0;
 };
 
+// At the quote or backslash where a decoder's fast part stopped (`i`): the end of the string,
+// just past its closing quote, or nothing once the escape there is decoded and passed.
+std::optional<std::size_t>
+close_or_unescape(std::string_view text, std::size_t& i, Output& output) {
+    if (text[i] == '"') {
+        output.finish();
+        return i + 1;
+    }
+    char* o = output.at(4);
+    decode_escape(text, i, o);
+    output.moved_to(o);
+    return std::nullopt;
+}
+
 // Copies `text` from `i` up to the next quote or backslash (or the end) to `o`, moving both on
 // past what it copied. Sixteen bytes at a time where SSE2 is there, inline: in a captured body
 // the next backslash is usually a few bytes away, where a call to memchr or memcpy costs more
@@ -204,13 +219,9 @@ std::size_t decode_json_string_portable(std::string_view text, std::size_t at, s
             }
             continue; // the first buffer is full
         }
-        if (text[i] == '"') {
-            output.finish();
-            return i + 1;
+        if (const std::optional<std::size_t> closed = close_or_unescape(text, i, output)) {
+            return *closed;
         }
-        o = output.at(4);
-        decode_escape(text, i, o);
-        output.moved_to(o);
     }
 }
 
@@ -318,13 +329,9 @@ decode_json_string_avx512(std::string_view text, std::size_t at, std::string& ou
         if (stop == length) {
             continue;
         }
-        if (text[i] == '"') {
-            output.finish();
-            return i + 1;
+        if (const std::optional<std::size_t> closed = close_or_unescape(text, i, output)) {
+            return *closed;
         }
-        o = output.at(4);
-        decode_escape(text, i, o);
-        output.moved_to(o);
     }
 }
 
