@@ -117,6 +117,7 @@ struct Answer {
     std::optional<std::size_t> length; // Content-Length; neither this nor chunked: until close
     bool keep_alive = true;
     std::size_t body_start = 0; // where the body starts in the bytes read
+    std::size_t chunk_at = 0;   // chunked: where the next chunk starts, from body_start
 };
 
 struct Exchange {
@@ -141,6 +142,7 @@ struct Connection {
     bool connecting = false;
     bool used = false;        // has answered a request before
     bool watching_out = true; // asks epoll for writable as well as readable
+    bool peer_closed = false; // the server closed its side
     std::optional<Exchange> exchange;
 };
 
@@ -195,8 +197,8 @@ public:
     void start(std::uint64_t tag, HttpRequest request) override {
         const std::optional<Target> target = m_proxied ? std::nullopt : plain_target(request.url);
         if (!target) {
-            ++m_fallback_running;
             m_fallback->start(tag, std::move(request));
+            ++m_fallback_running;
             return;
         }
         Exchange exchange;
@@ -362,8 +364,8 @@ private:
             connection->fd = std::move(fd);
             Connection* raw = connection.get();
             if (connecting) {
-                exchange.deadline = std::min(exchange.deadline,
-                                             exchange.started + exchange.request.connect_timeout);
+                exchange.deadline =
+                    std::min(exchange.deadline, Clock::now() + exchange.request.connect_timeout);
             }
             m_connections.emplace(raw->fd->get(), std::move(connection));
             return raw;
@@ -469,6 +471,11 @@ private:
                 return;
             }
             if (got == 0) {
+                // What came with the close may complete the answer; else the close ends it.
+                connection.peer_closed = true;
+                if (!parse(connection)) {
+                    return;
+                }
                 closed_by_peer(connection);
                 return;
             }
@@ -484,8 +491,9 @@ private:
         parse(connection);
     }
 
-    // Reads the answer so far; finishes the exchange when it is complete or malformed.
-    void parse(Connection& connection) {
+    // Reads the answer so far; finishes the exchange when it is complete or malformed. True
+    // while the exchange goes on; false once it is finished (and the connection maybe gone).
+    bool parse(Connection& connection) {
         Exchange& exchange = *connection.exchange;
         Answer& answer = exchange.answer;
         while (!answer.head_done) {
@@ -493,12 +501,13 @@ private:
             if (end == std::string::npos) {
                 if (exchange.in.size() > k_max_head) {
                     finish(connection, "response headers too large");
+                    return false;
                 }
-                return;
+                return true;
             }
             if (!read_head(std::string_view(exchange.in).substr(0, end), exchange, answer)) {
                 finish(connection, "malformed response: not HTTP/1.x");
-                return;
+                return false;
             }
             if (answer.response.status >= 100 && answer.response.status < 200) {
                 exchange.in.erase(0, end + 4); // 100 Continue and the like: the answer follows
@@ -510,25 +519,27 @@ private:
         }
         const std::string_view body = std::string_view(exchange.in).substr(answer.body_start);
         if (answer.chunked) {
-            std::string decoded;
             bool malformed = false;
-            const std::optional<std::size_t> used = dechunk(body, decoded, malformed);
+            const std::optional<std::size_t> used = dechunk(body, answer, malformed);
             if (malformed) {
                 finish(connection, "malformed response: a bad chunk size");
-            } else if (used) {
-                answer.response.body = std::move(decoded);
-                complete(connection, *used == body.size() && answer.keep_alive);
+                return false;
             }
-            return;
+            if (used) {
+                complete(connection, *used == body.size() && answer.keep_alive);
+                return false;
+            }
+            return true;
         }
         if (answer.length) {
             if (body.size() >= *answer.length) {
                 answer.response.body = std::string(body.substr(0, *answer.length));
                 complete(connection, body.size() == *answer.length && answer.keep_alive);
+                return false;
             }
-            return;
+            return true;
         }
-        // Neither: the body ends when the server closes (see closed_by_peer).
+        return true; // neither: the body ends when the server closes (see closed_by_peer)
     }
 
     // The status line and headers of `head`; false when it is not HTTP/1.x.
@@ -583,11 +594,13 @@ private:
         return true;
     }
 
-    // A chunked body in `body`: the bytes it used when it is complete (chunks, the last one and
-    // its trailers), else nothing yet (or ever, when `malformed`).
+    // Decodes the chunks of `body` that have come, from where the last call stopped, into the
+    // answer's body: the bytes it used when the body is complete (chunks, the last one and its
+    // trailers), else nothing yet (or ever, when `malformed`).
     static std::optional<std::size_t>
-    dechunk(std::string_view body, std::string& out, bool& malformed) {
-        std::size_t at = 0;
+    dechunk(std::string_view body, Answer& answer, bool& malformed) {
+        std::size_t& at = answer.chunk_at;
+        std::string& out = answer.response.body;
         while (true) {
             const std::size_t line_end = body.find("\r\n", at);
             if (line_end == std::string_view::npos) {
@@ -602,23 +615,23 @@ private:
                 malformed = true; // (extensions after ';' are allowed, and ignored)
                 return std::nullopt;
             }
-            at = line_end + 2;
+            const std::size_t data = line_end + 2;
             if (size == 0) {
-                const std::size_t trailers_end = body.find("\r\n", at);
+                const std::size_t trailers_end = body.find("\r\n", data);
                 if (trailers_end == std::string_view::npos) {
                     return std::nullopt;
                 }
-                if (trailers_end == at) {
-                    return at + 2;
+                if (trailers_end == data) {
+                    return data + 2;
                 }
-                const std::size_t blank = body.find("\r\n\r\n", at);
+                const std::size_t blank = body.find("\r\n\r\n", data);
                 return blank == std::string_view::npos ? std::nullopt : std::optional(blank + 4);
             }
-            if (body.size() < at + size + 2) {
-                return std::nullopt;
+            if (body.size() < data + size + 2) {
+                return std::nullopt; // the chunk is not all there: from its size line next time
             }
-            out.append(body.substr(at, size));
-            at += size + 2;
+            out.append(body.substr(data, size));
+            at = data + size + 2;
         }
     }
 
@@ -658,8 +671,12 @@ private:
         finish(connection, why);
     }
 
+    // The answer is complete. The connection is kept for another request when `keep` (the
+    // server said so, nothing more came) and it can be: the server has not closed it, and the
+    // whole request went (a server may answer early, a 413 say, before the body is read).
     void complete(Connection& connection, bool keep) {
         Exchange& exchange = *connection.exchange;
+        keep = keep && !connection.peer_closed && sent_all(exchange);
         HttpCompletion done{.tag = exchange.tag, .request = std::move(exchange.request)};
         done.response = std::move(exchange.answer.response);
         done.response->elapsed =
@@ -703,7 +720,9 @@ private:
             const auto waited = std::chrono::duration_cast<std::chrono::milliseconds>(
                 now - connection->exchange->started);
             finish(*connection,
-                   fmt::format("Operation timed out after {} milliseconds", waited.count()));
+                   fmt::format("{} timed out after {} milliseconds",
+                               connection->connecting ? "Connection" : "Operation",
+                               waited.count()));
         }
         std::move(m_done.begin(), m_done.end(), std::back_inserter(finished));
         m_done.clear();

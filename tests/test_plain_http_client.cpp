@@ -267,6 +267,92 @@ TEST_CASE("plain client: connections kept, and given up when the server ends the
     CHECK(requests == 5);
 }
 
+TEST_CASE("plain client: an answer that fills the last read exactly, then the close") {
+    // 64 KiB in all, sent with the close: the final read is full, the next one sees the end.
+    for (const bool http10 : {false, true}) {
+        CAPTURE(http10);
+        const std::string head = http10 ? "HTTP/1.0 200 OK\r\n\r\n"
+                                        : "HTTP/1.1 200 OK\r\nConnection: close\r\n"
+                                          "Content-Length: 65475\r\n\r\n";
+        const std::string body(65536 - head.size(), 'z');
+        RawServer server([&](int fd, int) {
+            if (!read_request(fd).empty()) {
+                write_all(fd, head + body);
+            }
+        });
+        const auto client = plain();
+        const crcr::HttpCompletion done = exchange(*client, post(server.url()));
+        CAPTURE(done.error);
+        REQUIRE(done.response);
+        CHECK(done.response->body == body);
+    }
+}
+
+TEST_CASE("plain client: a connection answered before its body was all sent is not kept") {
+    RawServer server([](int fd, int n) {
+        if (n == 0) {
+            // Refuses the upload after its head, keeping the connection: then, as HTTP has it,
+            // reads the body it refused (to know where the next request starts) and serves on.
+            std::string head;
+            char c = 0;
+            while (head.find("\r\n\r\n") == std::string::npos && read(fd, &c, 1) == 1) {
+                head += c;
+            }
+            write_all(fd, "HTTP/1.1 413 Payload Too Large\r\nContent-Length: 0\r\n\r\n");
+            std::this_thread::sleep_for(300ms); // the client's writes stall: it reads the answer
+            std::size_t left = std::stoul(head.substr(head.find("Content-Length: ") + 16, 20));
+            std::vector<char> sink(1 << 16);
+            while (left > 0) {
+                const ssize_t got = read(fd, sink.data(), std::min(left, sink.size()));
+                if (got <= 0) {
+                    return; // the client gave the connection up: right
+                }
+                left -= static_cast<std::size_t>(got);
+            }
+        }
+        for (std::string request = read_request(fd); !request.empty(); request = read_request(fd)) {
+            write_all(fd, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+        }
+    });
+    const auto client = plain();
+    // More than socket buffers hold: most of it is still unsent when the 413 comes.
+    const crcr::HttpCompletion refused =
+        exchange(*client, post(server.url(), std::string(64 << 20, 'u')));
+    CAPTURE(refused.error);
+    REQUIRE(refused.response);
+    CHECK(refused.response->status == 413);
+    const crcr::HttpCompletion next =
+        exchange(*client, crcr::HttpRequest{"GET", server.url(), {}, ""});
+    CAPTURE(next.error);
+    REQUIRE(next.response);
+    CHECK(next.response->body == "ok"); // on a new connection, not inside the old body
+}
+
+TEST_CASE("plain client: a resend gets its own time to connect") {
+    // The kept connection holds the second request longer than the connect timeout, then
+    // closes it unanswered: the resend on a new connection still has its connect time.
+    RawServer server([](int fd, int n) {
+        for (int i = 0;; ++i) {
+            if (read_request(fd).empty()) {
+                return;
+            }
+            if (n == 0 && i == 1) {
+                std::this_thread::sleep_for(1500ms);
+                return;
+            }
+            write_all(fd, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+        }
+    });
+    const auto client = plain();
+    crcr::HttpRequest request = post(server.url());
+    request.connect_timeout = 1s;
+    REQUIRE(exchange(*client, request).response);
+    const crcr::HttpCompletion resent = exchange(*client, request);
+    CAPTURE(resent.error);
+    REQUIRE(resent.response);
+    CHECK(resent.response->body == "ok");
+}
+
 TEST_CASE("plain client: what is not HTTP, or stops short, is an error naming the request") {
     struct Case {
         const char* name;
