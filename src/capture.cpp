@@ -4,6 +4,7 @@
 #include "crcr/error.hpp"
 #include "crcr/json_string.hpp"
 #include "crcr/signature.hpp"
+#include "crcr/text.hpp"
 
 #include <fmt/format.h>
 
@@ -18,13 +19,6 @@ namespace {
 
 bool is_space(char c) {
     return c == ' ' || c == '\t' || c == '\r' || c == '\n';
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-               return std::tolower(static_cast<unsigned char>(x))
-                      == std::tolower(static_cast<unsigned char>(y));
-           });
 }
 
 // The end (one past the closing quote) of the string literal starting at `at` ('"').

@@ -26,6 +26,15 @@ Environment Environment::from_process() {
     return Environment(std::move(vars));
 }
 
+bool proxy_configured(const Environment& env) {
+    for (const char* name : {"http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY"}) {
+        if (const std::optional<std::string> value = env.get(name); value && !value->empty()) {
+            return true;
+        }
+    }
+    return false;
+}
+
 bool use_color(bool is_terminal, const Environment& env) {
     return is_terminal && !env.get("NO_COLOR") && env.get("TERM").value_or("") != "dumb";
 }

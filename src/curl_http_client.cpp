@@ -4,6 +4,7 @@
 // gen-workflow, simulate without --send) should not pay.
 #include "crcr/error.hpp"
 #include "crcr/http.hpp"
+#include "crcr/text.hpp"
 
 #include <curl/curl.h>
 #include <fmt/format.h>
@@ -132,20 +133,10 @@ std::size_t on_body(char* data, std::size_t size, std::size_t count, void* user)
     return n;
 }
 
-std::string_view trim(std::string_view text) {
-    while (!text.empty() && (text.back() == '\r' || text.back() == '\n' || text.back() == ' ')) {
-        text.remove_suffix(1);
-    }
-    while (!text.empty() && text.front() == ' ') {
-        text.remove_prefix(1);
-    }
-    return text;
-}
-
 std::size_t on_header(char* data, std::size_t size, std::size_t count, void* user) {
     auto* exchange = static_cast<Exchange*>(user);
     const std::size_t n = size * count;
-    const std::string_view line = trim(std::string_view(data, n));
+    const std::string_view line = trim_space(std::string_view(data, n));
     if (line.starts_with("HTTP/")) {
         // A new status line (after 100 Continue, say): forget what came before.
         exchange->response.headers.clear();
@@ -158,8 +149,8 @@ std::size_t on_header(char* data, std::size_t size, std::size_t count, void* use
     }
     const std::size_t colon = line.find(':');
     if (colon != std::string_view::npos) {
-        exchange->response.headers.emplace_back(std::string(trim(line.substr(0, colon))),
-                                                std::string(trim(line.substr(colon + 1))));
+        exchange->response.headers.emplace_back(std::string(trim_space(line.substr(0, colon))),
+                                                std::string(trim_space(line.substr(colon + 1))));
     }
     return n;
 }

@@ -1,6 +1,7 @@
 #include "crcr/http.hpp"
 
 #include "crcr/error.hpp"
+#include "crcr/text.hpp"
 #include "crcr/version.hpp"
 
 #include <fmt/format.h>
@@ -13,13 +14,6 @@
 namespace crcr {
 
 namespace {
-
-bool iequals(std::string_view a, std::string_view b) {
-    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-               return std::tolower(static_cast<unsigned char>(x))
-                      == std::tolower(static_cast<unsigned char>(y));
-           });
-}
 
 std::string lowercase(std::string_view text) {
     std::string out(text);

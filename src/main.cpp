@@ -19,8 +19,16 @@ int main(int argc, char** argv) {
     const crcr::Environment env = crcr::Environment::from_process();
     try {
         const std::unique_ptr<crcr::HttpClient> http = crcr::make_curl_http_client();
-        crcr::Context ctx{
-            std::cin, std::cout, std::cerr, *http, crcr::make_curl_concurrent_http_client, env};
+        const bool proxied = crcr::proxy_configured(env);
+        crcr::Context ctx{std::cin,
+                          std::cout,
+                          std::cerr,
+                          *http,
+                          [proxied] {
+                              return crcr::make_plain_concurrent_http_client(
+                                  crcr::make_curl_concurrent_http_client(), proxied);
+                          },
+                          env};
         ctx.random_seed = [] {
             return (std::uint64_t{std::random_device()()} << 32U) | std::random_device()();
         };

@@ -18,3 +18,24 @@ TEST_CASE("use_color") {
     CHECK_FALSE(
         crcr::use_color(true, crcr::Environment(crcr::Environment::Variables{{"TERM", "dumb"}})));
 }
+
+TEST_CASE("proxy_configured: the variables libcurl reads for http://") {
+    struct Case {
+        crcr::Environment::Variables vars;
+        bool want;
+    };
+    const Case cases[] = {
+        {{}, false},
+        {{{"http_proxy", "http://proxy:3128"}}, true},
+        {{{"HTTP_PROXY", "http://proxy:3128"}}, true},
+        {{{"all_proxy", "socks5://proxy"}}, true},
+        {{{"ALL_PROXY", "socks5://proxy"}}, true},
+        {{{"http_proxy", ""}}, false},                   // set but empty: none
+        {{{"https_proxy", "http://proxy:3128"}}, false}, // not for http://
+        {{{"no_proxy", "*"}}, false},
+    };
+    for (const Case& c : cases) {
+        CAPTURE(c.vars.size());
+        CHECK(crcr::proxy_configured(crcr::Environment(c.vars)) == c.want);
+    }
+}

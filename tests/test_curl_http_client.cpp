@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include <chrono>
+#include <functional>
 #include <map>
 
 using crcr::test::Reply;
@@ -175,110 +176,135 @@ std::vector<crcr::HttpCompletion> wait_for(crcr::ConcurrentHttpClient& client, s
     return finished;
 }
 
+// The two implementations of the concurrent port: libcurl's, and the plain one replay uses for
+// http:// targets (with libcurl's behind it for what it leaves).
+struct ConcurrentFactory {
+    const char* name;
+    std::function<std::unique_ptr<crcr::ConcurrentHttpClient>()> make;
+};
+
+std::vector<ConcurrentFactory> concurrent_clients() {
+    return {{"libcurl", crcr::make_curl_concurrent_http_client},
+            {"plain", [] {
+                 return crcr::make_plain_concurrent_http_client(
+                     crcr::make_curl_concurrent_http_client(), false);
+             }}};
+}
+
 } // namespace
 
-TEST_CASE("curl concurrent client: requests in flight together on connections kept alive") {
-    TestServer server([](const crcr::test::RecordedRequest& request) {
-        return Reply{.status = 201, .body = request.body, .delay = 300ms};
-    });
-    const std::unique_ptr<crcr::ConcurrentHttpClient> client =
-        crcr::make_curl_concurrent_http_client();
-    const auto start = std::chrono::steady_clock::now();
-    for (int round = 0; round < 2; ++round) {
-        for (std::uint64_t tag = 0; tag < 8; ++tag) {
-            client->start(tag, post(server.url("/"), fmt::format("body {}", tag)));
+TEST_CASE("concurrent clients: requests in flight together on connections kept alive") {
+    for (const ConcurrentFactory& factory : concurrent_clients()) {
+        CAPTURE(factory.name);
+        TestServer server([](const crcr::test::RecordedRequest& request) {
+            return Reply{.status = 201, .body = request.body, .delay = 300ms};
+        });
+        const std::unique_ptr<crcr::ConcurrentHttpClient> client = factory.make();
+        const auto start = std::chrono::steady_clock::now();
+        for (int round = 0; round < 2; ++round) {
+            for (std::uint64_t tag = 0; tag < 8; ++tag) {
+                client->start(tag, post(server.url("/"), fmt::format("body {}", tag)));
+            }
+            const std::vector<crcr::HttpCompletion> finished = wait_for(*client, 8);
+            REQUIRE(finished.size() == 8);
+            for (const crcr::HttpCompletion& done : finished) {
+                REQUIRE(done.response);
+                CHECK(done.response->status == 201);
+                CHECK(done.response->body == fmt::format("body {}", done.tag));
+                CHECK(done.request.body == done.response->body); // handed back, for a retry
+                CHECK(done.error.empty());
+            }
         }
-        const std::vector<crcr::HttpCompletion> finished = wait_for(*client, 8);
-        REQUIRE(finished.size() == 8);
-        for (const crcr::HttpCompletion& done : finished) {
-            REQUIRE(done.response);
-            CHECK(done.response->status == 201);
-            CHECK(done.response->body == fmt::format("body {}", done.tag));
-            CHECK(done.request.body == done.response->body); // handed back, for a retry
-            CHECK(done.error.empty());
+        CHECK(std::chrono::steady_clock::now() - start < 2s); // not 16 answers of 300 ms in a row
+        CHECK(server.connections() == 8);                     // the second round reused them
+        CHECK(server.requests().at(0).header("User-Agent") == crcr::user_agent());
+    }
+}
+
+TEST_CASE("concurrent clients: no answer is a completion with the reason") {
+    for (const ConcurrentFactory& factory : concurrent_clients()) {
+        CAPTURE(factory.name);
+        const std::unique_ptr<crcr::ConcurrentHttpClient> client = factory.make();
+        CHECK(client->wait(10s).empty()); // nothing started: at once
+        TestServer silent({Reply{.action = Reply::Action::close_silently}});
+        TestServer slow({Reply{.body = "late", .delay = 3s}});
+        TestServer fine({Reply{.status = 204, .reason = "No Content"}});
+        const std::string refused = crcr::test::refused_url();
+        crcr::HttpRequest timed_out = get(slow.url("/slow"));
+        timed_out.timeout = 300ms;
+        client->start(1, get(silent.url("/")));
+        client->start(2, timed_out);
+        client->start(3, get(refused));
+        client->start(4, get(fine.url("/")));
+        std::map<std::uint64_t, crcr::HttpCompletion> by_tag;
+        for (crcr::HttpCompletion& done : wait_for(*client, 4)) {
+            by_tag.emplace(done.tag, std::move(done));
         }
+        REQUIRE(by_tag.size() == 4);
+        CHECK(by_tag[1].error == "GET " + silent.url("/") + ": Empty reply from server");
+        CHECK(by_tag[2].error.starts_with("GET " + slow.url("/slow")
+                                          + ": Operation timed out after"));
+        CHECK(by_tag[3].error.find("Couldn't connect to server") != std::string::npos);
+        for (std::uint64_t tag = 1; tag <= 3; ++tag) {
+            CHECK_FALSE(by_tag[tag].response);
+        }
+        REQUIRE(by_tag[4].response);
+        CHECK(by_tag[4].response->status == 204);
+        CHECK(by_tag[4].error.empty());
     }
-    CHECK(std::chrono::steady_clock::now() - start < 2s); // not 16 answers of 300 ms in a row
-    CHECK(server.connections() == 8);                     // the second round reused them
-    CHECK(server.requests().at(0).header("User-Agent") == crcr::user_agent());
 }
 
-TEST_CASE("curl concurrent client: no answer is a completion with the reason") {
-    const std::unique_ptr<crcr::ConcurrentHttpClient> client =
-        crcr::make_curl_concurrent_http_client();
-    CHECK(client->wait(10s).empty()); // nothing started: at once
-    TestServer silent({Reply{.action = Reply::Action::close_silently}});
-    TestServer slow({Reply{.body = "late", .delay = 3s}});
-    TestServer fine({Reply{.status = 204, .reason = "No Content"}});
-    const std::string refused = crcr::test::refused_url();
-    crcr::HttpRequest timed_out = get(slow.url("/slow"));
-    timed_out.timeout = 300ms;
-    client->start(1, get(silent.url("/")));
-    client->start(2, timed_out);
-    client->start(3, get(refused));
-    client->start(4, get(fine.url("/")));
-    std::map<std::uint64_t, crcr::HttpCompletion> by_tag;
-    for (crcr::HttpCompletion& done : wait_for(*client, 4)) {
-        by_tag.emplace(done.tag, std::move(done));
-    }
-    REQUIRE(by_tag.size() == 4);
-    CHECK(by_tag[1].error == "GET " + silent.url("/") + ": Empty reply from server");
-    CHECK(by_tag[2].error.starts_with("GET " + slow.url("/slow") + ": Operation timed out after"));
-    CHECK(by_tag[3].error.ends_with("Couldn't connect to server"));
-    for (std::uint64_t tag = 1; tag <= 3; ++tag) {
-        CHECK_FALSE(by_tag[tag].response);
-    }
-    REQUIRE(by_tag[4].response);
-    CHECK(by_tag[4].response->status == 204);
-    CHECK(by_tag[4].error.empty());
-}
-
-TEST_CASE("curl concurrent client: wait returns after its timeout without an answer") {
-    TestServer server({Reply{.delay = 2s}});
-    const std::unique_ptr<crcr::ConcurrentHttpClient> client =
-        crcr::make_curl_concurrent_http_client();
-    client->start(7, get(server.url("/")));
-    const auto start = std::chrono::steady_clock::now();
-    CHECK(client->wait(100ms).empty());
-    CHECK(std::chrono::steady_clock::now() - start < 1s);
-    const std::vector<crcr::HttpCompletion> finished = wait_for(*client, 1);
-    REQUIRE(finished.size() == 1);
-    CHECK(finished[0].tag == 7);
-}
-
-TEST_CASE("curl concurrent client: a reused handle sends each method as asked, nothing added") {
-    // Each request in turn on the one idle handle: its options carry over between requests of
-    // the same method and are set afresh for another.
-    TestServer server([](const crcr::test::RecordedRequest& request) {
-        return Reply{.status = 200, .body = request.method + " " + request.body};
-    });
-    const std::unique_ptr<crcr::ConcurrentHttpClient> client =
-        crcr::make_curl_concurrent_http_client();
-    const std::vector<std::pair<std::string, std::string>> sequence = {{"POST", "one"},
-                                                                       {"POST", "two"},
-                                                                       {"GET", ""},
-                                                                       {"POST", "three"},
-                                                                       {"PATCH", "four"},
-                                                                       {"HEAD", ""},
-                                                                       {"POST", ""},
-                                                                       {"DELETE", ""}};
-    std::uint64_t tag = 0;
-    for (const auto& [method, body] : sequence) {
-        CAPTURE(method);
-        client->start(tag++, crcr::HttpRequest{method, server.url("/x"), {}, body});
+TEST_CASE("concurrent clients: wait returns after its timeout without an answer") {
+    for (const ConcurrentFactory& factory : concurrent_clients()) {
+        CAPTURE(factory.name);
+        TestServer server({Reply{.delay = 2s}});
+        const std::unique_ptr<crcr::ConcurrentHttpClient> client = factory.make();
+        client->start(7, get(server.url("/")));
+        const auto start = std::chrono::steady_clock::now();
+        CHECK(client->wait(100ms).empty());
+        CHECK(std::chrono::steady_clock::now() - start < 1s);
         const std::vector<crcr::HttpCompletion> finished = wait_for(*client, 1);
         REQUIRE(finished.size() == 1);
-        REQUIRE(finished[0].response);
-        CHECK(finished[0].response->body == (method == "HEAD" ? "" : method + " " + body));
+        CHECK(finished[0].tag == 7);
     }
-    const auto seen = server.requests();
-    REQUIRE(seen.size() == sequence.size());
-    for (std::size_t i = 0; i < seen.size(); ++i) {
-        CAPTURE(i);
-        CHECK(seen[i].method == sequence[i].first);
-        CHECK(seen[i].body == sequence[i].second);
-        // A replayed webhook carries what GitHub sends and no more: no Accept-Encoding, no Expect.
-        CHECK_FALSE(seen[i].header("Accept-Encoding"));
-        CHECK_FALSE(seen[i].header("Expect"));
+}
+
+TEST_CASE("concurrent clients: a reused handle sends each method as asked, nothing added") {
+    for (const ConcurrentFactory& factory : concurrent_clients()) {
+        CAPTURE(factory.name);
+        // Each request in turn on the one idle handle: its options carry over between requests of
+        // the same method and are set afresh for another.
+        TestServer server([](const crcr::test::RecordedRequest& request) {
+            return Reply{.status = 200, .body = request.method + " " + request.body};
+        });
+        const std::unique_ptr<crcr::ConcurrentHttpClient> client = factory.make();
+        const std::vector<std::pair<std::string, std::string>> sequence = {{"POST", "one"},
+                                                                           {"POST", "two"},
+                                                                           {"GET", ""},
+                                                                           {"POST", "three"},
+                                                                           {"PATCH", "four"},
+                                                                           {"HEAD", ""},
+                                                                           {"POST", ""},
+                                                                           {"DELETE", ""}};
+        std::uint64_t tag = 0;
+        for (const auto& [method, body] : sequence) {
+            CAPTURE(method);
+            client->start(tag++, crcr::HttpRequest{method, server.url("/x"), {}, body});
+            const std::vector<crcr::HttpCompletion> finished = wait_for(*client, 1);
+            REQUIRE(finished.size() == 1);
+            REQUIRE(finished[0].response);
+            CHECK(finished[0].response->body == (method == "HEAD" ? "" : method + " " + body));
+        }
+        const auto seen = server.requests();
+        REQUIRE(seen.size() == sequence.size());
+        for (std::size_t i = 0; i < seen.size(); ++i) {
+            CAPTURE(i);
+            CHECK(seen[i].method == sequence[i].first);
+            CHECK(seen[i].body == sequence[i].second);
+            // A replayed webhook carries what GitHub sends and no more: no Accept-Encoding, no
+            // Expect.
+            CHECK_FALSE(seen[i].header("Accept-Encoding"));
+            CHECK_FALSE(seen[i].header("Expect"));
+        }
     }
 }

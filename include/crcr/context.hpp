@@ -56,6 +56,10 @@ struct Context {
     bool err_is_terminal = false; // stderr is a terminal
 };
 
+// Whether `env` configures a proxy for http:// requests (http_proxy, all_proxy, in either case),
+// which only libcurl honours.
+bool proxy_configured(const Environment& env);
+
 // Whether to colour output written to a stream that is (or is not) a terminal: never when
 // `NO_COLOR` is set (to anything, as no-color.org says) or when `TERM` is "dumb".
 bool use_color(bool is_terminal, const Environment& env);

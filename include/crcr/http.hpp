@@ -91,6 +91,15 @@ std::unique_ptr<HttpClient> make_curl_http_client();
 // libcurl is loaded on the first request.
 std::unique_ptr<ConcurrentHttpClient> make_curl_concurrent_http_client();
 
+// The concurrent port for plain http:// URLs without libcurl, for replay's load: HTTP/1.1 on
+// connections kept alive (and a request sent again once on a new connection when a kept one
+// closes unanswered, as libcurl does), one writev a request, the same `User-Agent` and
+// `Accept: */*` defaults, no redirects followed, errors worded as libcurl's. Requests it leaves
+// to `fallback` (libcurl's): https, credentials in the URL, and every request when `proxied` (a
+// proxy is configured in the environment, which libcurl honours).
+std::unique_ptr<ConcurrentHttpClient>
+make_plain_concurrent_http_client(std::unique_ptr<ConcurrentHttpClient> fallback, bool proxied);
+
 // True when a header named `name` carries a credential (Authorization, cookies, signatures,
 // anything named like a token or secret), so traces print its value as `***`.
 bool is_secret_header(std::string_view name);

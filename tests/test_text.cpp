@@ -1,0 +1,25 @@
+#include "crcr/text.hpp"
+
+#include <doctest/doctest.h>
+
+TEST_CASE("iequals and trim_space") {
+    CHECK(crcr::iequals("Content-Length", "content-length"));
+    CHECK(crcr::iequals("", ""));
+    CHECK_FALSE(crcr::iequals("X-Hub-Signature", "X-Hub-Signature-256"));
+    CHECK_FALSE(crcr::iequals("abc", "abd"));
+    struct Case {
+        std::string_view text;
+        std::string_view want;
+    };
+    const Case cases[] = {
+        {"  value \r\n", "value"},
+        {"\tvalue\t", "value"},
+        {"a b", "a b"},
+        {" \r\n\t", ""},
+        {"", ""},
+    };
+    for (const Case& c : cases) {
+        CAPTURE(c.text);
+        CHECK(crcr::trim_space(c.text) == c.want);
+    }
+}
