@@ -123,6 +123,7 @@ struct Answer {
 struct Exchange {
     std::uint64_t tag = 0;
     HttpRequest request;
+    Target target;    // where request.url points
     std::string head; // request line and headers
     std::size_t sent = 0;
     std::string in; // what was read
@@ -203,6 +204,7 @@ public:
         }
         Exchange exchange;
         exchange.tag = tag;
+        exchange.target = *target;
         exchange.head = header_block(request, *target);
         exchange.request = std::move(request);
         exchange.started = Clock::now();
@@ -387,9 +389,10 @@ private:
             socklen_t size = sizeof error;
             getsockopt(connection.fd->get(), SOL_SOCKET, SO_ERROR, &error, &size);
             if (error != 0) {
-                const std::optional<Target> target = plain_target(connection.exchange->request.url);
                 if (connection.untried.empty()) {
-                    finish(connection, connect_failure(*target, *connection.exchange, error));
+                    finish(
+                        connection,
+                        connect_failure(connection.exchange->target, *connection.exchange, error));
                     return;
                 }
                 // Refused: the host's next address.
@@ -399,7 +402,8 @@ private:
                 connection.exchange.reset();
                 --m_running;
                 close_connection(connection);
-                if (Connection* next = connect_any(std::move(rest), *target, key, exchange)) {
+                if (Connection* next =
+                        connect_any(std::move(rest), exchange.target, key, exchange)) {
                     attach(*next, std::move(exchange));
                 }
                 return;
@@ -655,14 +659,14 @@ private:
     void lost(Connection& connection, const std::string& why) {
         Exchange& exchange = *connection.exchange;
         if (connection.used && exchange.in.empty() && !exchange.retried) {
+            const std::string connection_key = connection.key;
             Exchange again = std::move(exchange);
             connection.exchange.reset();
             close_connection(connection);
             --m_running;
             again.retried = true;
             again.sent = 0;
-            const std::optional<Target> target = plain_target(again.request.url);
-            Connection* fresh = open_connection(*target, target->host + ":" + target->port, again);
+            Connection* fresh = open_connection(again.target, connection_key, again);
             if (fresh != nullptr) {
                 attach(*fresh, std::move(again));
             }
