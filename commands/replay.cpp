@@ -337,20 +337,22 @@ std::optional<std::uint64_t> Replay::count_records() const {
 
 // The next record to send, parsed and admitted, or nothing when there are no more (or the run
 // stops). Any thread: the text of each record is copied into `text` (the caller's, so its memory
-// is reused) while the inputs are held, and parsed after.
+// is reused) while the inputs are held, and parsed after; with --limit it is admitted while they
+// are held, so the records sent are the first ones, in order.
 std::optional<ReplayRecord> Replay::next_record(std::string& text) {
     std::string location;
     while (true) {
-        {
-            const std::lock_guard lock(input_mutex_);
-            if (stop_ || limit_reached()) {
-                return std::nullopt;
-            }
-            const std::optional<JsonValueReader::Value> value = inputs_->next(location);
-            if (!value) {
-                return std::nullopt;
-            }
-            text.assign(value->text);
+        std::unique_lock lock(input_mutex_);
+        if (stop_ || limit_reached()) {
+            return std::nullopt;
+        }
+        const std::optional<JsonValueReader::Value> value = inputs_->next(location);
+        if (!value) {
+            return std::nullopt;
+        }
+        text.assign(value->text);
+        if (!opts_.limit) {
+            lock.unlock();
         }
         if (std::optional<ReplayRecord> record = admit(text, location)) {
             return record;

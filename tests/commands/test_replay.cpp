@@ -223,11 +223,13 @@ TEST_CASE("replay --new-delivery-id, --filter, --limit, --dry-run") {
                                      "--limit",
                                      "3",
                                      "--concurrency",
-                                     "1"},
+                                     "4"},
                                     *http);
         CHECK(limited.code == 0);
         CHECK(receiver.counts.size() == 3);
-        CHECK(receiver.counts.count(ids[0]) == 1);
+        for (std::size_t i = 0; i < 3; ++i) { // the first three, whichever loop sent them
+            CHECK(receiver.counts.count(ids[i]) == 1);
+        }
     }
     {
         Receiver receiver;
