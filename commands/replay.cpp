@@ -7,6 +7,8 @@
 #include "crcr/error.hpp"
 #include "crcr/files.hpp"
 #include "crcr/github_names.hpp"
+#include "crcr/json_string.hpp"
+#include "crcr/utf8.hpp"
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
@@ -17,8 +19,10 @@
 #include <cmath>
 #include <exception>
 #include <fstream>
+#include <iterator>
 #include <map>
 #include <mutex>
+#include <span>
 #include <thread>
 #include <unordered_map>
 
@@ -93,6 +97,59 @@ struct Subject {
 
 Subject subject_of(const ReplayRecord& record) {
     return {record.key, record.location, record.event, record.action};
+}
+
+// A delivery that is over, as the state file and the report record it.
+struct Finished {
+    Subject subject;
+    ReplayResult result;
+};
+
+// Appends the state file's line for `key`: {"key":"...","outcome":"..."}.
+void append_state_line(std::string& out, std::string_view key, std::string_view outcome) {
+    out += R"({"key":)";
+    append_json_string(out, key);
+    out += R"(,"outcome":")";
+    out += outcome;
+    out += "\"}\n";
+}
+
+// Appends the report's line for `finished` (written directly: a line per delivery, thousands a
+// second, without building a JSON document each time).
+void append_report_line(std::string& out, const Finished& finished, std::string_view target) {
+    const ReplayResult& result = finished.result;
+    const auto member = [&out](std::string_view name) {
+        out += R"(,")";
+        out += name;
+        out += R"(":)";
+    };
+    const auto string = [&](std::string_view name, std::string_view value) {
+        member(name);
+        append_json_string(out, value);
+    };
+    const auto string_or_null = [&](std::string_view name, std::string_view value) {
+        member(name);
+        if (value.empty()) {
+            out += "null";
+        } else {
+            append_json_string(out, value);
+        }
+    };
+    out += R"({"delivery_id":)";
+    append_json_string(out, result.delivery_id);
+    string("key", finished.subject.key);
+    string("source", finished.subject.location);
+    string("event", finished.subject.event);
+    string_or_null("action", finished.subject.action);
+    string("target", target);
+    string("outcome", outcome_name(result.outcome));
+    fmt::format_to(std::back_inserter(out),
+                   R"(,"status":{},"attempts":{},"latency_ms":{})",
+                   result.status == 0 ? "null" : std::to_string(result.status),
+                   result.attempts,
+                   std::round(result.latency_ms * 1000) / 1000);
+    string_or_null("error", result.error);
+    out += "}\n";
 }
 
 // A webhook on its way: signed, and its result so far. Between attempts it holds its request.
@@ -274,11 +331,13 @@ private:
     std::optional<milliseconds> settle(Outgoing& outgoing, HttpCompletion& done) const;
     void send_dispatches();
     ReplayResult send_dispatch(const ReplayRecord& record, Random& random);
-    void record_intent(const Subject& subject);
-    void record_result(const Subject& subject, ReplayResult result);
+    void add_intent(std::string& lines, const Subject& subject) const;
+    void record_intents(std::string& lines);
+    void record_results(std::span<const Finished> finished);
+    void record_result(const Finished& finished) { record_results({&finished, 1}); }
     void report_unreadable(const Error& e);
     void progress(bool final);
-    std::string target() const { return opts_.to.empty() ? opts_.dispatch_to : opts_.to; }
+    const std::string& target() const { return opts_.to.empty() ? opts_.dispatch_to : opts_.to; }
 
     const ReplayOptions& opts_;
     Context& ctx_;
@@ -386,14 +445,14 @@ std::optional<ReplayRecord> Replay::admit(std::string_view text, const std::stri
                 ++uncertain_;
             }
             if (!opts_.dry_run) {
-                record_result(
+                record_result(Finished{
                     subject_of(record),
                     ReplayResult{
                         .outcome = Outcome::skipped,
                         .delivery_id = record.delivery_id,
                         .error = in_flight ? "in flight when an earlier run stopped: it may have "
                                              "arrived (--resend-failed sends it again)"
-                                           : fmt::format("{} in an earlier run", prior->second)});
+                                           : fmt::format("{} in an earlier run", prior->second)}});
             }
             return std::nullopt;
         }
@@ -486,6 +545,11 @@ void Replay::webhook_loop(std::size_t slots, std::uint64_t seed) {
     std::string text; // each record's text, its memory reused
     std::unordered_map<std::uint64_t, Outgoing> in_flight;
     std::multimap<TimePoint, Outgoing> retrying; // by when their wait is over
+    // Started, and over, together: their lines in the state file and the report are written
+    // with one write per batch (and one lock), not one per delivery.
+    std::vector<Outgoing> starting;
+    std::string intents;
+    std::vector<Finished> finished;
     std::uint64_t next_tag = 0;
     bool input_open = true;
     const auto launch = [&](Outgoing outgoing) {
@@ -496,7 +560,7 @@ void Replay::webhook_loop(std::size_t slots, std::uint64_t seed) {
     };
     while (true) {
         TimePoint now = ctx_.now();
-        while (in_flight.size() < slots) {
+        while (in_flight.size() + starting.size() < slots) {
             if (!retrying.empty() && retrying.begin()->first <= now) {
                 launch(std::move(retrying.begin()->second));
                 retrying.erase(retrying.begin());
@@ -510,11 +574,15 @@ void Replay::webhook_loop(std::size_t slots, std::uint64_t seed) {
                 input_open = false;
                 break;
             }
-            Outgoing outgoing = prepare_webhook(std::move(*record), random);
-            record_intent(outgoing.subject);
-            launch(std::move(outgoing));
+            starting.push_back(prepare_webhook(std::move(*record), random));
+            add_intent(intents, starting.back().subject);
             now = ctx_.now();
         }
+        record_intents(intents); // before any of them is sent
+        for (Outgoing& outgoing : starting) {
+            launch(std::move(outgoing));
+        }
+        starting.clear();
         if (in_flight.empty() && retrying.empty() && !input_open) {
             return;
         }
@@ -536,9 +604,11 @@ void Replay::webhook_loop(std::size_t slots, std::uint64_t seed) {
                 if (const std::optional<milliseconds> wait = settle(outgoing, done)) {
                     retrying.emplace(ctx_.now() + *wait, std::move(outgoing));
                 } else {
-                    record_result(outgoing.subject, std::move(outgoing.result));
+                    finished.push_back({std::move(outgoing.subject), std::move(outgoing.result)});
                 }
             }
+            record_results(finished);
+            finished.clear();
         } else if (due) {
             ctx_.sleep(until(now, *due)); // nothing to do until then
         }
@@ -621,50 +691,72 @@ ReplayResult Replay::send_dispatch(const ReplayRecord& record, Random& random) {
     return result;
 }
 
-void Replay::record_intent(const Subject& subject) {
-    if (!state_file_) {
-        return;
+// Appends the state file's "sending" line for `subject` to `lines`, for `record_intents`.
+void Replay::add_intent(std::string& lines, const Subject& subject) const {
+    if (state_file_) {
+        append_state_line(lines, subject.key, "sending");
     }
-    const std::lock_guard lock(mutex_);
-    state_file_->append(Json{{"key", subject.key}, {"outcome", "sending"}}.dump());
 }
 
-void Replay::record_result(const Subject& subject, ReplayResult result) {
-    const std::lock_guard lock(mutex_);
-    ++counts_[static_cast<int>(result.outcome)];
-    if (result.outcome != Outcome::skipped && result.attempts > 0) {
-        latency_.add(result.latency_ms);
+// Writes the "sending" lines gathered by `add_intent` (before the deliveries they name start:
+// a run killed while they are in flight does not send them again), and clears `lines`.
+void Replay::record_intents(std::string& lines) {
+    if (lines.empty()) {
+        return;
     }
-    if (state_file_ && result.outcome != Outcome::skipped) {
-        state_file_->append(
-            Json{{"key", subject.key}, {"outcome", outcome_name(result.outcome)}}.dump());
-        if (++since_sync_ >= 1000) {
+    {
+        const std::lock_guard lock(mutex_);
+        state_file_->append(lines);
+    }
+    lines.clear();
+}
+
+// Counts the deliveries that are over, writes their lines (formatted before taking the lock,
+// then one write per file) and names those that were rejected or failed.
+void Replay::record_results(std::span<const Finished> finished) {
+    if (finished.empty()) {
+        return;
+    }
+    std::string state;
+    std::string report;
+    std::uint64_t state_lines = 0;
+    for (const Finished& f : finished) {
+        if (state_file_ && f.result.outcome != Outcome::skipped) {
+            append_state_line(state, f.subject.key, outcome_name(f.result.outcome));
+            ++state_lines;
+        }
+        if (report_file_) {
+            append_report_line(report, f, target());
+        }
+    }
+    const std::lock_guard lock(mutex_);
+    for (const Finished& f : finished) {
+        const ReplayResult& result = f.result;
+        ++counts_[static_cast<int>(result.outcome)];
+        if (result.outcome != Outcome::skipped && result.attempts > 0) {
+            latency_.add(result.latency_ms);
+        }
+        if (result.outcome == Outcome::rejected || result.outcome == Outcome::failed) {
+            // The record's delivery id and where it is, or where it is when that is its key.
+            const bool keyed_by_location = f.subject.key == to_valid_utf8(f.subject.location);
+            fmt::print(ctx_.err,
+                       "crcr: {} {}{}: {}\n",
+                       outcome_name(result.outcome),
+                       keyed_by_location ? f.subject.location : f.subject.key,
+                       keyed_by_location ? "" : fmt::format(" ({})", f.subject.location),
+                       result.error);
+        }
+    }
+    if (!state.empty()) {
+        state_file_->append(state);
+        since_sync_ += state_lines;
+        if (since_sync_ >= 1000) {
             state_file_->sync();
             since_sync_ = 0;
         }
     }
-    if (report_file_) {
-        report_file_->append(
-            Json{{"delivery_id", result.delivery_id},
-                 {"key", subject.key},
-                 {"source", subject.location},
-                 {"event", subject.event},
-                 {"action", subject.action.empty() ? Json() : Json(subject.action)},
-                 {"target", target()},
-                 {"outcome", outcome_name(result.outcome)},
-                 {"status", result.status == 0 ? Json() : Json(result.status)},
-                 {"attempts", result.attempts},
-                 {"latency_ms", std::round(result.latency_ms * 1000) / 1000},
-                 {"error", result.error.empty() ? Json() : Json(result.error)}}
-                .dump());
-    }
-    if (result.outcome == Outcome::rejected || result.outcome == Outcome::failed) {
-        fmt::print(ctx_.err,
-                   "crcr: {} {} ({}): {}\n",
-                   outcome_name(result.outcome),
-                   subject.key,
-                   subject.location,
-                   result.error);
+    if (!report.empty()) {
+        report_file_->append(report);
     }
     progress(false);
 }
@@ -719,9 +811,12 @@ void Replay::send_dispatches() {
     std::string text;
     while (const std::optional<ReplayRecord> record = next_record(text)) {
         pacer_.wait();
-        const Subject subject = subject_of(*record);
-        record_intent(subject);
-        record_result(subject, send_dispatch(*record, random));
+        Finished finished{subject_of(*record), {}};
+        std::string intent;
+        add_intent(intent, finished.subject);
+        record_intents(intent);
+        finished.result = send_dispatch(*record, random);
+        record_result(finished);
     }
 }
 

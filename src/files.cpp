@@ -158,12 +158,8 @@ AppendFile::~AppendFile() {
     }
 }
 
-void AppendFile::append(std::string_view line) {
-    std::string data;
-    data.reserve(line.size() + 1);
-    data.append(line);
-    data += '\n';
-    std::string_view rest = data;
+void AppendFile::append(std::string_view text) {
+    std::string_view rest = text;
     while (!rest.empty()) {
         const ssize_t n = ::write(m_fd, rest.data(), rest.size());
         if (n < 0 && errno == EINTR) {

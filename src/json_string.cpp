@@ -1,6 +1,7 @@
 #include "crcr/json_string.hpp"
 
 #include "crcr/error.hpp"
+#include "crcr/utf8.hpp"
 
 #include <fmt/format.h>
 
@@ -393,6 +394,57 @@ std::size_t decode_json_string(std::string_view text, std::size_t at, std::strin
     static const auto decode = detail::have_avx512_decoder() ? detail::decode_json_string_avx512
                                                              : detail::decode_json_string_portable;
     return decode(text, at, out);
+}
+
+void append_json_string(std::string& out, std::string_view text) {
+    out += '"';
+    std::size_t plain = 0; // the start of the bytes not yet copied, all as they are
+    for (std::size_t i = 0; i < text.size();) {
+        const auto c = static_cast<unsigned char>(text[i]);
+        if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
+            ++i;
+            continue;
+        }
+        if (c >= 0x80) {
+            if (const std::optional<Utf8Char> character = decode_utf8(text, i)) {
+                i += character->length;
+                continue;
+            }
+        }
+        out.append(text, plain, i - plain);
+        switch (c) {
+        case '"':
+            out += "\\\"";
+            break;
+        case '\\':
+            out += "\\\\";
+            break;
+        case '\b':
+            out += "\\b";
+            break;
+        case '\f':
+            out += "\\f";
+            break;
+        case '\n':
+            out += "\\n";
+            break;
+        case '\r':
+            out += "\\r";
+            break;
+        case '\t':
+            out += "\\t";
+            break;
+        default:
+            if (c < 0x20) {
+                fmt::format_to(std::back_inserter(out), "\\u{:04x}", c);
+            } else {
+                out += k_replacement_character;
+            }
+        }
+        plain = ++i;
+    }
+    out.append(text, plain);
+    out += '"';
 }
 
 } // namespace crcr

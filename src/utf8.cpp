@@ -40,4 +40,19 @@ std::optional<Utf8Char> decode_utf8(std::string_view text, std::size_t i) {
     return Utf8Char{cp, n};
 }
 
+std::string to_valid_utf8(std::string_view text) {
+    std::string out;
+    out.reserve(text.size());
+    for (std::size_t i = 0; i < text.size();) {
+        if (const std::optional<Utf8Char> c = decode_utf8(text, i)) {
+            out.append(text, i, c->length);
+            i += c->length;
+        } else {
+            out += k_replacement_character;
+            ++i;
+        }
+    }
+    return out;
+}
+
 } // namespace crcr

@@ -2,6 +2,7 @@
 #include "crcr/json_string.hpp"
 #include "crcr/payload.hpp"
 #include "crcr/random.hpp"
+#include "crcr/utf8.hpp"
 
 #include <doctest/doctest.h>
 
@@ -159,5 +160,42 @@ TEST_CASE("find_json_string_end: every implementation, text read in pieces cut a
             }
             CHECK(found == want);
         }
+    }
+}
+
+TEST_CASE("append_json_string: writes what nlohmann writes, for any valid UTF-8") {
+    crcr::Random random(14);
+    for (int i = 0; i < 3000; ++i) {
+        const std::string sample = random_text(random, random.between(0, 300));
+        std::string out = "["; // appended after what is there
+        crcr::append_json_string(out, sample);
+        CAPTURE(out);
+        CHECK(out.substr(1) == crcr::Json(sample).dump());
+    }
+}
+
+TEST_CASE("append_json_string: bytes that are not UTF-8 become U+FFFD, the rest stays") {
+    struct Row {
+        const char* name;
+        std::string text;
+        std::string literal;
+    };
+    const std::vector<Row> rows = {
+        {"empty", "", R"("")"},
+        {"a stray continuation byte", "a\x80z", "\"a\xEF\xBF\xBDz\""},
+        {"a sequence cut short", "\xE2\x80", "\"\xEF\xBF\xBD\xEF\xBF\xBD\""},
+        {"a surrogate (a lone \\ud800 decoded)",
+         "\xED\xA0\x80",
+         "\"\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD\""},
+        {"Latin-1", "caf\xE9 \"ok\"", "\"caf\xEF\xBF\xBD \\\"ok\\\"\""},
+        {"valid next to invalid", "\xFF\xC3\xA9", "\"\xEF\xBF\xBD\xC3\xA9\""},
+        {"DEL is not escaped", "\x7F", "\"\x7F\""},
+    };
+    for (const Row& row : rows) {
+        CAPTURE(row.name);
+        std::string out;
+        crcr::append_json_string(out, row.text);
+        CHECK(out == row.literal);
+        CHECK(crcr::Json::parse(out).get<std::string>() == crcr::to_valid_utf8(row.text));
     }
 }

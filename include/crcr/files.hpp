@@ -38,7 +38,7 @@ private:
     std::FILE* m_file = nullptr;
 };
 
-// A log that survives a crash: each line is appended with one write(2) to a file opened with
+// A log that survives a crash: lines are appended with one write(2) to a file opened with
 // O_APPEND, so a process killed at any point (kill -9 included) leaves whole lines, and `sync`
 // (also run by the destructor) makes them durable. A power loss can cut the last line short:
 // `read_complete_lines` ignores such a line. Not thread-safe: callers serialise appends.
@@ -49,8 +49,8 @@ public:
     AppendFile(const AppendFile&) = delete;
     AppendFile& operator=(const AppendFile&) = delete;
 
-    // Appends `line` and a newline.
-    void append(std::string_view line);
+    // Appends `text`: whole lines, each ending in a newline, with one write(2).
+    void append(std::string_view text);
     // fsync: what was appended is on disk.
     void sync();
 

@@ -1,7 +1,8 @@
 #pragma once
 
-// JSON string literals decoded at memory speed: a replayed capture record holds its 25 KB body
-// as one JSON string with an escape every few bytes, decoded once per delivery.
+// JSON string literals decoded at memory speed (a replayed capture record holds its 25 KB body
+// as one JSON string with an escape every few bytes, decoded once per delivery), and written
+// without building a JSON document (replay's state and report lines).
 
 #include <cstddef>
 #include <string>
@@ -20,6 +21,12 @@ std::size_t decode_json_string(std::string_view text, std::size_t at, std::strin
 // npos when `text` ends first; then `resume` is where to go on once more text is appended (at
 // or past an escape cut by the end). For finding where a record ends without decoding it.
 std::size_t find_json_string_end(std::string_view text, std::size_t from, std::size_t& resume);
+
+// Appends `text` to `out` as a JSON string literal, quotes included: `"` and `\` escaped,
+// control characters as `\n`, `\t`, ... or `\u00xx` (as nlohmann's `dump` writes them), other
+// UTF-8 as it is, and each byte that is not part of valid UTF-8 as U+FFFD (`to_valid_utf8`):
+// the literal is valid JSON whatever `text` holds.
+void append_json_string(std::string& out, std::string_view text);
 
 namespace detail {
 

@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <string_view>
 
 namespace crcr {
@@ -17,5 +18,11 @@ struct Utf8Char {
 // The character whose encoding starts at `text[i]` (i < text.size()), or nothing when the bytes
 // there are not valid UTF-8.
 std::optional<Utf8Char> decode_utf8(std::string_view text, std::size_t i);
+
+// U+FFFD REPLACEMENT CHARACTER, encoded: what stands for bytes that are not UTF-8.
+inline constexpr std::string_view k_replacement_character = "\xEF\xBF\xBD";
+
+// `text` with each byte that does not belong to a valid character replaced by U+FFFD.
+std::string to_valid_utf8(std::string_view text);
 
 } // namespace crcr

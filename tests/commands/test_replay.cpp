@@ -6,6 +6,7 @@
 #include "crcr/delivery.hpp"
 #include "crcr/files.hpp"
 #include "crcr/signature.hpp"
+#include "crcr/utf8.hpp"
 
 #include <CLI/CLI.hpp>
 #include <doctest/doctest.h>
@@ -398,7 +399,7 @@ TEST_CASE(
     }
     // A delivery in flight when a run was killed is not sent again on its own.
     crcr::AppendFile(dir.path("s2.jsonl"))
-        .append(crcr::Json{{"key", ids[0]}, {"outcome", "sending"}}.dump());
+        .append(crcr::Json{{"key", ids[0]}, {"outcome", "sending"}}.dump() + '\n');
     Receiver fresh;
     const auto after_kill = replay(
         {dir.path("c.jsonl"), "--to", fresh.server.url(), "--state", dir.path("s2.jsonl")}, *http);
@@ -500,4 +501,64 @@ TEST_CASE("replay --dispatch-to: the relay's dispatch for each, one App token fo
     CHECK(first["client_payload"]["delivery_id"] == ids[0]);
     CHECK(first["client_payload"]["payload"]["number"] == 100);
     CHECK(clock.sleeps() == std::vector<long long>{1, 1}); // one dispatch a second, as GitHub asks
+}
+
+TEST_CASE("replay --report, --state: every field, valid JSON whatever bytes they hold") {
+    const crcr::test::TempDir dir;
+    // Bare payloads (keyed by their location) in a file whose name is not UTF-8.
+    const std::string file = dir.path("caf\xE9.jsonl");
+    dir.write("caf\xE9.jsonl", "{\"ref\":\"refs/heads/a\"}\n{\"ref\":\"refs/heads/b\"}\n");
+    Receiver receiver;
+    // The second is refused with an answer whose 200th byte is half a character.
+    receiver.answer = [](const crcr::test::RecordedRequest& request, int) {
+        return includes(request.body, "refs/heads/b")
+                   ? Reply{.status = 400, .body = std::string(199, 'x') + "\xC3\xA9 \x01"}
+                   : Reply{.status = 202};
+    };
+    const auto http = crcr::make_curl_http_client();
+    const std::vector<std::string> args = {file,
+                                           "--event",
+                                           "push",
+                                           "--to",
+                                           receiver.server.url(),
+                                           "--report",
+                                           dir.path("r.jsonl"),
+                                           "--state",
+                                           dir.path("s.jsonl")};
+    const auto first = replay(args, *http);
+    CHECK(first.code == 1);
+    // Named once: the key of a record without a delivery id is where it is.
+    CHECK(includes(first.err, "crcr: rejected " + file + ":2: 400 xxx"));
+    const auto report = crcr::read_complete_lines(dir.path("r.jsonl"));
+    REQUIRE(report.size() == 2);
+    std::map<std::string, crcr::Json> by_key;
+    for (const std::string& text : report) {
+        const crcr::Json line = crcr::Json::parse(text);
+        by_key[line.at("key").get<std::string>()] = line;
+    }
+    const std::string key = crcr::to_valid_utf8(file);
+    REQUIRE(by_key.count(key + ":1") == 1);
+    REQUIRE(by_key.count(key + ":2") == 1);
+    const crcr::Json& delivered = by_key[key + ":1"];
+    CHECK(delivered["source"] == key + ":1");
+    CHECK(delivered["delivery_id"].get<std::string>().size()
+          == 36); // a new one: a payload has none
+    CHECK(delivered["event"] == "push");
+    CHECK(delivered["action"].is_null());
+    CHECK(delivered["target"] == receiver.server.url());
+    CHECK(delivered["outcome"] == "delivered");
+    CHECK(delivered["status"] == 202);
+    CHECK(delivered["attempts"] == 1);
+    CHECK(delivered["latency_ms"].get<double>() > 0);
+    CHECK(delivered["error"].is_null());
+    const crcr::Json& rejected = by_key[key + ":2"];
+    CHECK(rejected["outcome"] == "rejected");
+    CHECK(rejected["status"] == 400);
+    CHECK(rejected["error"]
+          == "400 " + std::string(199, 'x') + std::string(crcr::k_replacement_character));
+    // The state file names them as the records do: a second run sends nothing again.
+    const auto second = replay(args, *http);
+    CHECK(second.code == 0);
+    CHECK(includes(second.err, "0 delivered, 0 rejected, 0 failed, 2 skipped"));
+    CHECK(receiver.seen == 2);
 }
