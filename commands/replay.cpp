@@ -729,7 +729,7 @@ void Replay::record_results(std::span<const Finished> finished) {
             append_report_line(report, f, target());
         }
     }
-    const std::lock_guard lock(mutex_);
+    std::unique_lock lock(mutex_);
     for (const Finished& f : finished) {
         const ReplayResult& result = f.result;
         ++counts_[static_cast<int>(result.outcome)];
@@ -747,18 +747,21 @@ void Replay::record_results(std::span<const Finished> finished) {
                        result.error);
         }
     }
+    bool sync = false;
     if (!state.empty()) {
         state_file_->append(state);
         since_sync_ += state_lines;
-        if (since_sync_ >= 1000) {
-            state_file_->sync();
-            since_sync_ = 0;
-        }
+        sync = since_sync_ >= 1000;
+        since_sync_ = sync ? 0 : since_sync_;
     }
     if (!report.empty()) {
         report_file_->append(report);
     }
     progress(false);
+    lock.unlock();
+    if (sync) {
+        state_file_->sync(); // a millisecond or more: the other threads go on appending
+    }
 }
 
 // A progress bar on a terminal (redrawn ten times a second), a plain line every 10 s elsewhere.

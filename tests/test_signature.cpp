@@ -3,6 +3,8 @@
 #include <doctest/doctest.h>
 
 #include <string>
+#include <thread>
+#include <vector>
 
 namespace {
 
@@ -85,4 +87,41 @@ TEST_CASE("verify_signature") {
         CAPTURE(c.name);
         CHECK(crcr::verify_signature(c.secret, c.body, c.signature) == c.want);
     }
+}
+
+TEST_CASE("sign_sha256 and sign_sha1: right whatever secret came before, on any thread") {
+    // RFC 4231 (case 2) and RFC 2202 (case 2), empty key and message, and GitHub's vector.
+    struct Row {
+        std::string secret;
+        std::string body;
+        std::string sha256;
+        std::string sha1;
+    };
+    const std::vector<Row> rows = {
+        {"Jefe",
+         "what do ya want for nothing?",
+         "sha256=5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843",
+         "sha1=effcdf6ae5eb2fa2d27416d5f184df9c259a7c79"},
+        {"",
+         "",
+         "sha256=b613679a0814d9ec772f95d778c35fc5ff1697c493715653c6c712144292c5ad",
+         "sha1=fbdb1d1b18aa6c08324b7d64b71fb76370690e1d"},
+        {std::string(k_secret), std::string(k_body), std::string(k_sha256), std::string(k_sha1)},
+    };
+    const auto check_all = [&rows] {
+        bool all = true;
+        for (int round = 0; round < 3; ++round) {
+            for (const Row& row : rows) { // each one switches the key
+                all = all && crcr::sign_sha256(row.secret, row.body) == row.sha256
+                      && crcr::sign_sha1(row.secret, row.body) == row.sha1
+                      && crcr::sign_sha256(row.secret, row.body) == row.sha256; // same key again
+            }
+        }
+        return all;
+    };
+    CHECK(check_all());
+    bool other = false;
+    std::thread thread([&] { other = check_all(); });
+    thread.join();
+    CHECK(other);
 }

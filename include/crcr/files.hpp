@@ -51,7 +51,7 @@ public:
 
     // Appends `text`: whole lines, each ending in a newline, with one write(2).
     void append(std::string_view text);
-    // fsync: what was appended is on disk.
+    // fsync: what was appended is on disk. May run beside an append from another thread.
     void sync();
 
 private:
