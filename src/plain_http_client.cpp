@@ -120,6 +120,22 @@ struct Answer {
     std::size_t chunk_at = 0;   // chunked: where the next chunk starts, from body_start
 };
 
+// A line of an answer's head or chunked body, from `from`: where its text ends and where the next
+// line starts; nothing until its end has come. HTTP ends lines with CRLF; a bare LF is taken
+// too, as libcurl and browsers take it.
+struct Line {
+    std::size_t end;
+    std::size_t next;
+};
+
+std::optional<Line> next_line(std::string_view text, std::size_t from) {
+    const std::size_t lf = text.find('\n', from);
+    if (lf == std::string_view::npos) {
+        return std::nullopt;
+    }
+    return Line{lf > from && text[lf - 1] == '\r' ? lf - 1 : lf, lf + 1};
+}
+
 struct Exchange {
     std::uint64_t tag = 0;
     HttpRequest request;
@@ -501,32 +517,34 @@ private:
         Exchange& exchange = *connection.exchange;
         Answer& answer = exchange.answer;
         while (!answer.head_done) {
-            const std::size_t end = exchange.in.find("\r\n\r\n");
-            if (end == std::string::npos) {
+            const std::optional<std::pair<std::size_t, std::size_t>> end = head_end(exchange.in);
+            if (!end) {
                 if (exchange.in.size() > k_max_head) {
                     finish(connection, "response headers too large");
                     return false;
                 }
                 return true;
             }
-            if (!read_head(std::string_view(exchange.in).substr(0, end), exchange, answer)) {
+            const auto [head_length, body_start] = *end;
+            if (!read_head(
+                    std::string_view(exchange.in).substr(0, head_length), exchange, answer)) {
                 finish(connection, "malformed response: not HTTP/1.x");
                 return false;
             }
             if (answer.response.status >= 100 && answer.response.status < 200) {
-                exchange.in.erase(0, end + 4); // 100 Continue and the like: the answer follows
+                exchange.in.erase(0, body_start); // 100 Continue and the like: the answer follows
                 answer = Answer();
                 continue;
             }
             answer.head_done = true;
-            answer.body_start = end + 4;
+            answer.body_start = body_start;
         }
         const std::string_view body = std::string_view(exchange.in).substr(answer.body_start);
         if (answer.chunked) {
             bool malformed = false;
             const std::optional<std::size_t> used = dechunk(body, answer, malformed);
             if (malformed) {
-                finish(connection, "malformed response: a bad chunk size");
+                finish(connection, "malformed response: a bad chunk");
                 return false;
             }
             if (used) {
@@ -546,10 +564,23 @@ private:
         return true; // neither: the body ends when the server closes (see closed_by_peer)
     }
 
+    // Where the head at the start of `in` ends, if all of it has come: the length of its lines
+    // and where the body starts, after the blank line.
+    static std::optional<std::pair<std::size_t, std::size_t>> head_end(std::string_view in) {
+        std::size_t start = 0;
+        while (const std::optional<Line> line = next_line(in, start)) {
+            if (line->end == start && start > 0) {
+                return std::pair(start, line->next);
+            }
+            start = line->next;
+        }
+        return std::nullopt;
+    }
+
     // The status line and headers of `head`; false when it is not HTTP/1.x.
     static bool read_head(std::string_view head, const Exchange& exchange, Answer& answer) {
-        const std::size_t line_end = head.find("\r\n");
-        const std::string_view status_line = head.substr(0, line_end);
+        const std::optional<Line> first = next_line(head, 0);
+        const std::string_view status_line = head.substr(0, first ? first->end : head.size());
         if (!status_line.starts_with("HTTP/1.") || status_line.size() < 12
             || status_line[8] != ' ') {
             return false;
@@ -564,11 +595,10 @@ private:
         answer.response.reason =
             status_line.size() > 13 ? std::string(trim_space(status_line.substr(13))) : "";
         answer.keep_alive = status_line[7] != '0'; // HTTP/1.0 closes unless it says otherwise
-        std::string_view rest = line_end == std::string_view::npos ? "" : head.substr(line_end + 2);
-        while (!rest.empty()) {
-            const std::size_t next = rest.find("\r\n");
-            const std::string_view line = rest.substr(0, next);
-            rest = next == std::string_view::npos ? "" : rest.substr(next + 2);
+        for (std::size_t at = first ? first->next : head.size(); at < head.size();) {
+            const std::optional<Line> next = next_line(head, at);
+            const std::string_view line = head.substr(at, (next ? next->end : head.size()) - at);
+            at = next ? next->next : head.size();
             const std::size_t colon = line.find(':');
             if (colon == std::string_view::npos) {
                 continue;
@@ -606,12 +636,12 @@ private:
         std::size_t& at = answer.chunk_at;
         std::string& out = answer.response.body;
         while (true) {
-            const std::size_t line_end = body.find("\r\n", at);
-            if (line_end == std::string_view::npos) {
+            const std::optional<Line> size_line = next_line(body, at);
+            if (!size_line) {
                 return std::nullopt;
             }
             std::size_t size = 0;
-            const std::string_view size_text = body.substr(at, line_end - at);
+            const std::string_view size_text = body.substr(at, size_line->end - at);
             const auto [end, ec] =
                 std::from_chars(size_text.data(), size_text.data() + size_text.size(), size, 16);
             if (ec != std::errc() || size > k_max_body
@@ -619,23 +649,29 @@ private:
                 malformed = true; // (extensions after ';' are allowed, and ignored)
                 return std::nullopt;
             }
-            const std::size_t data = line_end + 2;
-            if (size == 0) {
-                const std::size_t trailers_end = body.find("\r\n", data);
-                if (trailers_end == std::string_view::npos) {
-                    return std::nullopt;
+            const std::size_t data = size_line->next;
+            if (size == 0) { // the last chunk: trailers, if any, up to a blank line
+                for (std::size_t trailer = data;;) {
+                    const std::optional<Line> line = next_line(body, trailer);
+                    if (!line) {
+                        return std::nullopt;
+                    }
+                    if (line->end == trailer) {
+                        return line->next;
+                    }
+                    trailer = line->next;
                 }
-                if (trailers_end == data) {
-                    return data + 2;
-                }
-                const std::size_t blank = body.find("\r\n\r\n", data);
-                return blank == std::string_view::npos ? std::nullopt : std::optional(blank + 4);
             }
-            if (body.size() < data + size + 2) {
+            if (body.size() <= data + size) {
                 return std::nullopt; // the chunk is not all there: from its size line next time
             }
+            const std::optional<Line> data_end = next_line(body, data + size);
+            if (!data_end || data_end->end != data + size) {
+                malformed = data_end || body.size() > data + size + 1; // more than its line end
+                return std::nullopt;
+            }
             out.append(body.substr(data, size));
-            at = data + size + 2;
+            at = data_end->next;
         }
     }
 

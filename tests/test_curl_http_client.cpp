@@ -179,7 +179,7 @@ std::vector<crcr::HttpCompletion> wait_for(crcr::ConcurrentHttpClient& client, s
 // The two implementations of the concurrent port: libcurl's, and the plain one replay uses for
 // http:// targets (with libcurl's behind it for what it leaves).
 struct ConcurrentFactory {
-    const char* name;
+    std::string_view name;
     std::function<std::unique_ptr<crcr::ConcurrentHttpClient>()> make;
 };
 

@@ -15,7 +15,7 @@ namespace {
 using Decoder = std::function<std::size_t(std::string_view, std::size_t, std::string&)>;
 
 struct Named {
-    const char* name;
+    std::string_view name;
     Decoder decode;
 };
 
@@ -176,7 +176,7 @@ TEST_CASE("append_json_string: writes what nlohmann writes, for any valid UTF-8"
 
 TEST_CASE("append_json_string: bytes that are not UTF-8 become U+FFFD, the rest stays") {
     struct Row {
-        const char* name;
+        std::string_view name;
         std::string text;
         std::string literal;
     };

@@ -145,7 +145,7 @@ crcr::HttpRequest post(const std::string& url, std::string body = "{}") {
 
 TEST_CASE("plain client: answers as servers write them") {
     struct Case {
-        const char* name;
+        std::string_view name;
         std::string answer;
         int status;
         std::string body;
@@ -167,6 +167,18 @@ TEST_CASE("plain client: answers as servers write them") {
          200,
          "until close"},
         {"no reason phrase", "HTTP/1.1 500\r\nContent-Length: 0\r\n\r\n", 500, ""},
+        {"bare LF line ends",
+         "HTTP/1.1 429 Slow\nRetry-After: 3\nContent-Length: 2\n\nno",
+         429,
+         "no"},
+        {"CRLF and LF mixed",
+         "HTTP/1.1 100 Continue\n\nHTTP/1.1 200 OK\r\nRetry-After: 3\nContent-Length: 2\n\r\nok",
+         200,
+         "ok"},
+        {"chunked, bare LF",
+         "HTTP/1.1 200 OK\nTransfer-Encoding: chunked\n\n5\nhello\n1\r\n!\n0\nX-Trailer: 1\n\n",
+         200,
+         "hello!"},
     };
     for (const Case& c : cases) {
         CAPTURE(c.name);
@@ -188,6 +200,9 @@ TEST_CASE("plain client: answers as servers write them") {
         REQUIRE(done.response);
         CHECK(done.response->status == c.status);
         CHECK(done.response->body == c.body);
+        if (std::string_view(c.answer).find("Retry-After") != std::string_view::npos) {
+            CHECK(done.response->header("retry-after") == "3"); // its text, without the CR
+        }
     }
 }
 
@@ -355,7 +370,7 @@ TEST_CASE("plain client: a resend gets its own time to connect") {
 
 TEST_CASE("plain client: what is not HTTP, or stops short, is an error naming the request") {
     struct Case {
-        const char* name;
+        std::string_view name;
         std::string answer;
         std::string want;
     };
@@ -370,7 +385,10 @@ TEST_CASE("plain client: what is not HTTP, or stops short, is an error naming th
         {"nothing at all", "", "Empty reply from server"},
         {"a bad chunk size",
          "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nab\r\n0\r\n\r\n",
-         "malformed response: a bad chunk size"},
+         "malformed response: a bad chunk"},
+        {"a chunk longer than its size",
+         "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nabcd\r\n0\r\n\r\n",
+         "malformed response: a bad chunk"},
     };
     for (const Case& c : cases) {
         CAPTURE(c.name);

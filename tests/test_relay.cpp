@@ -109,7 +109,7 @@ const std::set<std::string> k_all = {"org/one", "org/two", "org/three", "org/fou
 
 TEST_CASE("relay webhook: every row of the answer table (relay-contract section 2)") {
     struct Row {
-        const char* name;
+        std::string_view name;
         std::string event;
         std::string body;
         std::string signature; // "good", "none", "empty", or a literal header value
@@ -351,7 +351,7 @@ TEST_CASE("relay callback: the token (relay-contract section 6)") {
     const auto now = f.clock.now();
     const std::string body = callback_body("in_progress").dump();
     struct Row {
-        const char* name;
+        std::string_view name;
         std::string authorization;
         int status;
         std::string detail;
@@ -435,7 +435,7 @@ TEST_CASE("relay callback: the body, the levels and the state machine") {
         return body;
     };
     struct Row {
-        const char* name;
+        std::string_view name;
         std::string repo;
         Json body;
         int status;

@@ -7,7 +7,7 @@
 
 TEST_CASE("decode_utf8: valid characters, and every way bytes fail to be one") {
     struct Row {
-        const char* name;
+        std::string_view name;
         std::string bytes;
         std::uint32_t code_point; // 0 with length 0: invalid
         std::size_t length;
@@ -41,7 +41,7 @@ TEST_CASE("decode_utf8: valid characters, and every way bytes fail to be one") {
 TEST_CASE("to_valid_utf8: each byte that is not part of a character becomes U+FFFD") {
     const std::string r(crcr::k_replacement_character);
     struct Row {
-        const char* name;
+        std::string_view name;
         std::string text;
         std::string expected;
     };
