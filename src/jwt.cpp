@@ -174,10 +174,11 @@ struct RsaPrivateKey::Impl {
 RsaPrivateKey::RsaPrivateKey(std::string_view pem, std::string_view source)
     : m_impl(std::make_unique<Impl>()) {
     if (pem.find("-----BEGIN") == std::string_view::npos) {
-        throw Error(fmt::format("'{}' is not a PEM private key: GitHub Apps download keys as "
-                                "'-----BEGIN RSA PRIVATE KEY-----' .pem files",
-                                source),
-                    ExitCode::auth);
+        throw Error(
+            fmt::format("'{}' is not a PEM private key (a file starting "
+                        "'-----BEGIN RSA PRIVATE KEY-----' or '-----BEGIN PRIVATE KEY-----')",
+                        source),
+            ExitCode::auth);
     }
     if (pem.find("ENCRYPTED") != std::string_view::npos) {
         throw Error(fmt::format("'{}' is an encrypted private key: decrypt it first "

@@ -208,7 +208,12 @@ RelayStore::RelayStore(const std::string& path, bool read_only) : m_impl(std::ma
                 fmt::format("INSERT INTO meta VALUES ('schema', '{}')", k_schema_version).c_str());
         }
     } catch (const Error& e) {
-        throw Error(fmt::format("'{}' is not a crcr relay state: {}", path, e.what()));
+        // SQLite's errors name the file already: "'PATH': file is not a database".
+        std::string_view why = e.what();
+        if (const std::string named = fmt::format("'{}': ", path); why.starts_with(named)) {
+            why.remove_prefix(named.size());
+        }
+        throw Error(fmt::format("'{}' is not a crcr relay state: {}", path, why));
     }
 }
 

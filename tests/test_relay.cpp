@@ -674,7 +674,14 @@ TEST_CASE("relay store: history survives a restart; the state machine is compare
     CHECK_THROWS_AS(crcr::RelayStore(dir.path("missing.db"), true), crcr::Error);
     const std::string junk =
         dir.write("junk.db", "this is not sqlite, but long enough to be read as a header");
-    CHECK_THROWS_AS(crcr::RelayStore{junk}, crcr::Error);
+    for (const bool read_only : {false, true}) {
+        CAPTURE(read_only);
+        // The file named once, with SQLite's reason.
+        CHECK_THROWS_WITH_AS(
+            crcr::RelayStore(junk, read_only),
+            ("'" + junk + "' is not a crcr relay state: file is not a database").c_str(),
+            crcr::Error);
+    }
 }
 
 TEST_CASE("AllowlistFile: re-read when it changes; a broken version keeps the last good one") {
