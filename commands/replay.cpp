@@ -8,6 +8,7 @@
 #include "crcr/files.hpp"
 #include "crcr/github_names.hpp"
 #include "crcr/json_string.hpp"
+#include "crcr/jwt.hpp"
 #include "crcr/utf8.hpp"
 
 #include <CLI/CLI.hpp>
@@ -105,10 +106,19 @@ struct Finished {
     ReplayResult result;
 };
 
-// Appends the state file's line for `key`: {"key":"...","outcome":"..."}.
+// Appends the state file's line for `key`: {"key":"...","outcome":"..."}. A key that is not
+// UTF-8 (a file name in Latin-1, a delivery id with a lone surrogate escape) cannot be a JSON
+// string as it is: {"key_base64url":"...",...} keeps its bytes, so a resumed run finds it, and
+// two such keys never become one.
 void append_state_line(std::string& out, std::string_view key, std::string_view outcome) {
-    out += R"({"key":)";
-    append_json_string(out, key);
+    if (is_valid_utf8(key)) {
+        out += R"({"key":)";
+        append_json_string(out, key);
+    } else {
+        out += R"({"key_base64url":")";
+        out += base64url_encode(key);
+        out += '"';
+    }
     out += R"(,"outcome":")";
     out += outcome;
     out += "\"}\n";
@@ -223,10 +233,22 @@ PriorState load_state(const std::string& path) {
     }
     for (const std::string& line : read_complete_lines(path)) {
         const Json entry = Json::parse(line, nullptr, false);
-        if (entry.is_object() && entry.contains("key") && entry["key"].is_string()
-            && entry.contains("outcome") && entry["outcome"].is_string()) {
-            state.outcome[entry["key"].get<std::string>()] = entry["outcome"].get<std::string>();
+        if (!entry.is_object() || !entry.contains("outcome") || !entry["outcome"].is_string()) {
+            continue; // not a state line (a line cut short by a crash, say)
         }
+        std::string key;
+        if (entry.contains("key") && entry["key"].is_string()) {
+            key = entry["key"].get<std::string>();
+        } else if (entry.contains("key_base64url") && entry["key_base64url"].is_string()) {
+            try {
+                key = base64url_decode(entry["key_base64url"].get<std::string>());
+            } catch (const Error&) {
+                continue;
+            }
+        } else {
+            continue;
+        }
+        state.outcome[key] = entry["outcome"].get<std::string>();
     }
     return state;
 }
@@ -738,7 +760,7 @@ void Replay::record_results(std::span<const Finished> finished) {
         }
         if (result.outcome == Outcome::rejected || result.outcome == Outcome::failed) {
             // The record's delivery id and where it is, or where it is when that is its key.
-            const bool keyed_by_location = f.subject.key == to_valid_utf8(f.subject.location);
+            const bool keyed_by_location = f.subject.key == f.subject.location;
             fmt::print(ctx_.err,
                        "crcr: {} {}{}: {}\n",
                        outcome_name(result.outcome),

@@ -5,7 +5,6 @@
 #include "crcr/json_string.hpp"
 #include "crcr/signature.hpp"
 #include "crcr/text.hpp"
-#include "crcr/utf8.hpp"
 
 #include <fmt/format.h>
 
@@ -364,8 +363,7 @@ ReplayRecord parse_replay_record(std::string_view text,
         record.action = take_string(all, "action");
         record.body = std::string(text);
     }
-    // Valid UTF-8, as the state file writes it, so a resumed run finds it there.
-    record.key = to_valid_utf8(record.delivery_id.empty() ? location : record.delivery_id);
+    record.key = record.delivery_id.empty() ? location : record.delivery_id;
     return record;
 }
 

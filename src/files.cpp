@@ -145,9 +145,20 @@ void write_file_atomically(const std::string& path, const std::string& content, 
 }
 
 AppendFile::AppendFile(const std::string& path) : m_path(path) {
-    m_fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0666);
+    m_fd = ::open(path.c_str(), O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0666);
+    if (m_fd < 0 && errno == EACCES) { // writable, not readable: nothing to look at, then
+        m_fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0666);
+    }
     if (m_fd < 0) {
         throw Error(fmt::format("cannot write '{}': {}", path, std::strerror(errno)));
+    }
+    // A process killed in the middle of a write may have left a line cut short: end it, so the
+    // next line starts on its own (and the torn one is ignored as it was).
+    struct stat info {};
+    char last = '\n';
+    if (::fstat(m_fd, &info) == 0 && info.st_size > 0
+        && ::pread(m_fd, &last, 1, info.st_size - 1) == 1 && last != '\n') {
+        append("\n");
     }
 }
 

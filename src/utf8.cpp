@@ -40,19 +40,15 @@ std::optional<Utf8Char> decode_utf8(std::string_view text, std::size_t i) {
     return Utf8Char{cp, n};
 }
 
-std::string to_valid_utf8(std::string_view text) {
-    std::string out;
-    out.reserve(text.size());
+bool is_valid_utf8(std::string_view text) {
     for (std::size_t i = 0; i < text.size();) {
-        if (const std::optional<Utf8Char> c = decode_utf8(text, i)) {
-            out.append(text, i, c->length);
-            i += c->length;
-        } else {
-            out += k_replacement_character;
-            ++i;
+        const std::optional<Utf8Char> c = decode_utf8(text, i);
+        if (!c) {
+            return false;
         }
+        i += c->length;
     }
-    return out;
+    return true;
 }
 
 } // namespace crcr

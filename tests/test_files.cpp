@@ -88,3 +88,17 @@ TEST_CASE("AtomicFileWriter") {
         CHECK(crcr::read_file(path) == "old");
     }
 }
+
+TEST_CASE("AppendFile: a line cut short by a crash is ended before the next one") {
+    const crcr::test::TempDir dir;
+    const std::string path = dir.write("state.jsonl", "{\"key\":\"a\"}\n{\"key\":\"b\",\"outc");
+    crcr::AppendFile(path).append("{\"key\":\"c\"}\n");
+    // The torn line stays (and is taken for what it is); the new one is whole.
+    CHECK(
+        crcr::read_complete_lines(path)
+        == std::vector<std::string>{"{\"key\":\"a\"}", "{\"key\":\"b\",\"outc", "{\"key\":\"c\"}"});
+    crcr::AppendFile(path).append("{\"key\":\"d\"}\n"); // whole already: nothing added
+    CHECK(crcr::read_complete_lines(path).size() == 4);
+    crcr::AppendFile(dir.path("new.jsonl")).append("x\n"); // a new file
+    CHECK(crcr::read_complete_lines(dir.path("new.jsonl")) == std::vector<std::string>{"x"});
+}

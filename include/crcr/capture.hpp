@@ -62,7 +62,7 @@ std::string_view format_name(RecordFormat format);
 struct ReplayRecord {
     RecordFormat format = RecordFormat::payload;
     std::string location; // "file:line"
-    std::string key;      // identity across runs: the delivery id, else the location (UTF-8)
+    std::string key;      // identity across runs: the delivery id, else the location
     std::string event;
     std::string action;
     std::string delivery_id; // the original X-GitHub-Delivery; empty for a bare payload

@@ -39,9 +39,11 @@ private:
 };
 
 // A log that survives a crash: lines are appended with one write(2) to a file opened with
-// O_APPEND, so a process killed at any point (kill -9 included) leaves whole lines, and `sync`
-// (also run by the destructor) makes them durable. A power loss can cut the last line short:
-// `read_complete_lines` ignores such a line. Not thread-safe: callers serialise appends.
+// O_APPEND, so a process killed (kill -9 included) leaves whole lines, and `sync` (also run by
+// the destructor) makes them durable. A power loss, or a kill in the middle of a long write
+// (the kernel may stop one between pages), can cut the last line short: `read_complete_lines`
+// ignores such a line, and the next AppendFile on the file ends it before appending. Not
+// thread-safe: callers serialise appends.
 class AppendFile {
 public:
     explicit AppendFile(const std::string& path);

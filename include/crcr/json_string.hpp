@@ -24,8 +24,8 @@ std::size_t find_json_string_end(std::string_view text, std::size_t from, std::s
 
 // Appends `text` to `out` as a JSON string literal, quotes included: `"` and `\` escaped,
 // control characters as `\n`, `\t`, ... or `\u00xx` (as nlohmann's `dump` writes them), other
-// UTF-8 as it is, and each byte that is not part of valid UTF-8 as U+FFFD (`to_valid_utf8`):
-// the literal is valid JSON whatever `text` holds.
+// UTF-8 as it is, and each byte that is not part of valid UTF-8 as U+FFFD: the literal is valid
+// JSON whatever `text` holds (what it stands for is then not `text` exactly).
 void append_json_string(std::string& out, std::string_view text);
 
 namespace detail {

@@ -5,7 +5,6 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
-#include <string>
 #include <string_view>
 
 namespace crcr {
@@ -22,7 +21,7 @@ std::optional<Utf8Char> decode_utf8(std::string_view text, std::size_t i);
 // U+FFFD REPLACEMENT CHARACTER, encoded: what stands for bytes that are not UTF-8.
 inline constexpr std::string_view k_replacement_character = "\xEF\xBF\xBD";
 
-// `text` with each byte that does not belong to a valid character replaced by U+FFFD.
-std::string to_valid_utf8(std::string_view text);
+// Whether all of `text` is valid UTF-8.
+bool is_valid_utf8(std::string_view text);
 
 } // namespace crcr

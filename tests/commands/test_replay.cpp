@@ -536,7 +536,8 @@ TEST_CASE("replay --report, --state: every field, valid JSON whatever bytes they
         const crcr::Json line = crcr::Json::parse(text);
         by_key[line.at("key").get<std::string>()] = line;
     }
-    const std::string key = crcr::to_valid_utf8(file);
+    // Written as valid JSON: the byte that is not UTF-8 as U+FFFD.
+    const std::string key = dir.path("caf") + std::string(crcr::k_replacement_character) + ".jsonl";
     REQUIRE(by_key.count(key + ":1") == 1);
     REQUIRE(by_key.count(key + ":2") == 1);
     const crcr::Json& delivered = by_key[key + ":1"];
@@ -561,4 +562,39 @@ TEST_CASE("replay --report, --state: every field, valid JSON whatever bytes they
     CHECK(second.code == 0);
     CHECK(includes(second.err, "0 delivered, 0 rejected, 0 failed, 2 skipped"));
     CHECK(receiver.seen == 2);
+}
+
+TEST_CASE("replay --state: keys that are not UTF-8 are kept exactly, never merged") {
+    const crcr::test::TempDir dir;
+    // Two files whose names differ in a Latin-1 byte (bare payloads: keyed by location), and two
+    // records whose delivery ids are lone surrogates: as U+FFFD each pair would be one key.
+    dir.write("caf\xE9.json", "{\"ref\":\"refs/heads/a\"}");
+    dir.write("caf\xE8.json", "{\"ref\":\"refs/heads/b\"}");
+    const auto capture = [](const std::string& id) {
+        return R"({"crcr_capture":1,"delivery_id":")" + id
+               + R"(","event":"push","action":null,"headers":{"X-GitHub-Event":"push"},"body":"{}"})";
+    };
+    dir.write("hi.jsonl", capture("\\ud800") + "\n");
+    dir.write("lo.jsonl", capture("\\udc00") + "\n");
+    Receiver receiver;
+    const auto http = crcr::make_curl_http_client();
+    const auto run = [&](std::vector<std::string> inputs) {
+        inputs.insert(
+            inputs.end(),
+            {"--event", "push", "--to", receiver.server.url(), "--state", dir.path("s.jsonl")});
+        return replay(inputs, *http);
+    };
+    CHECK(run({dir.path("caf\xE9.json"), dir.path("hi.jsonl")}).code == 0);
+    CHECK(receiver.seen == 2);
+    const auto second = run({dir.path("caf\xE9.json"),
+                             dir.path("caf\xE8.json"),
+                             dir.path("hi.jsonl"),
+                             dir.path("lo.jsonl")});
+    CHECK(second.code == 0);
+    CHECK(includes(second.err, "2 delivered, 0 rejected, 0 failed, 2 skipped"));
+    CHECK(receiver.seen == 4);
+    // Every line of the state file is JSON.
+    for (const std::string& line : crcr::read_complete_lines(dir.path("s.jsonl"))) {
+        CHECK(crcr::Json::parse(line, nullptr, false).is_object());
+    }
 }
