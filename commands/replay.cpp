@@ -18,6 +18,7 @@
 #include <array>
 #include <atomic>
 #include <cmath>
+#include <cstring>
 #include <exception>
 #include <fstream>
 #include <iterator>
@@ -257,15 +258,16 @@ PriorState load_state(const std::string& path) {
 // input for "-". Not thread-safe: the sending threads take turns.
 class Inputs {
 public:
-    // `report` hears of what cannot be read (an input that is not there, a file whose text stops
-    // being a sequence of records): the rest of that input is skipped, the others still go.
+    // `report` hears of what cannot be read (an input that is not there, a file that cannot be
+    // opened, a file whose text stops being a sequence of records): the rest of that input is
+    // skipped, the others still go.
     Inputs(const std::vector<std::string>& inputs,
            std::istream& in,
            std::function<void(const Error&)> report)
         : inputs_(inputs), in_(in), report_(std::move(report)) {}
 
     // The next record's text (valid until the next call) and where it starts ("file:line"), or
-    // nothing after the last. Throws `crcr::Error` for a file that cannot be opened.
+    // nothing after the last.
     std::optional<JsonValueReader::Value> next(std::string& location) {
         while (true) {
             if (reader_) {
@@ -283,7 +285,11 @@ public:
                 reader_.reset();
             }
             if (file_ < files_.size()) {
-                open(files_[file_++]);
+                try {
+                    open(files_[file_++]); // gone since its folder was listed, say
+                } catch (const Error& e) {
+                    report_(e);
+                }
                 continue;
             }
             if (input_ == inputs_.size()) {
@@ -311,7 +317,7 @@ private:
         stream_.clear();
         stream_.open(file, std::ios::binary);
         if (!stream_) {
-            throw Error(fmt::format("cannot read '{}'", file));
+            throw Error(fmt::format("cannot read '{}': {}", file, std::strerror(errno)));
         }
         name_ = file;
         reader_.emplace(stream_, name_);

@@ -598,3 +598,38 @@ TEST_CASE("replay --state: keys that are not UTF-8 are kept exactly, never merge
         CHECK(crcr::Json::parse(line, nullptr, false).is_object());
     }
 }
+
+TEST_CASE("replay: a file gone since its folder was listed is reported; the run goes on") {
+    const crcr::test::TempDir dir;
+    std::filesystem::create_directories(dir.path("in"));
+    const auto first = write_captures(dir, "in/a.jsonl", 2);
+    write_captures(dir, "in/b.jsonl", 2);
+    const auto last = write_captures(dir, "z.jsonl", 1);
+    Receiver receiver;
+    // The folder is listed before a.jsonl is read; b.jsonl goes while a's first delivery does.
+    receiver.answer = [&dir](const crcr::test::RecordedRequest&, int nth) {
+        if (nth == 0) {
+            std::filesystem::remove(dir.path("in/b.jsonl"));
+        }
+        return Reply{.status = 200};
+    };
+    const auto http = crcr::make_curl_http_client();
+    const auto result = replay({dir.path("in"),
+                                dir.path("z.jsonl"),
+                                "--to",
+                                receiver.server.url(),
+                                "--concurrency",
+                                "1",
+                                "--report",
+                                dir.path("r.jsonl")},
+                               *http);
+    CHECK(result.code == 1);
+    CHECK(includes(result.err,
+                   "crcr: error: cannot read '" + dir.path("in/b.jsonl")
+                       + "': No such file or directory"));
+    CHECK(includes(result.err, "3 delivered, 0 rejected, 0 failed, 0 skipped, 1 unreadable"));
+    CHECK(receiver.counts[first[0]] == 1);
+    CHECK(receiver.counts[first[1]] == 1);
+    CHECK(receiver.counts[last[0]] == 1); // the inputs after it still went
+    CHECK(crcr::read_complete_lines(dir.path("r.jsonl")).size() == 3);
+}
