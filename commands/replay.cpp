@@ -765,22 +765,24 @@ void Replay::record_results(std::span<const Finished> finished) {
             latency_.add(result.latency_ms);
         }
         if (result.outcome == Outcome::rejected || result.outcome == Outcome::failed) {
-            // The record's delivery id and where it is, or where it is when that is its key.
-            const bool keyed_by_location = f.subject.key == f.subject.location;
-            fmt::print(ctx_.err,
-                       "crcr: {} {}{}: {}\n",
-                       outcome_name(result.outcome),
-                       keyed_by_location ? f.subject.location : f.subject.key,
-                       keyed_by_location ? "" : fmt::format(" ({})", f.subject.location),
-                       result.error);
+            // The record's key, and where it is unless that is its key.
+            fmt::print(
+                ctx_.err,
+                "crcr: {} {}{}: {}\n",
+                outcome_name(result.outcome),
+                f.subject.key,
+                f.subject.key == f.subject.location ? "" : fmt::format(" ({})", f.subject.location),
+                result.error);
         }
     }
     bool sync = false;
     if (!state.empty()) {
         state_file_->append(state);
         since_sync_ += state_lines;
-        sync = since_sync_ >= 1000;
-        since_sync_ = sync ? 0 : since_sync_;
+        if (since_sync_ >= 1000) {
+            sync = true;
+            since_sync_ = 0;
+        }
     }
     if (!report.empty()) {
         report_file_->append(report);

@@ -28,19 +28,13 @@ public:
     std::size_t sign(std::string_view secret,
                      std::string_view body,
                      std::array<unsigned char, EVP_MAX_MD_SIZE>& mac) {
-        const bool same_key = m_ctx != nullptr && m_secret == secret;
-        if (!same_key) {
+        if (m_ctx == nullptr || m_secret != secret) {
             EVP_MAC_CTX_free(m_ctx);
-            m_ctx = new_context();
+            m_ctx = keyed_context(secret);
             m_secret = secret;
         }
         std::size_t length = 0;
-        static constexpr unsigned char k_no_key = 0; // an empty secret is a key too
-        const auto* key =
-            secret.empty() ? &k_no_key : reinterpret_cast<const unsigned char*>(secret.data());
-        if (m_ctx == nullptr
-            || EVP_MAC_init(m_ctx, same_key ? nullptr : key, same_key ? 0 : secret.size(), nullptr)
-                   != 1
+        if (m_ctx == nullptr || EVP_MAC_init(m_ctx, nullptr, 0, nullptr) != 1 // same key, afresh
             || EVP_MAC_update(
                    m_ctx, reinterpret_cast<const unsigned char*>(body.data()), body.size())
                    != 1
@@ -53,7 +47,8 @@ public:
     }
 
 private:
-    EVP_MAC_CTX* new_context() const {
+    // A context for this digest keyed with `secret`; nothing when OpenSSL fails.
+    EVP_MAC_CTX* keyed_context(std::string_view secret) const {
         EVP_MAC* hmac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
         EVP_MAC_CTX* ctx = hmac == nullptr ? nullptr : EVP_MAC_CTX_new(hmac);
         EVP_MAC_free(hmac); // the context holds its own reference
@@ -61,7 +56,10 @@ private:
         const std::array<OSSL_PARAM, 2> params = {
             OSSL_PARAM_construct_utf8_string("digest", digest.data(), 0),
             OSSL_PARAM_construct_end()};
-        if (ctx != nullptr && EVP_MAC_CTX_set_params(ctx, params.data()) != 1) {
+        static constexpr unsigned char k_no_key = 0; // an empty secret is a key too
+        const auto* key =
+            secret.empty() ? &k_no_key : reinterpret_cast<const unsigned char*>(secret.data());
+        if (ctx != nullptr && EVP_MAC_init(ctx, key, secret.size(), params.data()) != 1) {
             EVP_MAC_CTX_free(ctx);
             return nullptr;
         }
