@@ -1,14 +1,22 @@
 #!/usr/bin/env bash
-# Configures (once) and builds crcr incrementally.
+# Configures (once) and builds crcr incrementally; exits non-zero, with CMake's or the compiler's
+# message, whenever configuring or building fails.
 #   scripts/build.sh                      -> build/ (Release, warnings as errors)
-#   scripts/build.sh build-asan -DCRCR_SANITIZE=address,undefined
+#   scripts/build.sh build-asan -DCMAKE_BUILD_TYPE=Debug -DCRCR_SANITIZE=address,undefined
+# Compiles through ccache when it is installed: CCACHE_BASEDIR makes the cache's keys relative to
+# the checkout, so clones and worktrees of crcr share one cache.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 dir=${1:-build}
 shift || true
 if [ ! -f "$dir/build.ninja" ]; then
   [ $# -gt 0 ] || set -- -DCMAKE_BUILD_TYPE=Release
-  cmake -S . -B "$dir" -G Ninja "$@" >/dev/null
+  launcher=()
+  if command -v ccache >/dev/null; then launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache); fi
+  cmake -S . -B "$dir" -G Ninja "${launcher[@]}" "$@" >/dev/null
 fi
-cmake --build "$dir" -- -j"$(nproc)" | grep -vE '^(\[[0-9]+/[0-9]+\] |ninja: no work to do|-- )' || true
-test "${PIPESTATUS[0]}" -eq 0
+export CCACHE_BASEDIR=$PWD
+# Ninja's progress lines are dropped; everything else (the compiler's messages) is shown. The
+# braces keep grep's status out of the pipeline's: under pipefail, a failed build fails the script.
+cmake --build "$dir" -- -j"$(nproc)" 2>&1 |
+  { grep -vE '^(\[[0-9]+/[0-9]+\] |ninja: no work to do|-- )' || true; }

@@ -9,6 +9,8 @@ packages=(
   libcurl4-openssl-dev libssl-dev libpugixml-dev openssl
   libcpp-httplib-dev libsqlite3-dev
   python3 python3-yaml groff-base man-db clang-format
+  # ccache: the two builds of the test suite, and clones of the tree, share compiled objects
+  ccache
   # the completion tests run each shell's script for real; the package test builds a .deb
   bash-completion zsh fish dpkg-dev
 )
