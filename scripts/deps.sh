@@ -11,6 +11,8 @@ packages=(
   python3 python3-yaml groff-base man-db clang-format
   # ccache: the two builds of the test suite, and clones of the tree, share compiled objects
   ccache
+  # the sanitized build and the fuzz targets are built with Clang 14 and its runtimes
+  clang libclang-rt-14-dev libfuzzer-14-dev
   # the completion tests run each shell's script for real; the package test builds a .deb
   bash-completion zsh fish dpkg-dev
 )

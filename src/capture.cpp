@@ -436,8 +436,9 @@ HttpRequest webhook_request(ReplayRecord record,
                                                            "expect"};
     request.headers.reserve(record.headers.size() + 4);
     for (auto& [name, value] : record.headers) {
-        if (std::none_of(k_dropped.begin(), k_dropped.end(), [&](std::string_view d) {
-                return iequals(name, d);
+        const std::string_view header = name; // Clang 14 cannot capture a structured binding
+        if (std::none_of(k_dropped.begin(), k_dropped.end(), [header](std::string_view d) {
+                return iequals(header, d);
             })) {
             const bool renamed = iequals(name, "x-github-delivery") && !new_delivery_id.empty();
             request.headers.emplace_back(std::move(name),

@@ -147,7 +147,9 @@ TEST_CASE("find_json_string_end: every implementation, text read in pieces cut a
         const std::string text = literal + "\"tail\\\"\"";
         const std::size_t want = literal.size() - 1;
         const std::size_t cut = random.between(1, text.size()); // the first read ends here
-        for (const auto& [name, find] : finders) {
+        for (const auto& finder : finders) {
+            const std::string_view name = finder.first; // CAPTURE's lambda: no structured binding
+            const auto& find = finder.second;
             CAPTURE(name);
             CAPTURE(literal);
             CAPTURE(cut);

@@ -656,7 +656,7 @@ TEST_CASE("relay check runs: L4 always, L3 with its label, named crcr/<repo>/<wo
     }
 }
 
-TEST_CASE("relay store: history survives a restart; the state machine is compare-and-set") {
+TEST_CASE("relay store: history survives a restart, the state machine is compare-and-set") {
     const crcr::test::TempDir dir;
     const std::string path = dir.path("state/relay.db");
     {
@@ -684,7 +684,7 @@ TEST_CASE("relay store: history survives a restart; the state machine is compare
     }
 }
 
-TEST_CASE("AllowlistFile: re-read when it changes; a broken version keeps the last good one") {
+TEST_CASE("AllowlistFile: re-read when it changes, a broken version keeps the last good one") {
     const crcr::test::TempDir dir;
     const std::string path = dir.write("allowlist.yml", "L1:\n  - org/one\n");
     crcr::AllowlistFile file(path);

@@ -588,7 +588,7 @@ TEST_CASE("callback --explain-token shows the claims, not the signature, and sen
 }
 
 TEST_CASE(
-    "callback --dry-run prints the request with the token redacted; --json prints the result") {
+    "callback --dry-run prints the request with the token redacted, --json prints the result") {
     CallbackFixture f;
     const auto dry = f.run({"--status", "in_progress", "--dry-run"});
     CHECK(dry.code == 0);

@@ -238,7 +238,7 @@ TEST_CASE("dispatch-test: a GitHub App makes exactly GitHub's three round trips"
     CHECK(requests[2].header("Authorization").value_or("").starts_with("Bearer ghs_fake"));
 }
 
-TEST_CASE("dispatch-test: --installation-id skips the lookup; GHES API base under /api/v3") {
+TEST_CASE("dispatch-test: --installation-id skips the lookup, GHES API base under /api/v3") {
     TestClock clock;
     FakeGitHub ghes([&clock] { return clock.now(); }, "/api/v3");
     ghes.add_repo(k_repo, {.installation_id = 5});

@@ -130,7 +130,7 @@ TEST_CASE("replay: command line") {
           == 2);
 }
 
-TEST_CASE("replay --legacy-signature adds X-Hub-Signature; without it the stale one is dropped") {
+TEST_CASE("replay --legacy-signature adds X-Hub-Signature, without it the stale one is dropped") {
     const crcr::test::TempDir dir;
     write_captures(dir, "c.jsonl", 6); // captured with both signatures, by another secret
     const auto http = crcr::make_curl_http_client();
@@ -250,7 +250,7 @@ TEST_CASE("replay --new-delivery-id, --filter, --limit, --dry-run") {
 }
 
 TEST_CASE(
-    "replay: receiver faults are retried or reported; the report accounts for every delivery") {
+    "replay: receiver faults are retried or reported, the report accounts for every delivery") {
     struct Case {
         std::string name;
         std::function<Reply(const crcr::test::RecordedRequest&, int)> answer;
@@ -369,7 +369,7 @@ TEST_CASE("replay: a delivery waiting for its retry does not hold up the others"
 }
 
 TEST_CASE(
-    "replay --state: a second run sends only what was not sent; --resend-failed sends the rest") {
+    "replay --state: a second run sends only what was not sent, --resend-failed sends the rest") {
     const crcr::test::TempDir dir;
     const auto ids = write_captures(dir, "c.jsonl", 8);
     const auto http = crcr::make_curl_http_client();
@@ -439,7 +439,7 @@ TEST_CASE("replay reads GitHub delivery records, arrays of them, and bare payloa
     CHECK(receiver.bad_signatures.empty());
 }
 
-TEST_CASE("replay: unreadable records are reported with their location; the others still go") {
+TEST_CASE("replay: unreadable records are reported with their location, the others still go") {
     const crcr::test::TempDir dir;
     write_captures(dir, "c.jsonl", 3);
     const std::string good = crcr::read_file(dir.path("c.jsonl"));
@@ -599,7 +599,7 @@ TEST_CASE("replay --state: keys that are not UTF-8 are kept exactly, never merge
     }
 }
 
-TEST_CASE("replay: a file gone since its folder was listed is reported; the run goes on") {
+TEST_CASE("replay: a file gone since its folder was listed is reported, the run goes on") {
     const crcr::test::TempDir dir;
     std::filesystem::create_directories(dir.path("in"));
     const auto first = write_captures(dir, "in/a.jsonl", 2);

@@ -8,5 +8,6 @@ schema_dir=$(cd "$(dirname "$0")/../schema" && pwd)
 "$schema_dir/install.sh"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-CRCR_TEST_CAPTURE_DIR="$tmp" "$tests" --test-case='dispatch-test*' >"$tmp/log" 2>&1 || { cat "$tmp/log"; exit 1; }
+# Not one of ctest's entries: its cases are not counted as run (tests/check_cases_ran.sh).
+env -u CRCR_TEST_CASES_RAN CRCR_TEST_CAPTURE_DIR="$tmp" "$tests" --test-case='dispatch-test*' >"$tmp/log" 2>&1 || { cat "$tmp/log"; exit 1; }
 node "$schema_dir/check-github-requests.mjs" "$tmp"
