@@ -451,13 +451,13 @@ HttpRequest webhook_request(ReplayRecord record,
                                                            "expect"};
     const std::string& delivery_id = new_delivery_id.empty() ? record.delivery_id : new_delivery_id;
     request.headers.reserve(record.headers.size() + 4);
-    for (auto& [name, value] : record.headers) {
-        if (std::none_of(k_dropped.begin(), k_dropped.end(), [&](std::string_view d) {
-                return iequals(name, d);
+    for (auto& header : record.headers) { // (no structured binding: clang 14 cannot capture one)
+        if (std::none_of(k_dropped.begin(), k_dropped.end(), [&header](std::string_view d) {
+                return iequals(header.first, d);
             })) {
-            const bool delivery = iequals(name, "x-github-delivery");
-            request.headers.emplace_back(std::move(name),
-                                         delivery ? delivery_id : std::move(value));
+            const bool delivery = iequals(header.first, "x-github-delivery");
+            request.headers.emplace_back(std::move(header.first),
+                                         delivery ? delivery_id : std::move(header.second));
         }
     }
     const auto has = [&](std::string_view name) {

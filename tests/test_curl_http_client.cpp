@@ -287,7 +287,9 @@ TEST_CASE("concurrent clients: a reused handle sends each method as asked, nothi
                                                                            {"POST", ""},
                                                                            {"DELETE", ""}};
         std::uint64_t tag = 0;
-        for (const auto& [method, body] : sequence) {
+        for (const auto& step : sequence) {
+            const std::string& method = step.first; // not a binding: CAPTURE's lambda (clang 14)
+            const std::string& body = step.second;
             CAPTURE(method);
             client->start(tag++, crcr::HttpRequest{method, server.url("/x"), {}, body});
             const std::vector<crcr::HttpCompletion> finished = wait_for(*client, 1);
