@@ -104,7 +104,7 @@ void add_github_options(CLI::App& cmd, GitHubOptions& opts) {
     token_file->excludes(app_id)->excludes(key)->excludes(installation);
     cmd.add_option("--max-wait",
                    opts.max_wait,
-                   "Seconds to wait out GitHub's rate limits in all before giving up (default 900)")
+                   "Seconds to wait out rate limits in all before giving up (default 900)")
         ->type_name("SECONDS")
         ->check(CLI::NonNegativeNumber)
         ->group(group);

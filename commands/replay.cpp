@@ -299,7 +299,7 @@ public:
             files_.clear();
             file_ = 0;
             try {
-                files_ = input == "-" ? std::vector<std::string>{"-"} : files_under(input);
+                files_ = input == "-" ? std::vector<std::string>{"-"} : files_under(input, report_);
             } catch (const Error& e) {
                 report_(e);
             }
@@ -671,10 +671,15 @@ std::optional<milliseconds> Replay::settle(Outgoing& outgoing, HttpCompletion& d
         return std::nullopt;
     }
     milliseconds wait(1000LL << std::min(static_cast<unsigned>(result.attempts) - 1, 5U));
-    if (response) {
-        if (const auto after = response->header("retry-after")) {
-            wait = milliseconds(1000LL * std::clamp(std::atoll(after->c_str()), 1LL, 600LL));
+    if (const auto after = response ? retry_after(*response) : std::nullopt) {
+        if (*after > std::chrono::duration<double>(opts_.github.max_wait)) {
+            result.outcome = Outcome::failed;
+            result.error += fmt::format(" (it asks to wait {} s, beyond --max-wait {} s)",
+                                        after->count(),
+                                        opts_.github.max_wait);
+            return std::nullopt;
         }
+        wait = std::max<milliseconds>(*after, std::chrono::seconds(1));
     }
     return wait;
 }
@@ -884,8 +889,9 @@ ExitCode Replay::run() {
                         "--token-file, or an App's --app-id and --private-key",
                         ExitCode::auth);
         }
-        api_.emplace(
-            ctx_.http, resolve_api_url(opts_.github, ctx_), github_waits(opts_.github, ctx_));
+        GitHubWaits waits = github_waits(opts_.github, ctx_);
+        waits.timeout = milliseconds(std::llround(opts_.timeout * 1000));
+        api_.emplace(ctx_.http, resolve_api_url(opts_.github, ctx_), std::move(waits));
         auth_.emplace(*api_, std::move(*credentials));
     }
     prior_ = load_state(opts_.state);

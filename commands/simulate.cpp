@@ -189,6 +189,9 @@ ExitCode run_simulate(const SimulateOptions& opts, Context& ctx) {
                                 fmt::join(pull_request_actions(), ", ")),
                     ExitCode::usage);
     }
+    if (const auto problem = header_problem("X-GitHub-Delivery", opts.delivery_id)) {
+        throw Error(fmt::format("--delivery-id cannot be sent: {}", *problem), ExitCode::usage);
+    }
     if (opts.count > 1) {
         write_deliveries(opts, secret, random, now, ctx);
         return ExitCode::ok;

@@ -243,13 +243,8 @@ std::string mint_actions_oidc_token(HttpClient& http,
 
 milliseconds
 callback_backoff(int retry, const std::optional<HttpResponse>& answer, Random& random) {
-    if (answer) {
-        if (const auto retry_after = answer->header("retry-after")) {
-            if (is_integer(*retry_after) && retry_after->size() < 6) {
-                return std::max(milliseconds(seconds(std::stoll(*retry_after))),
-                                milliseconds(1000));
-            }
-        }
+    if (const auto after = answer ? retry_after(*answer) : std::nullopt) {
+        return std::max<milliseconds>(*after, milliseconds(1000));
     }
     const long long window_ms = std::min(60'000LL, 5'000LL << std::min(retry, 4));
     return milliseconds(
@@ -305,10 +300,11 @@ send_callback(HttpClient& http, HttpRequest request, const CallbackPolicy& polic
         const auto spent = std::chrono::duration_cast<milliseconds>(policy.now() - start);
         if (spent + wait >= policy.max_time) {
             throw Error(fmt::format("the relay did not take the callback after {} attempts in {} s "
-                                    "(--max-time {} s); last: {}",
+                                    "(--max-time {} s; the next one would be {} s later); last: {}",
                                     attempt,
                                     std::chrono::duration_cast<seconds>(spent).count(),
                                     std::chrono::duration_cast<seconds>(policy.max_time).count(),
+                                    std::chrono::ceil<seconds>(wait).count(),
                                     last),
                         ExitCode::unavailable);
         }

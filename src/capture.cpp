@@ -363,6 +363,21 @@ ReplayRecord parse_replay_record(std::string_view text,
         record.action = take_string(all, "action");
         record.body = std::string(text);
     }
+    if (record.delivery_id.empty()) { // a record without "delivery_id": its header's
+        const auto captured =
+            std::find_if(record.headers.begin(), record.headers.end(), [](const auto& header) {
+                return iequals(header.first, "x-github-delivery");
+            });
+        if (captured != record.headers.end()) {
+            record.delivery_id = captured->second;
+        }
+    }
+    // What goes into headers must be able to: a CR or LF would let a record add headers of its
+    // own choosing, or a whole second request.
+    const std::string subject = fmt::format("{}: {}", location, format_name(record.format));
+    check_headers(record.headers, subject);
+    check_headers({{"X-GitHub-Delivery", record.delivery_id}, {"X-GitHub-Event", record.event}},
+                  subject);
     record.key = record.delivery_id.empty() ? location : record.delivery_id;
     return record;
 }
@@ -434,15 +449,15 @@ HttpRequest webhook_request(ReplayRecord record,
                                                            "x-hub-signature",
                                                            "x-hub-signature-256",
                                                            "expect"};
+    const std::string& delivery_id = new_delivery_id.empty() ? record.delivery_id : new_delivery_id;
     request.headers.reserve(record.headers.size() + 4);
-    for (auto& [name, value] : record.headers) {
-        const std::string_view header = name; // Clang 14 cannot capture a structured binding
-        if (std::none_of(k_dropped.begin(), k_dropped.end(), [header](std::string_view d) {
-                return iequals(header, d);
+    for (auto& header : record.headers) { // (no structured binding: clang 14 cannot capture one)
+        if (std::none_of(k_dropped.begin(), k_dropped.end(), [&header](std::string_view d) {
+                return iequals(header.first, d);
             })) {
-            const bool renamed = iequals(name, "x-github-delivery") && !new_delivery_id.empty();
-            request.headers.emplace_back(std::move(name),
-                                         renamed ? new_delivery_id : std::move(value));
+            const bool delivery = iequals(header.first, "x-github-delivery");
+            request.headers.emplace_back(std::move(header.first),
+                                         delivery ? delivery_id : std::move(header.second));
         }
     }
     const auto has = [&](std::string_view name) {
@@ -458,7 +473,7 @@ HttpRequest webhook_request(ReplayRecord record,
         request.headers.emplace_back("X-GitHub-Event", record.event);
     }
     if (!has("x-github-delivery")) {
-        request.headers.emplace_back("X-GitHub-Delivery", new_delivery_id);
+        request.headers.emplace_back("X-GitHub-Delivery", delivery_id);
     }
     if (!has("user-agent")) {
         request.headers.emplace_back("User-Agent", "GitHub-Hookshot/crcr-replay");

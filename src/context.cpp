@@ -35,6 +35,25 @@ bool proxy_configured(const Environment& env) {
     return false;
 }
 
+TlsTrust tls_trust(const Environment& env) {
+    const auto set = [&env](std::string_view name) {
+        std::optional<std::string> value = env.get(name);
+        return value && !value->empty() ? value : std::nullopt;
+    };
+    TlsTrust trust;
+    if (const std::optional<std::string> bundle = set("CURL_CA_BUNDLE")) {
+        trust.ca_file = *bundle;
+        trust.ca_file_source = "CURL_CA_BUNDLE";
+        return trust; // as curl: the bundle alone, SSL_CERT_* not read
+    }
+    if (const std::optional<std::string> file = set("SSL_CERT_FILE")) {
+        trust.ca_file = *file;
+        trust.ca_file_source = "SSL_CERT_FILE";
+    }
+    trust.ca_dir = set("SSL_CERT_DIR").value_or("");
+    return trust;
+}
+
 bool use_color(bool is_terminal, const Environment& env) {
     return is_terminal && !env.get("NO_COLOR") && env.get("TERM").value_or("") != "dumb";
 }

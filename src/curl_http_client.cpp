@@ -120,6 +120,7 @@ struct Exchange {
     HttpResponse response;
     std::array<char, CURL_ERROR_SIZE> error_text{};
     bool too_large = false;
+    bool answered = false; // a status line came
 };
 
 std::size_t on_body(char* data, std::size_t size, std::size_t count, void* user) {
@@ -139,6 +140,7 @@ std::size_t on_header(char* data, std::size_t size, std::size_t count, void* use
     const std::string_view line = trim_space(std::string_view(data, n));
     if (line.starts_with("HTTP/")) {
         // A new status line (after 100 Continue, say): forget what came before.
+        exchange->answered = true;
         exchange->response.headers.clear();
         const std::size_t first_space = line.find(' ');
         const std::size_t second_space = line.find(' ', first_space + 1);
@@ -171,13 +173,20 @@ CurlHandle new_handle(const CurlApi& api) {
     return handle;
 }
 
-// The options every request on `curl` has: HTTP(S) only, TLS verified, no redirects, and the
-// callbacks that fill `exchange` (which must outlive the handle's transfers).
-void configure(const CurlApi& api, CURL* curl, Exchange& exchange) {
+// The options every request on `curl` has: HTTP(S) only, TLS verified against `trust` (which
+// must outlive the handle), no redirects, and the callbacks that fill `exchange` (which must
+// outlive the handle's transfers).
+void configure(const CurlApi& api, CURL* curl, Exchange& exchange, const TlsTrust& trust) {
     api.easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
     api.easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
     api.easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 1L);
     api.easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 2L);
+    if (!trust.ca_file.empty()) {
+        api.easy_setopt(curl, CURLOPT_CAINFO, trust.ca_file.c_str());
+    }
+    if (!trust.ca_dir.empty()) {
+        api.easy_setopt(curl, CURLOPT_CAPATH, trust.ca_dir.c_str());
+    }
     api.easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
     api.easy_setopt(curl, CURLOPT_ERRORBUFFER, exchange.error_text.data());
     api.easy_setopt(curl, CURLOPT_WRITEFUNCTION, &on_body);
@@ -189,6 +198,7 @@ void configure(const CurlApi& api, CURL* curl, Exchange& exchange) {
 // `request`'s own options on `curl`, configured for its method: URL, headers (its own, a
 // User-Agent, no Expect), timeouts, body. `request` and `exchange` must outlive the transfer.
 void set_request(const CurlApi& api, CURL* curl, const HttpRequest& request, Exchange& exchange) {
+    check_request_headers(request);
     std::string line; // each header line, its memory reused
     const auto add_line = [&] {
         curl_slist* next = api.slist_append(exchange.headers.get(), line.c_str());
@@ -236,11 +246,30 @@ std::string failure_of(const CurlApi& api,
                        const HttpRequest& request,
                        const Exchange& exchange,
                        CURLcode code) {
+    // libcurl refuses a header line over 100 KB as "Out of memory", without a word of its own.
+    const bool header_too_large = exchange.answered && code == CURLE_OUT_OF_MEMORY;
     const std::string why =
-        exchange.too_large               ? fmt::format("response larger than {} bytes", k_max_body)
+        exchange.too_large ? fmt::format("response larger than {} bytes", k_max_body)
+        : header_too_large ? "the answer has a header line over 100 KB, more than libcurl reads: "
+                             "not an answer crcr can use; check that the URL is the right server"
         : exchange.error_text[0] != '\0' ? std::string(exchange.error_text.data())
                                          : std::string(api.easy_strerror(code));
     return fmt::format("{} {}: {}", request.method, redact_url(request.url), why);
+}
+
+// Throws `crcr::Error` (auth) when `code` says the server's certificate was not verified against
+// `trust`: sending again cannot help, and the error says what can.
+void throw_if_untrusted(const CurlApi& api,
+                        const HttpRequest& request,
+                        const Exchange& exchange,
+                        CURLcode code,
+                        const TlsTrust& trust) {
+    if (code == CURLE_PEER_FAILED_VERIFICATION || code == CURLE_SSL_CACERT_BADFILE) {
+        throw Error(fmt::format("{}: not trusted: {}",
+                                failure_of(api, request, exchange, code),
+                                tls_trust_hint(trust)),
+                    ExitCode::auth);
+    }
 }
 
 // The response of the transfer that just ended well on `curl`: status and time taken filled in.
@@ -256,6 +285,8 @@ HttpResponse response_of(const CurlApi& api, CURL* curl, Exchange& exchange) {
 
 class CurlHttpClient final : public HttpClient {
 public:
+    explicit CurlHttpClient(TlsTrust trust) : m_trust(std::move(trust)) {}
+
     HttpResponse send(const HttpRequest& request) override {
         const CurlApi& api = curl_api();
         Exchange exchange;
@@ -264,7 +295,7 @@ public:
         }
         CURL* curl = m_curl.get();
         api.easy_reset(curl); // keeps the connection cache, so connections are reused
-        configure(api, curl, exchange);
+        configure(api, curl, exchange, m_trust);
         // API answers are JSON: take them compressed. (Webhooks replayed by the concurrent
         // client carry no Accept-Encoding, as GitHub sends none.)
         api.easy_setopt(curl, CURLOPT_ACCEPT_ENCODING, "");
@@ -276,12 +307,14 @@ public:
         api.easy_setopt(curl, CURLOPT_FRESH_CONNECT, safe ? 0L : 1L);
         const CURLcode code = api.easy_perform(curl);
         if (code != CURLE_OK) {
+            throw_if_untrusted(api, request, exchange, code, m_trust);
             throw Error(failure_of(api, request, exchange, code), ExitCode::unavailable);
         }
         return response_of(api, curl, exchange);
     }
 
 private:
+    TlsTrust m_trust;
     CurlHandle m_curl;
 };
 
@@ -289,7 +322,7 @@ private:
 // the idle list and is reused, and the multi handle keeps the connections alive between them.
 class CurlConcurrentHttpClient final : public ConcurrentHttpClient {
 public:
-    CurlConcurrentHttpClient() = default;
+    explicit CurlConcurrentHttpClient(TlsTrust trust) : m_trust(std::move(trust)) {}
     CurlConcurrentHttpClient(const CurlConcurrentHttpClient&) = delete;
     CurlConcurrentHttpClient& operator=(const CurlConcurrentHttpClient&) = delete;
     ~CurlConcurrentHttpClient() override {
@@ -329,7 +362,7 @@ public:
         // options differ, needs them set from the start.
         if (transfer.method != transfer.request.method) {
             api.easy_reset(curl);
-            configure(api, curl, transfer.exchange);
+            configure(api, curl, transfer.exchange, m_trust);
             transfer.method = transfer.request.method;
         }
         set_request(api, curl, transfer.request, transfer.exchange);
@@ -399,6 +432,7 @@ private:
             if (code == CURLE_OK) {
                 done.response = response_of(api, curl, transfer.exchange);
             } else {
+                throw_if_untrusted(api, transfer.request, transfer.exchange, code, m_trust);
                 done.error = failure_of(api, transfer.request, transfer.exchange, code);
             }
             done.request = std::move(transfer.request);
@@ -407,7 +441,8 @@ private:
         }
     }
 
-    // Declared first, destroyed last: the transfers' easy handles go before it.
+    TlsTrust m_trust;
+    // Declared before the transfers, destroyed after them: their easy handles go before it.
     CurlMulti m_multi;
     std::vector<std::unique_ptr<Transfer>> m_transfers;
     std::vector<Transfer*> m_idle;
@@ -416,12 +451,12 @@ private:
 
 } // namespace
 
-std::unique_ptr<HttpClient> make_curl_http_client() {
-    return std::make_unique<CurlHttpClient>();
+std::unique_ptr<HttpClient> make_curl_http_client(TlsTrust trust) {
+    return std::make_unique<CurlHttpClient>(std::move(trust));
 }
 
-std::unique_ptr<ConcurrentHttpClient> make_curl_concurrent_http_client() {
-    return std::make_unique<CurlConcurrentHttpClient>();
+std::unique_ptr<ConcurrentHttpClient> make_curl_concurrent_http_client(TlsTrust trust) {
+    return std::make_unique<CurlConcurrentHttpClient>(std::move(trust));
 }
 
 } // namespace crcr

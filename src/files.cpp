@@ -205,20 +205,39 @@ std::vector<std::string> read_complete_lines(const std::string& path) {
     return lines;
 }
 
-std::vector<std::string> files_under(const std::string& path) {
+std::vector<std::string> files_under(const std::string& path,
+                                     const std::function<void(const Error&)>& unreadable) {
+    // Why `what` cannot be read, and what to do when it is a loop of symbolic links.
+    const auto cannot_read = [](const std::string& what, const std::error_code& ec) {
+        return Error(fmt::format("cannot read '{}': {}{}",
+                                 what,
+                                 ec.message(),
+                                 ec == std::errc::too_many_symbolic_link_levels
+                                     ? " (symbolic links that point at each other: fix or remove "
+                                       "them)"
+                                     : ""));
+    };
     std::error_code ec;
     const auto status = std::filesystem::status(path, ec);
-    if (ec || !std::filesystem::exists(status)) {
-        throw Error(fmt::format("cannot read '{}': No such file or directory", path));
+    if (!std::filesystem::exists(status)) {
+        throw cannot_read(path,
+                          ec ? ec : std::make_error_code(std::errc::no_such_file_or_directory));
     }
     if (!std::filesystem::is_directory(status)) {
         return {path};
     }
     std::vector<std::string> files;
-    for (const auto& entry : std::filesystem::recursive_directory_iterator(path, ec)) {
-        if (entry.is_regular_file()) {
-            files.push_back(entry.path().string());
+    for (std::filesystem::recursive_directory_iterator it(path, ec), end; !ec && it != end;
+         it.increment(ec)) {
+        std::error_code entry_ec;
+        if (it->is_regular_file(entry_ec)) {
+            files.push_back(it->path().string());
+        } else if (entry_ec) {
+            unreadable(cannot_read(it->path().string(), entry_ec));
         }
+    }
+    if (ec) { // a folder that cannot be listed: what was found before it is kept
+        unreadable(cannot_read(path, ec));
     }
     std::sort(files.begin(), files.end());
     return files;

@@ -123,11 +123,9 @@ rate_limit_of(const HttpResponse& response, system_clock::time_point now, int at
     if (response.status != 403 && response.status != 429) {
         return std::nullopt;
     }
-    if (const auto retry_after = response.header("retry-after")) {
-        if (const auto value = parse_integer(*retry_after)) {
-            return RateLimit{seconds(std::max(*value, 1LL)),
-                             fmt::format("it sent retry-after: {}", *retry_after)};
-        }
+    if (const std::optional<seconds> wait = retry_after(response)) {
+        return RateLimit{std::max(*wait, seconds(1)),
+                         fmt::format("it sent retry-after: {}", *response.header("retry-after"))};
     }
     const auto remaining = response.header("x-ratelimit-remaining");
     const auto reset = response.header("x-ratelimit-reset");
@@ -224,6 +222,7 @@ HttpRequest GitHubApi::request(std::string_view method,
         request.headers.emplace_back("Content-Type", "application/json");
     }
     request.body = std::move(body);
+    request.timeout = m_waits.timeout;
     return request;
 }
 

@@ -74,6 +74,85 @@ std::string user_agent() {
     return fmt::format("crcr/{}", k_version);
 }
 
+std::optional<std::string> header_problem(std::string_view name, std::string_view value) {
+    // RFC 9110 section 5.6.2: token = 1*tchar.
+    constexpr std::string_view k_tchar_symbols = "!#$%&'*+-.^_`|~";
+    if (name.empty()) {
+        return "an empty header name";
+    }
+    for (const char c : name) {
+        const bool tchar = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z')
+                           || (c >= 'A' && c <= 'Z')
+                           || k_tchar_symbols.find(c) != std::string_view::npos;
+        if (!tchar) {
+            const auto byte = static_cast<unsigned char>(c);
+            if (byte <= 0x20 || byte >= 0x7F) {
+                return fmt::format("a header name with byte 0x{:02X}: not an HTTP token", byte);
+            }
+            return fmt::format("header name '{}' is not an HTTP token (it has '{}')", name, c);
+        }
+    }
+    if (const std::size_t at = value.find_first_of(std::string_view("\r\n\0", 3));
+        at != std::string_view::npos) {
+        return fmt::format("header '{}' has a {} in its value (byte {}): it would end the "
+                           "header there, and the rest pass for more headers or another request",
+                           name,
+                           value[at] == '\r'   ? "CR"
+                           : value[at] == '\n' ? "LF"
+                                               : "NUL",
+                           at + 1);
+    }
+    return std::nullopt;
+}
+
+void check_headers(const HttpHeaders& headers, std::string_view subject) {
+    for (const auto& [name, value] : headers) {
+        if (const std::optional<std::string> problem = header_problem(name, value)) {
+            throw Error(fmt::format("{}: not sent: {}", subject, *problem));
+        }
+    }
+}
+
+void check_request_headers(const HttpRequest& request) {
+    check_headers(request.headers, fmt::format("{} {}", request.method, redact_url(request.url)));
+}
+
+std::optional<std::chrono::seconds> retry_after(const HttpResponse& response) {
+    const std::optional<std::string> value = response.header("retry-after");
+    if (!value) {
+        return std::nullopt;
+    }
+    const std::string_view digits = trim_space(*value);
+    if (digits.empty() || digits.find_first_not_of("0123456789") != std::string_view::npos) {
+        return std::nullopt; // an HTTP date, or not a wait
+    }
+    constexpr long long k_forever = 1'000'000'000; // s, about 30 years
+    long long wait = 0;
+    for (const char c : digits) {
+        wait = std::min(k_forever, wait * 10 + (c - '0'));
+    }
+    return std::chrono::seconds(wait);
+}
+
+std::string tls_trust_hint(const TlsTrust& trust) {
+    if (trust.ca_file.empty() && trust.ca_dir.empty()) {
+        return "the server's certificate is not signed by a certificate authority this system "
+               "trusts; for a private CA, set SSL_CERT_FILE (or CURL_CA_BUNDLE) to its PEM file, "
+               "or SSL_CERT_DIR to a folder prepared with 'openssl rehash'";
+    }
+    std::string from;
+    if (!trust.ca_file.empty()) {
+        from = fmt::format("{} '{}'", trust.ca_file_source, trust.ca_file);
+    }
+    if (!trust.ca_dir.empty()) {
+        from += fmt::format("{}SSL_CERT_DIR '{}'", from.empty() ? "" : " and ", trust.ca_dir);
+    }
+    return fmt::format("the server's certificate is not signed by the certificate authorities "
+                       "of {}: check that they hold the server's CA (PEM; a folder needs "
+                       "'openssl rehash')",
+                       from);
+}
+
 bool is_secret_header(std::string_view name) {
     const std::string lower = lowercase(name);
     constexpr std::array<std::string_view, 4> k_exact = {
@@ -110,6 +189,7 @@ std::string format_request(const HttpRequest& request) {
 }
 
 HttpResponse DryRunHttpClient::send(const HttpRequest& request) {
+    check_request_headers(request);
     fmt::print(m_out, "{}\n", format_request(request));
     return m_answer(request);
 }
@@ -139,6 +219,7 @@ std::vector<HttpCompletion> SequentialHttpClient::wait(std::chrono::milliseconds
 }
 
 HttpResponse TracingHttpClient::send(const HttpRequest& request) {
+    check_request_headers(request);
     trace_request(m_trace, request);
     try {
         HttpResponse response = m_inner.send(request);

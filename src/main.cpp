@@ -18,15 +18,16 @@ int main(int argc, char** argv) {
     mallopt(M_TRIM_THRESHOLD, 64 << 20);
     const crcr::Environment env = crcr::Environment::from_process();
     try {
-        const std::unique_ptr<crcr::HttpClient> http = crcr::make_curl_http_client();
+        const crcr::TlsTrust trust = crcr::tls_trust(env);
+        const std::unique_ptr<crcr::HttpClient> http = crcr::make_curl_http_client(trust);
         const bool proxied = crcr::proxy_configured(env);
         crcr::Context ctx{std::cin,
                           std::cout,
                           std::cerr,
                           *http,
-                          [proxied] {
+                          [proxied, &trust] {
                               return crcr::make_plain_concurrent_http_client(
-                                  crcr::make_curl_concurrent_http_client(), proxied);
+                                  crcr::make_curl_concurrent_http_client(trust), proxied);
                           },
                           env};
         ctx.random_seed = [] {

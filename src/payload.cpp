@@ -2,6 +2,7 @@
 
 #include "crcr/error.hpp"
 #include "crcr/github_names.hpp"
+#include "crcr/utf8.hpp"
 
 #include <fmt/chrono.h>
 #include <fmt/format.h>
@@ -349,6 +350,16 @@ void check_repo(std::string_view repo, std::string_view what) {
     }
 }
 
+// JSON text is UTF-8: a value that is not cannot go into a payload.
+void check_utf8(std::string_view text, std::string_view what) {
+    if (!is_valid_utf8(text)) {
+        throw Error(fmt::format("{} is not UTF-8 text: write it in UTF-8 (a terminal or file in "
+                                "another encoding, Latin-1 say, gives other bytes)",
+                                what),
+                    ExitCode::usage);
+    }
+}
+
 std::string or_random_sha(const std::string& given, std::string_view what, Random& random) {
     if (given.empty()) {
         return random.hex(40);
@@ -636,6 +647,15 @@ std::span<const std::string_view> pull_request_actions() {
 }
 
 Json build_payload(const PayloadShape& shape, Random& random, Clock::time_point now) {
+    for (const auto& [text, what] : {std::pair{&shape.title, "--title"},
+                                     std::pair{&shape.head_ref, "--head-ref"},
+                                     std::pair{&shape.base_ref, "--base-ref"},
+                                     std::pair{&shape.ref, "--ref"}}) {
+        check_utf8(*text, what);
+    }
+    for (const std::string& label : shape.labels) {
+        check_utf8(label, "--label");
+    }
     check_repo(shape.repo, "--repo");
     if (const std::optional<std::string> problem = login_problem(shape.sender);
         problem && !shape.sender.ends_with("[bot]")) {
@@ -736,6 +756,7 @@ std::pair<std::string, Json> parse_assignment(std::string_view assignment) {
     const std::string_view text = assignment.substr(equals + 1);
     Json value = Json::parse(text, nullptr, false);
     if (value.is_discarded()) {
+        check_utf8(text, fmt::format("--set '{}' value", assignment.substr(0, equals)));
         value = std::string(text);
     }
     return {std::string(assignment.substr(0, equals)), value};
@@ -822,6 +843,12 @@ std::optional<std::string> json_problem(std::string_view text) {
         const std::string what = e.what();
         const std::size_t at = what.find("parse error at ");
         return at == std::string::npos ? what : what.substr(at + 15);
+    } catch (const Json::out_of_range& e) { // 406: a number beyond a double's range
+        const std::string what = e.what();
+        const std::size_t quote = what.find('\'');
+        return fmt::format("number {} is too large for JSON numbers (doubles): write a smaller "
+                           "one, or a string",
+                           quote == std::string::npos ? what : what.substr(quote));
     }
     return std::nullopt;
 }

@@ -50,8 +50,12 @@ struct Target {
 
 std::optional<Target> plain_target(std::string_view url) {
     constexpr std::string_view k_scheme = "http://";
-    if (url.size() < k_scheme.size() || !iequals(url.substr(0, k_scheme.size()), k_scheme)) {
-        return std::nullopt;
+    if (url.size() < k_scheme.size() || !iequals(url.substr(0, k_scheme.size()), k_scheme)
+        || std::any_of(url.begin(), url.end(), [](char c) {
+               return static_cast<unsigned char>(c) <= ' ' || c == '\x7F';
+           })) {
+        return std::nullopt; // a space or control character would end the request line early:
+                             // libcurl says what is wrong with the URL
     }
     url.remove_prefix(k_scheme.size());
     const std::size_t slash = url.find_first_of("/?#");
@@ -212,6 +216,7 @@ public:
         : m_fallback(std::move(fallback)), m_proxied(proxied) {}
 
     void start(std::uint64_t tag, HttpRequest request) override {
+        check_request_headers(request);
         const std::optional<Target> target = m_proxied ? std::nullopt : plain_target(request.url);
         if (!target) {
             m_fallback->start(tag, std::move(request));

@@ -151,4 +151,10 @@ TEST_CASE(
     CHECK(crcr::callback_backoff(0, asked, random).count() == 17'000);
     const crcr::HttpResponse zero{.status = 503, .headers = {{"retry-after", "0"}}};
     CHECK(crcr::callback_backoff(3, zero, random).count() == 1'000);
+    // However long: a wait beyond --max-time ends the callback, it is never a reason to hurry.
+    const crcr::HttpResponse long_wait{.status = 429, .headers = {{"Retry-After", "999999"}}};
+    CHECK(crcr::callback_backoff(0, long_wait, random).count() == 999'999'000);
+    const crcr::HttpResponse huge{.status = 503,
+                                  .headers = {{"Retry-After", "99999999999999999999999"}}};
+    CHECK(crcr::callback_backoff(0, huge, random).count() == 1'000'000'000'000);
 }

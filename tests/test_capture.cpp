@@ -207,6 +207,15 @@ TEST_CASE("parse_replay_record detects each format") {
     CHECK(payload.key == "p.json:1");
 }
 
+TEST_CASE("parse_replay_record: a capture without 'delivery_id' takes its header's") {
+    const crcr::ReplayRecord record = crcr::parse_replay_record(
+        R"({"crcr_capture":1,"event":"push","headers":{"x-github-delivery":"d-9"},"body":"{}"})",
+        "c.jsonl:1",
+        "");
+    CHECK(record.delivery_id == "d-9");
+    CHECK(record.key == "d-9");
+}
+
 TEST_CASE("parse_replay_record: records that lack what they need, named by format and location") {
     struct Case {
         std::string text;
@@ -225,6 +234,17 @@ TEST_CASE("parse_replay_record: records that lack what they need, named by forma
         {R"({"crcr_capture":1,"event":"push","headers":{},"body":"\q"})",
          "p.json:4 is not JSON: line 1, column 56: syntax error while parsing value - invalid "
          "string: forbidden character after backslash"},
+        // Header injection and request smuggling: what would end a header line early.
+        {R"({"crcr_capture":1,"delivery_id":"smug-1","event":"push","headers":{"X-GitHub-Delivery":"smug-1","X-Evil":"a\r\nContent-Length: 0\r\n\r\nPOST /SMUGGLED HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}"},"body":"{}"})",
+         "p.json:4: crcr capture record: not sent: header 'X-Evil' has a CR in its value (byte 2)"},
+        {R"({"crcr_capture":1,"delivery_id":"a\r\nX-Injected: 1","event":"push","headers":{},"body":"{}"})",
+         "p.json:4: crcr capture record: not sent: header 'X-GitHub-Delivery' has a CR"},
+        {R"({"crcr_capture":1,"event":"push\nX: 1","headers":{},"body":"{}"})",
+         "p.json:4: crcr capture record: not sent: header 'X-GitHub-Event' has a LF"},
+        {R"({"crcr_capture":1,"event":"push","headers":{"X Evil":"1"},"body":"{}"})",
+         "p.json:4: crcr capture record: not sent: a header name with byte 0x20"},
+        {R"({"guid":"g","event":"push","request":{"headers":{"X-A":"1\u0000"},"payload":{}}})",
+         "p.json:4: GitHub delivery record: not sent: header 'X-A' has a NUL"},
     };
     for (const Case& c : cases) {
         CAPTURE(c.text);
@@ -319,6 +339,20 @@ TEST_CASE(
     CHECK(header(payload, "X-GitHub-Delivery") == "fresh");
     CHECK(header(payload, "Content-Type") == "application/json");
     CHECK(header(payload, "X-Hub-Signature-256") == crcr::sign_sha256("k", "{}"));
+}
+
+TEST_CASE("webhook_request: a record's delivery id is sent whether its headers had it or not") {
+    crcr::ReplayRecord record; // a capture record with "delivery_id", its headers without it
+    record.event = "push";
+    record.delivery_id = "d-1";
+    record.body = "{}";
+    record.headers = {{"X-GitHub-Event", "push"}};
+    CHECK(header(crcr::webhook_request(record, "u", std::nullopt, crcr::Signatures::sha256, ""),
+                 "X-GitHub-Delivery")
+          == "d-1");
+    CHECK(header(crcr::webhook_request(record, "u", std::nullopt, crcr::Signatures::sha256, "new"),
+                 "X-GitHub-Delivery")
+          == "new");
 }
 
 TEST_CASE("JsonValueReader: escapes cut by the end of a read, at every offset around it") {

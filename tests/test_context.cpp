@@ -39,3 +39,24 @@ TEST_CASE("proxy_configured: the variables libcurl reads for http://") {
         CHECK(crcr::proxy_configured(crcr::Environment(c.vars)) == c.want);
     }
 }
+
+TEST_CASE("tls_trust: the variables curl reads for https://") {
+    struct Case {
+        crcr::Environment::Variables vars;
+        crcr::TlsTrust want;
+    };
+    const Case cases[] = {
+        {{}, {}},
+        {{{"SSL_CERT_FILE", "ca.pem"}}, {.ca_file = "ca.pem", .ca_file_source = "SSL_CERT_FILE"}},
+        {{{"SSL_CERT_DIR", "certs"}}, {.ca_dir = "certs"}},
+        {{{"SSL_CERT_FILE", "ca.pem"}, {"SSL_CERT_DIR", "certs"}},
+         {.ca_file = "ca.pem", .ca_file_source = "SSL_CERT_FILE", .ca_dir = "certs"}},
+        {{{"CURL_CA_BUNDLE", "b.pem"}, {"SSL_CERT_FILE", "ca.pem"}, {"SSL_CERT_DIR", "certs"}},
+         {.ca_file = "b.pem", .ca_file_source = "CURL_CA_BUNDLE"}}, // as curl: the bundle alone
+        {{{"SSL_CERT_FILE", ""}, {"CURL_CA_BUNDLE", ""}}, {}},      // empty: unset
+    };
+    for (const Case& c : cases) {
+        CAPTURE(c.vars.size());
+        CHECK(crcr::tls_trust(crcr::Environment(c.vars)) == c.want);
+    }
+}

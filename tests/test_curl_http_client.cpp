@@ -184,7 +184,7 @@ struct ConcurrentFactory {
 };
 
 std::vector<ConcurrentFactory> concurrent_clients() {
-    return {{"libcurl", crcr::make_curl_concurrent_http_client},
+    return {{"libcurl", [] { return crcr::make_curl_concurrent_http_client(); }},
             {"plain", [] {
                  return crcr::make_plain_concurrent_http_client(
                      crcr::make_curl_concurrent_http_client(), false);
@@ -288,7 +288,7 @@ TEST_CASE("concurrent clients: a reused handle sends each method as asked, nothi
                                                                            {"DELETE", ""}};
         std::uint64_t tag = 0;
         for (const auto& step : sequence) {
-            const std::string& method = step.first; // CAPTURE's lambda: not a structured binding
+            const std::string& method = step.first; // not a binding: CAPTURE's lambda (clang 14)
             const std::string& body = step.second;
             CAPTURE(method);
             client->start(tag++, crcr::HttpRequest{method, server.url("/x"), {}, body});
@@ -309,4 +309,54 @@ TEST_CASE("concurrent clients: a reused handle sends each method as asked, nothi
             CHECK_FALSE(seen[i].header("Expect"));
         }
     }
+}
+
+TEST_CASE("every client refuses a header that would end early: nothing is sent") {
+    const crcr::HttpHeaders smuggling[] = {
+        {{"X-Evil", "a\r\nContent-Length: 0\r\n\r\nPOST /SMUGGLED HTTP/1.1\r\nHost: x\r\n\r\n"}},
+        {{"X-GitHub-Delivery", "a\r\nX-Injected: 1"}},
+        {{"X-Injected: 1\r\nX-B", "2"}},
+    };
+    for (const crcr::HttpHeaders& headers : smuggling) {
+        CAPTURE(headers.front().first);
+        TestServer server({Reply{.status = 204}});
+        crcr::HttpRequest request = post(server.url("/github/webhook"), "{}");
+        request.headers = headers;
+        const std::string not_sent = "POST " + server.url("/github/webhook") + ": not sent: ";
+        const std::unique_ptr<crcr::HttpClient> curl = crcr::make_curl_http_client();
+        CHECK_THROWS_WITH_AS(curl->send(request), doctest::Contains(not_sent.c_str()), crcr::Error);
+        for (const ConcurrentFactory& factory : concurrent_clients()) {
+            CAPTURE(factory.name);
+            const std::unique_ptr<crcr::ConcurrentHttpClient> client = factory.make();
+            CHECK_THROWS_WITH_AS(
+                client->start(1, request), doctest::Contains(": not sent: "), crcr::Error);
+            CHECK(client->wait(100ms).empty());
+        }
+        CHECK(server.connections() == 0);
+    }
+}
+
+TEST_CASE("concurrent clients: a URL with a space or line break is refused, not sent") {
+    TestServer server({Reply{.status = 204}});
+    const crcr::HttpRequest request =
+        post(server.url("/x HTTP/1.1\r\nX-Injected: 1\r\n\r\nPOST /y"), "{}");
+    for (const ConcurrentFactory& factory : concurrent_clients()) {
+        CAPTURE(factory.name);
+        const std::unique_ptr<crcr::ConcurrentHttpClient> client = factory.make();
+        client->start(1, request);
+        const std::vector<crcr::HttpCompletion> finished = wait_for(*client, 1);
+        REQUIRE(finished.size() == 1);
+        CHECK_FALSE(finished.front().response);
+        CHECK_FALSE(finished.front().error.empty());
+    }
+    CHECK(server.requests().empty());
+}
+
+TEST_CASE("curl client: an answer header too large for libcurl is named, not 'Out of memory'") {
+    TestServer server({Reply{.status = 200, .headers = {{"X-Big", std::string(300'000, 'a')}}}});
+    const std::unique_ptr<crcr::HttpClient> client = crcr::make_curl_http_client();
+    CHECK(failure_of(*client, get(server.url("/x")))
+          == "GET " + server.url("/x")
+                 + ": the answer has a header line over 100 KB, more than libcurl reads: not an "
+                   "answer crcr can use; check that the URL is the right server");
 }

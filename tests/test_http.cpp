@@ -3,7 +3,9 @@
 
 #include <doctest/doctest.h>
 
+#include <chrono>
 #include <functional>
+#include <optional>
 #include <sstream>
 
 namespace {
@@ -172,4 +174,113 @@ TEST_CASE("TracingConcurrentHttpClient writes each exchange whole when it finish
           == "> POST up\n> Authorization: token ***\n> (2 bytes of body)\n"
              "< 202 Accepted (3 ms)\n< (2 bytes of body)\n"
              "> POST down\n< no response: POST down: refused\n");
+}
+
+TEST_CASE("header_problem: what cannot go on a header line") {
+    struct Case {
+        std::string_view name;
+        std::string header;
+        std::string value;
+        std::string want; // a part of the problem; empty: none
+    };
+    const Case cases[] = {
+        {"plain", "X-GitHub-Delivery", "72d3162e-cc78-11e3-81ab-4c9367dc0958", ""},
+        {"every tchar symbol", "!#$%&'*+-.^_`|~09azAZ", "v", ""},
+        {"empty value", "X-Empty", "", ""},
+        {"tab and UTF-8 in the value", "X-Title", "a\tb \xC3\xA9", ""},
+        {"CR LF in the value", "X-Evil", "a\r\nContent-Length: 0", "header 'X-Evil' has a CR"},
+        {"bare LF", "X-Evil", "a\nX-Injected: 1", "has a LF in its value (byte 2)"},
+        {"NUL", "X-Evil", std::string("a\0b", 3), "has a NUL"},
+        {"empty name", "", "v", "an empty header name"},
+        {"space in the name", "X Evil", "v", "a header name with byte 0x20"},
+        {"colon in the name",
+         "X:Evil",
+         "v",
+         "header name 'X:Evil' is not an HTTP token (it has ':')"},
+        {"CR in the name", "X\r\nEvil", "v", "byte 0x0D"},
+        {"non-ASCII in the name", "X-\xC3\xA9", "v", "byte 0xC3"},
+    };
+    for (const Case& c : cases) {
+        CAPTURE(c.name);
+        const std::optional<std::string> problem = crcr::header_problem(c.header, c.value);
+        if (c.want.empty()) {
+            CHECK_FALSE(problem);
+        } else {
+            REQUIRE(problem);
+            CHECK(problem->find(c.want) != std::string::npos);
+            CHECK(problem->find("Content-Length") == std::string::npos); // the value not quoted
+        }
+    }
+}
+
+TEST_CASE("check_headers names the subject and the header, never the value") {
+    CHECK_NOTHROW(crcr::check_headers({{"A", "1"}, {"B", "2"}}, "x"));
+    CHECK_THROWS_WITH(
+        crcr::check_headers({{"A", "1"}, {"Authorization", "Bearer s3cret\r\nX: y"}}, "c.jsonl:3"),
+        "c.jsonl:3: not sent: header 'Authorization' has a CR in its value (byte 14): it would end "
+        "the header there, and the rest pass for more headers or another request");
+    try {
+        crcr::check_request_headers({"POST", "http://u:pw@h/x", {{"X", "a\nb"}}, ""});
+        FAIL("no error");
+    } catch (const crcr::Error& e) {
+        CHECK(e.code() == crcr::ExitCode::failure); // not "try again later"
+        CHECK(std::string(e.what()).starts_with("POST http://***@h/x: not sent: header 'X'"));
+    }
+}
+
+TEST_CASE("senders refuse a header that would end early") {
+    const crcr::HttpRequest smuggling{
+        "POST", "http://h/x", {{"X-Evil", "a\r\n\r\nPOST /SMUGGLED HTTP/1.1"}}, "{}"};
+    std::ostringstream out;
+    int answered = 0;
+    crcr::DryRunHttpClient dry_run(out, [&answered](const crcr::HttpRequest&) {
+        ++answered;
+        return crcr::HttpResponse{.status = 204};
+    });
+    CHECK_THROWS_WITH(dry_run.send(smuggling), doctest::Contains("not sent: header 'X-Evil'"));
+    LambdaHttpClient inner([&answered](const crcr::HttpRequest&) {
+        ++answered;
+        return crcr::HttpResponse{.status = 204};
+    });
+    crcr::TracingHttpClient tracing(inner, out);
+    CHECK_THROWS_WITH(tracing.send(smuggling), doctest::Contains("not sent: header 'X-Evil'"));
+    CHECK(answered == 0);
+    CHECK(out.str().find("SMUGGLED") == std::string::npos); // not printed either
+}
+
+TEST_CASE("retry_after: delay-seconds, however many digits") {
+    struct Case {
+        std::string value;
+        std::optional<long long> want;
+    };
+    const Case cases[] = {
+        {"0", 0},
+        {"17", 17},
+        {" 120 ", 120},
+        {"999999", 999'999},                           // six digits: a long wait, not none
+        {"99999999999999999999999999", 1'000'000'000}, // too long to count: "forever"
+        {"Wed, 21 Oct 2026 07:28:00 GMT", std::nullopt},
+        {"-5", std::nullopt},
+        {"1.5", std::nullopt},
+        {"", std::nullopt},
+    };
+    for (const Case& c : cases) {
+        CAPTURE(c.value);
+        const crcr::HttpResponse response{.status = 429, .headers = {{"Retry-After", c.value}}};
+        const std::optional<std::chrono::seconds> got = crcr::retry_after(response);
+        CHECK(got.has_value() == c.want.has_value());
+        if (got && c.want) {
+            CHECK(got->count() == *c.want);
+        }
+    }
+    CHECK_FALSE(crcr::retry_after(crcr::HttpResponse{.status = 429}));
+}
+
+TEST_CASE("tls_trust_hint says what to set, or which variable named the CAs") {
+    const std::string system = crcr::tls_trust_hint({});
+    CHECK(system.find("set SSL_CERT_FILE (or CURL_CA_BUNDLE) to its PEM file")
+          != std::string::npos);
+    const std::string named = crcr::tls_trust_hint(
+        {.ca_file = "ca.pem", .ca_file_source = "CURL_CA_BUNDLE", .ca_dir = "certs"});
+    CHECK(named.find("of CURL_CA_BUNDLE 'ca.pem' and SSL_CERT_DIR 'certs'") != std::string::npos);
 }

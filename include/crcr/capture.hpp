@@ -72,8 +72,10 @@ struct ReplayRecord {
 
 // Reads one record from `text` (a JSON object), detecting its format: a crcr capture record
 // has "crcr_capture"; a GitHub delivery record has "guid" and "request"; anything else is a bare
-// payload, whose event is `default_event` (required then). Throws `crcr::Error` starting with
-// `location`, naming the format, when a record lacks what it needs.
+// payload, whose event is `default_event` (required then). A record without a delivery id takes
+// its X-GitHub-Delivery header's. Throws `crcr::Error` starting with `location`, naming the
+// format, when a record lacks what it needs, or when a header (its delivery id and event
+// included) could not be sent as it is (`header_problem`: a CR or LF in a value).
 ReplayRecord parse_replay_record(std::string_view text,
                                  const std::string& location,
                                  std::string_view default_event);
@@ -102,7 +104,8 @@ enum class Signatures {
 // The webhook request that replays `record` to `url`: the captured headers (a bare payload gets
 // GitHub's header set), signatures computed again over the body with `secret` (the captured ones
 // always removed: they no longer match once a body is re-serialised or the secret differs),
-// `X-GitHub-Delivery` replaced by `new_delivery_id` when it is not empty, and hop-by-hop headers
+// `X-GitHub-Delivery` set to `new_delivery_id`, or the record's `delivery_id` when that is empty
+// (whether the capture had the header or not), and hop-by-hop headers
 // (Host, Content-Length, Connection, Transfer-Encoding) left to the client. Takes `record`: move
 // it in when it is done with, and its body is moved, not copied.
 HttpRequest webhook_request(ReplayRecord record,

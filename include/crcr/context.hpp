@@ -60,6 +60,10 @@ struct Context {
 // which only libcurl honours.
 bool proxy_configured(const Environment& env);
 
+// The certificate authorities `env` asks https:// requests to trust (`TlsTrust`): CURL_CA_BUNDLE,
+// else SSL_CERT_FILE and SSL_CERT_DIR; an empty variable counts as unset.
+TlsTrust tls_trust(const Environment& env);
+
 // Whether to colour output written to a stream that is (or is not) a terminal: never when
 // `NO_COLOR` is set (to anything, as no-color.org says) or when `TERM` is "dumb".
 bool use_color(bool is_terminal, const Environment& env);

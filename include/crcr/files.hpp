@@ -1,12 +1,15 @@
 #pragma once
 
 #include <cstdio>
+#include <functional>
 #include <iosfwd>
 #include <string>
 #include <string_view>
 #include <vector>
 
 namespace crcr {
+
+class Error;
 
 // The whole content of the file at `path`, as bytes. Throws `crcr::Error` naming the path when it
 // is missing, unreadable, a directory, or larger than `max_bytes`.
@@ -66,8 +69,11 @@ private:
 std::vector<std::string> read_complete_lines(const std::string& path);
 
 // The files `path` names: itself, or for a folder every regular file under it (recursively) in
-// name order. Throws `crcr::Error` when it does not exist.
-std::vector<std::string> files_under(const std::string& path);
+// name order. Throws `crcr::Error` when it does not exist (or is a loop of symbolic links).
+// Entries under it that cannot be read (symbolic links in a loop or to nothing, a folder that
+// cannot be listed) are left out, each given to `unreadable` as an error naming it.
+std::vector<std::string> files_under(const std::string& path,
+                                     const std::function<void(const Error&)>& unreadable);
 
 // Creates the folder `path` and any missing parents, as `mkdir -p` does. Throws `crcr::Error`
 // naming the path when that fails (a file is in the way, no permission).

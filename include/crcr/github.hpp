@@ -48,6 +48,7 @@ struct GitHubWaits {
     std::function<void(std::chrono::milliseconds)> sleep;
     std::function<void(const std::string&)> notice;          // "rate-limited ...; waiting 60 s"
     std::chrono::seconds max_wait{std::chrono::minutes(15)}; // in total, over a whole run
+    std::chrono::milliseconds timeout{30'000};               // for each request's answer
 };
 
 // A client of one GitHub API base (https://api.github.com, or https://HOST/api/v3).
@@ -61,7 +62,7 @@ public:
 
     // A request for `path` ("/repos/o/r/dispatches") with GitHub's headers: Accept,
     // X-GitHub-Api-Version, User-Agent, `Authorization: Bearer <bearer>` and, with a body,
-    // Content-Type: application/json.
+    // Content-Type: application/json; the waits' timeout.
     HttpRequest request(std::string_view method,
                         std::string_view path,
                         std::string_view bearer,

@@ -42,9 +42,11 @@ struct HttpResponse {
 };
 
 // The HTTP port. Sends one request and waits for its response. Throws `crcr::Error` with
-// `ExitCode::unavailable` when no complete response arrives (refused, reset, timeout, TLS, a
-// malformed answer). Error statuses such as 404 or 500 are returned, not thrown: callers decide
-// what they mean.
+// `ExitCode::unavailable` when no complete response arrives (refused, reset, timeout, a TLS
+// handshake cut short, a malformed answer); with `ExitCode::auth` when the server's TLS
+// certificate is not trusted (trying again will not help: `tls_trust_hint` says what will);
+// with `ExitCode::failure`, sending nothing, when a header cannot be sent (`header_problem`).
+// Error statuses such as 404 or 500 are returned, not thrown: callers decide what they mean.
 class HttpClient {
 public:
     virtual ~HttpClient() = default;
@@ -63,7 +65,8 @@ struct HttpCompletion {
 // reused, driven by the caller's loop on one thread. `start` hands over a request; `wait` sends
 // and receives until some have finished. Error statuses are returned, as by `HttpClient::send`;
 // no complete response is a completion with an `error`. Throws `crcr::Error` only when it cannot
-// send at all (libcurl missing).
+// send at all: libcurl missing, a header that cannot be sent (from `start`), a server whose TLS
+// certificate is not trusted (from `wait`, as `HttpClient::send` throws it).
 class ConcurrentHttpClient {
 public:
     virtual ~ConcurrentHttpClient() = default;
@@ -77,19 +80,53 @@ public:
 // The `User-Agent` every crcr request carries: `crcr/<version>`.
 std::string user_agent();
 
+// Why `name: value` cannot be an HTTP/1.1 header line, or nothing when it can: a name that is not
+// an RFC 9110 token (empty, or with a space, colon or control character), a value with CR, LF or
+// NUL. Such a line would end early, and what follows pass for another header, or for a second
+// request on the same connection (header injection, request smuggling). The value is never
+// quoted in the answer: it may be a secret.
+std::optional<std::string> header_problem(std::string_view name, std::string_view value);
+
+// Throws `crcr::Error` (failure) when any of `headers` has a `header_problem`, naming `subject`
+// ("records.jsonl:3") and the header.
+void check_headers(const HttpHeaders& headers, std::string_view subject);
+
+// `check_headers` for `request`, named by its method and URL: what every sender calls before a
+// byte goes out.
+void check_request_headers(const HttpRequest& request);
+
+// The wait the `Retry-After` header of `response` asks for, when it is delay-seconds (digits);
+// a number too long to count stands for "longer than any budget" (about 30 years).
+std::optional<std::chrono::seconds> retry_after(const HttpResponse& response);
+
+// Which certificate authorities https:// requests trust: the system's, unless the environment
+// names others, as curl's command line reads it: `CURL_CA_BUNDLE` (a PEM file), otherwise
+// `SSL_CERT_FILE` (a PEM file) and `SSL_CERT_DIR` (a folder hashed by `openssl rehash`).
+struct TlsTrust {
+    std::string ca_file;        // empty: the system's bundle
+    std::string ca_file_source; // the variable that named it: "CURL_CA_BUNDLE", "SSL_CERT_FILE"
+    std::string ca_dir;         // empty: the system's
+
+    bool operator==(const TlsTrust&) const = default;
+};
+
+// The hint a TLS verification failure carries: how to trust a private CA, or which variable
+// named the CA file or folder that did not vouch for the server.
+std::string tls_trust_hint(const TlsTrust& trust);
+
 // The libcurl implementation: TLS verification on, HTTP(S) only, no redirects followed,
 // `User-Agent: crcr/<version>` unless the request sets one, connections kept alive between
 // GET and HEAD requests; other methods get a connection of their own, so libcurl never sends
 // them twice. libcurl is loaded on the first request (a missing libcurl is a `crcr::Error` then).
-// One client serves one thread at a time.
-std::unique_ptr<HttpClient> make_curl_http_client();
+// One client serves one thread at a time. https:// servers are verified against `trust`.
+std::unique_ptr<HttpClient> make_curl_http_client(TlsTrust trust = {});
 
 // The libcurl implementation of the concurrent port, with the same behaviour per request except
 // that every connection is kept and reused, POSTs included (libcurl may then send a webhook twice
 // when its connection closes unanswered: the relay takes a repeated delivery as a redelivery):
 // one event loop (a curl multi handle) on the caller's thread, its easy handles kept and reused.
 // libcurl is loaded on the first request.
-std::unique_ptr<ConcurrentHttpClient> make_curl_concurrent_http_client();
+std::unique_ptr<ConcurrentHttpClient> make_curl_concurrent_http_client(TlsTrust trust = {});
 
 // The concurrent port for plain http:// URLs without libcurl, for replay's load: HTTP/1.1 on
 // connections kept alive (and a request sent again once on a new connection when a kept one

@@ -633,3 +633,144 @@ TEST_CASE("replay: a file gone since its folder was listed is reported, the run 
     CHECK(receiver.counts[last[0]] == 1); // the inputs after it still went
     CHECK(crcr::read_complete_lines(dir.path("r.jsonl")).size() == 3);
 }
+
+TEST_CASE("replay: a record that would smuggle headers or a request is refused; the others go") {
+    const crcr::test::TempDir dir;
+    const auto ids = write_captures(dir, "c.jsonl", 2);
+    dir.write(
+        "smug.jsonl",
+        R"({"crcr_capture":1,"delivery_id":"smug-1","event":"push","headers":{"X-GitHub-Delivery":"smug-1","X-Evil":"a\r\nContent-Length: 0\r\n\r\nPOST /SMUGGLED HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}"},"body":"{}"})"
+        "\n" + crcr::read_file(dir.path("c.jsonl")));
+    Receiver receiver;
+    const auto http = crcr::make_curl_http_client();
+    const auto result =
+        replay({dir.path("smug.jsonl"), "--to", receiver.server.url("/github/webhook")}, *http);
+    CAPTURE(result.err);
+    CHECK(result.code == 1);
+    CHECK(includes(result.err,
+                   "crcr: error: " + dir.path("smug.jsonl")
+                       + ":1: crcr capture record: not sent: header 'X-Evil' has a CR in its "
+                         "value (byte 2)"));
+    CHECK(includes(result.err, "2 delivered, 0 rejected, 0 failed, 0 skipped, 1 unreadable"));
+    const auto requests = receiver.server.requests();
+    CHECK(requests.size() == 2); // the two good ones, nothing more on their connection
+    for (const auto& request : requests) {
+        CHECK(request.target == "/github/webhook");
+        CHECK_FALSE(request.header("X-Evil"));
+    }
+}
+
+TEST_CASE("replay: the X-GitHub-Delivery sent is never empty") {
+    const crcr::test::TempDir dir;
+    // A capture record whose headers lack X-GitHub-Delivery: its "delivery_id" goes.
+    dir.write(
+        "c.jsonl",
+        R"({"crcr_capture":1,"delivery_id":"d-7","event":"push","headers":{"X-GitHub-Event":"push"},"body":"{}"})"
+        "\n");
+    dir.write("bare.json", R"({"ref":"refs/heads/main"})"); // a bare payload: a fresh id
+    Receiver receiver;
+    const auto http = crcr::make_curl_http_client();
+    const auto result = replay({dir.path("c.jsonl"),
+                                dir.path("bare.json"),
+                                "--event",
+                                "push",
+                                "--to",
+                                receiver.server.url(),
+                                "--concurrency",
+                                "1"},
+                               *http);
+    CAPTURE(result.err);
+    CHECK(result.code == 0);
+    const auto requests = receiver.server.requests();
+    REQUIRE(requests.size() == 2);
+    CHECK(requests[0].header("X-GitHub-Delivery") == "d-7");
+    CHECK(requests[1].header("X-GitHub-Delivery").value_or("").size() == 36); // a UUID
+}
+
+TEST_CASE("replay: a Retry-After beyond --max-wait is not waited for") {
+    struct Case {
+        std::string name;
+        std::string retry_after;
+        std::vector<std::string> args;
+        std::string want_error;
+    };
+    const Case cases[] = {
+        {"beyond --max-wait",
+         "61",
+         {"--max-wait", "60"},
+         "(it asks to wait 61 s, beyond --max-wait 60 s)"},
+        {"beyond the default 900 s",
+         "1000",
+         {},
+         "(it asks to wait 1000 s, beyond --max-wait 900 s)"},
+        {"a number too long to count",
+         "99999999999999999999999",
+         {},
+         "(it asks to wait 1000000000 s, beyond --max-wait 900 s)"},
+    };
+    for (const Case& c : cases) {
+        CAPTURE(c.name);
+        const crcr::test::TempDir dir;
+        write_captures(dir, "c.jsonl", 1);
+        Receiver receiver;
+        receiver.answer = [&c](const crcr::test::RecordedRequest&, int) {
+            return Reply{.status = 429, .headers = {{"Retry-After", c.retry_after}}};
+        };
+        crcr::test::TestClock clock;
+        const auto http = crcr::make_curl_http_client();
+        std::vector<std::string> args = {
+            "replay", dir.path("c.jsonl"), "--to", receiver.server.url()};
+        args.insert(args.end(), c.args.begin(), c.args.end());
+        const auto result =
+            crcr::test::run_crcr(args, replay_secret_env(), http.get(), "", &clock, event_loop);
+        CAPTURE(result.err);
+        CHECK(result.code == 5);
+        CHECK(includes(result.err, c.want_error));
+        CHECK(clock.sleeps().empty());
+        CHECK(receiver.server.requests().size() == 1);
+    }
+}
+
+TEST_CASE("replay --dispatch-to: --timeout bounds each request to GitHub") {
+    const crcr::test::TempDir dir;
+    write_captures(dir, "c.jsonl", 1);
+    TestServer github({Reply{.status = 204, .delay = std::chrono::milliseconds(3'000)}});
+    const auto http = crcr::make_curl_http_client();
+    const auto started = std::chrono::steady_clock::now();
+    const auto result = crcr::test::run_crcr(
+        {"replay",
+         dir.path("c.jsonl"),
+         "--dispatch-to",
+         "o/r",
+         "--api-url",
+         github.url(),
+         "--timeout",
+         "0.5"},
+        crcr::Environment(crcr::Environment::Variables{{"GH_TOKEN", "ghp_test"}}),
+        http.get());
+    CAPTURE(result.err);
+    CHECK(result.code == 5);
+    CHECK(includes(result.err, "timed out"));
+    CHECK(std::chrono::steady_clock::now() - started < std::chrono::milliseconds(2'500));
+}
+
+TEST_CASE("replay: a loop of symbolic links in a folder is reported and skipped") {
+    const crcr::test::TempDir dir;
+    std::filesystem::create_directories(dir.path("in"));
+    const auto ids = write_captures(dir, "in/a.jsonl", 1);
+    std::filesystem::create_symlink("loop", dir.path("in/loop"));
+    Receiver receiver;
+    const auto http = crcr::make_curl_http_client();
+    const auto result = replay({dir.path("in"), "--to", receiver.server.url()}, *http);
+    CAPTURE(result.err);
+    CHECK(result.code == 1);
+    CHECK(includes(result.err,
+                   "crcr: error: cannot read '" + dir.path("in/loop")
+                       + "': Too many levels of symbolic links (symbolic links that point at "
+                         "each other: fix or remove them)"));
+    CHECK(includes(result.err, "1 delivered, 0 rejected, 0 failed, 0 skipped, 1 unreadable"));
+    CHECK(receiver.counts[ids[0]] == 1);
+    const auto itself = replay({dir.path("in/loop"), "--to", receiver.server.url()}, *http);
+    CHECK(itself.code == 1);
+    CHECK(includes(itself.err, "cannot read '" + dir.path("in/loop") + "': Too many levels"));
+}

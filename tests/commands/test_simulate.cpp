@@ -211,6 +211,7 @@ TEST_CASE("simulate: bad input") {
     const std::string array = dir.write("array.json", "[1]");
     const std::string deep =
         dir.write("deep.json", std::string(100000, '[') + std::string(100000, ']'));
+    const std::string huge_number = dir.write("huge.json", R"({"after": 1e999999})");
     struct Case {
         std::string name;
         std::vector<std::string> args;
@@ -310,6 +311,34 @@ TEST_CASE("simulate: bad input") {
          crcr::Environment(crcr::Environment::Variables{{"CRCR_WEBHOOK_SECRET_FILE", ""}}),
          1,
          "crcr: error: CRCR_WEBHOOK_SECRET_FILE is set but empty"},
+        {"--delivery-id that would add a header",
+         {"simulate", "push", "--include", "--delivery-id", "a\r\nX-Injected: 1"},
+         with_secret(),
+         2,
+         "crcr: error: --delivery-id cannot be sent: header 'X-GitHub-Delivery' has a CR in its "
+         "value (byte 2)"},
+        {"--title not UTF-8",
+         {"simulate", "pull_request", "opened", "--title", "caf\xE9"},
+         with_secret(),
+         2,
+         "crcr: error: --title is not UTF-8 text: write it in UTF-8"},
+        {"--label not UTF-8",
+         {"simulate", "pull_request", "labeled", "--label", "\xFF"},
+         with_secret(),
+         2,
+         "crcr: error: --label is not UTF-8 text"},
+        {"--set string not UTF-8",
+         {"simulate", "push", "--set", "ref=\xC3("},
+         with_secret(),
+         2,
+         "crcr: error: --set 'ref' value is not UTF-8 text"},
+        {"payload number out of range",
+         {"simulate", "push", "--payload", huge_number},
+         with_secret(),
+         1,
+         "crcr: error: --payload '" + huge_number
+             + "' is not JSON: number '1e999999' is too large for JSON numbers (doubles): write a "
+               "smaller one, or a string"},
     };
     for (const Case& c : cases) {
         CAPTURE(c.name);
