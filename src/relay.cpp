@@ -312,11 +312,23 @@ RelayAnswer Relay::webhook(std::string_view event,
             const std::lock_guard lock(m_mutex);
             allowlist = m_allowlist;
         }
+        if (event == "pull_request") {
+            // The relay reads `action` (into a set: a list or a dict is unhashable) and a
+            // labeled delivery's `label.name` (a string method is called on it).
+            const Json action = payload.value("action", Json(""));
+            const Json label = *member_or_empty(payload, "label");
+            if (action == "labeled"
+                    ? !label.is_object() || !label.value("name", Json("")).is_string()
+                    : action.is_array() || action.is_object()) {
+                row.decision = "'action' or 'label.name' has a shape the relay fails on";
+                return k_internal_error;
+            }
+        }
         const Route route = route_webhook(event, payload, m_settings.upstream);
         row.decision = route.reason;
         switch (route.kind) {
         case Route::Kind::dispatch:
-            return dispatch(event, delivery_id, payload, *allowlist);
+            return dispatch(event, delivery_id, payload, *allowlist, row);
         case Route::Kind::backfill:
             return backfill(payload, *allowlist);
         case Route::Kind::rerun:
@@ -343,7 +355,8 @@ RelayAnswer Relay::webhook(std::string_view event,
 RelayAnswer Relay::dispatch(std::string_view event,
                             std::string_view delivery_id,
                             const Json& payload,
-                            const Allowlist& allowlist) {
+                            const Allowlist& allowlist,
+                            DeliveryRow& delivery) {
     const Plan plan = plan_event(allowlist, event, payload, m_settings.upstream);
     std::vector<const PlanRow*> targets;
     for (const PlanRow& row : plan.rows) {
@@ -359,6 +372,12 @@ RelayAnswer Relay::dispatch(std::string_view event,
         return RelayAnswer{
             .status = 200,
             .body = Json{{"ok", true}, {"dispatched", Json::array()}, {"failed", Json::array()}}};
+    }
+    // The labels are read before any dispatch, from `payload.pull_request` whatever the event.
+    const std::optional<Json> pull_request = member_or_empty(payload, "pull_request");
+    if (!label_names(*pull_request)) {
+        delivery.decision = "'pull_request' or its labels have a shape the relay fails on";
+        return k_internal_error;
     }
     const Json body = dispatch_body(event, delivery_id, payload);
     const std::size_t bytes = body.dump().size();

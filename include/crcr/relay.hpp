@@ -105,7 +105,8 @@ private:
     RelayAnswer dispatch(std::string_view event,
                          std::string_view delivery_id,
                          const Json& payload,
-                         const Allowlist& allowlist);
+                         const Allowlist& allowlist,
+                         DeliveryRow& delivery);
     RelayAnswer backfill(const Json& payload, const Allowlist& allowlist);
     RelayAnswer rerun_check_run(const Json& payload, const Allowlist& allowlist, DeliveryRow& row);
     RelayAnswer
