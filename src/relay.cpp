@@ -5,6 +5,7 @@
 #include "crcr/files.hpp"
 #include "crcr/github_names.hpp"
 #include "crcr/plan.hpp"
+#include "crcr/python_value.hpp"
 #include "crcr/signature.hpp"
 
 #include <fmt/format.h>
@@ -15,6 +16,7 @@
 #include <cmath>
 #include <condition_variable>
 #include <deque>
+#include <set>
 #include <thread>
 #include <variant>
 
@@ -33,120 +35,6 @@ RelayAnswer ignored() {
 const RelayAnswer k_internal_error{.status = 500,
                                    .body = Json{{"detail", "Internal server error"}}};
 
-// What Python's repr() prints for a JSON value: the relay formats some messages with `!r`.
-std::string python_repr(const Json& value) {
-    if (value.is_string()) {
-        const std::string text = value.get<std::string>();
-        const char quote =
-            text.find('\'') != std::string::npos && text.find('"') == std::string::npos ? '"'
-                                                                                        : '\'';
-        std::string out(1, quote);
-        for (const char c : text) {
-            if (c == quote || c == '\\') {
-                out += '\\';
-            }
-            out += c;
-        }
-        return out + quote;
-    }
-    if (value.is_null()) {
-        return "None";
-    }
-    if (value.is_boolean()) {
-        return value.get<bool>() ? "True" : "False";
-    }
-    return value.dump();
-}
-
-// Python's type name for a JSON value, as TypeError messages show it.
-std::string python_type(const Json& value) {
-    switch (value.type()) {
-    case Json::value_t::null:
-        return "NoneType";
-    case Json::value_t::object:
-        return "dict";
-    case Json::value_t::array:
-        return "list";
-    case Json::value_t::string:
-        return "str";
-    case Json::value_t::boolean:
-        return "bool";
-    case Json::value_t::number_float:
-        return "float";
-    default:
-        return "int";
-    }
-}
-
-// Whether Python takes a JSON value as false: None, False, 0, "", [], {}.
-bool python_falsy(const Json& value) {
-    return value.is_null() || (value.is_boolean() && !value.get<bool>())
-           || (value.is_number() && value.get<double>() == 0.0)
-           || (value.is_string() && value.get_ref<const std::string&>().empty())
-           || ((value.is_array() || value.is_object()) && value.empty());
-}
-
-// What `str(value)` prints in an f-string: strings as they are, other values as repr.
-std::string python_str(const Json& value) {
-    return value.is_string() ? value.get<std::string>() : python_repr(value);
-}
-
-// The outcome of Python's int() on a JSON value: a TypeError (the relay answers 400), a
-// ValueError (it answers 500), or the integer.
-struct PythonInt {
-    std::optional<long long> value;
-    std::string type_error;
-};
-
-PythonInt python_int(const Json& value) {
-    if (value.is_number_integer() || value.is_boolean()) {
-        return {.value = value.is_boolean() ? static_cast<long long>(value.get<bool>())
-                                            : value.get<long long>()};
-    }
-    if (value.is_number_float()) {
-        const double d = value.get<double>();
-        if (!std::isfinite(d)) {
-            return {}; // OverflowError: not caught either
-        }
-        return {.value = static_cast<long long>(d)};
-    }
-    if (value.is_string()) {
-        std::string text = value.get<std::string>();
-        const auto space = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; };
-        while (!text.empty() && space(text.back())) {
-            text.pop_back();
-        }
-        std::size_t i = 0;
-        while (i < text.size() && space(text[i])) {
-            ++i;
-        }
-        std::size_t digits = i + (i < text.size() && (text[i] == '+' || text[i] == '-') ? 1 : 0);
-        if (digits >= text.size()
-            || text.find_first_not_of("0123456789", digits) != std::string::npos) {
-            return {}; // ValueError: invalid literal for int()
-        }
-        try {
-            return {.value = std::stoll(text.substr(i))};
-        } catch (const std::exception&) {
-            return {}; // out of range: the relay would take it, nothing here needs it
-        }
-    }
-    return {.type_error = fmt::format(
-                "int() argument must be a string, a bytes-like object or a real number, not '{}'",
-                python_type(value))};
-}
-
-// The TypeError Python raises for `value[key]` when `value` is not a dict.
-std::string subscript_error(const Json& value) {
-    if (value.is_string()) {
-        return "string indices must be integers";
-    }
-    if (value.is_array()) {
-        return "list indices must be integers or slices, not str";
-    }
-    return fmt::format("'{}' object is not subscriptable", python_type(value));
-}
-
 // The string member `key` of `object`, or "" when it is absent or not a string.
 std::string string_member(const Json& object, const char* key) {
     const auto found = object.find(key);
@@ -159,6 +47,69 @@ std::string text_at(const Json& value, const Json::json_pointer& pointer) {
     }
     const Json& found = value.at(pointer);
     return found.is_string() ? found.get<std::string>() : std::string();
+}
+
+// `(value.get(key) or {})`: the member, or {} when it is absent or false; nothing when `value`
+// is not a dict (the relay's AttributeError, a 500).
+std::optional<Json> member_or_empty(const Json& value, const char* key) {
+    if (!value.is_object()) {
+        return std::nullopt;
+    }
+    const auto found = value.find(key);
+    return found == value.end() || python_falsy(*found) ? Json::object() : *found;
+}
+
+// `(body.get("payload") or {}).get("pull_request") or {}`: the pull request a callback echoes.
+std::optional<Json> echoed_pull_request(const Json& body) {
+    const std::optional<Json> payload = member_or_empty(body, "payload");
+    return payload ? member_or_empty(*payload, "pull_request") : std::nullopt;
+}
+
+// The label names of a pull request, as the relay's set of `label.get("name", "")` reads them
+// (names that are not strings never match a label); nothing where that fails (500).
+std::optional<std::vector<std::string>> label_names(const Json& pull_request) {
+    const std::optional<Json> labels = member_or_empty(pull_request, "labels");
+    if (!labels) {
+        return std::nullopt;
+    }
+    std::vector<std::string> names;
+    if (labels->is_object()) {
+        return labels->empty() ? std::optional(names) : std::nullopt;
+    }
+    if (!labels->is_array()) {
+        return std::nullopt; // a string's characters have no .get; a number is not iterable
+    }
+    for (const Json& label : *labels) {
+        if (!label.is_object()) {
+            return std::nullopt;
+        }
+        const Json name = label.value("name", Json(""));
+        if (name.is_array() || name.is_object()) {
+            return std::nullopt; // unhashable
+        }
+        if (name.is_string()) {
+            names.push_back(name.get<std::string>());
+        }
+    }
+    return names;
+}
+
+// The downstream repository of a check run the relay named crcr/<owner>/<repo>/<workflow>/<job>,
+// or "" for any other name.
+std::string downstream_repo_of(std::string_view name) {
+    if (!name.starts_with("crcr/")) {
+        return {};
+    }
+    name.remove_prefix(5);
+    const std::size_t owner_end = name.find('/');
+    if (owner_end == std::string_view::npos) {
+        return {};
+    }
+    const std::size_t repo_end = name.find('/', owner_end + 1);
+    if (owner_end == 0 || repo_end == std::string_view::npos || repo_end == owner_end + 1) {
+        return {};
+    }
+    return std::string(name.substr(0, repo_end));
 }
 
 // The log level of an answer.
@@ -361,30 +312,28 @@ RelayAnswer Relay::webhook(std::string_view event,
             const std::lock_guard lock(m_mutex);
             allowlist = m_allowlist;
         }
+        if (event == "pull_request") {
+            // The relay reads `action` (into a set: a list or a dict is unhashable) and a
+            // labeled delivery's `label.name` (a string method is called on it).
+            const Json action = payload.value("action", Json(""));
+            const Json label = *member_or_empty(payload, "label");
+            if (action == "labeled"
+                    ? !label.is_object() || !label.value("name", Json("")).is_string()
+                    : action.is_array() || action.is_object()) {
+                row.decision = "'action' or 'label.name' has a shape the relay fails on";
+                return k_internal_error;
+            }
+        }
         const Route route = route_webhook(event, payload, m_settings.upstream);
         row.decision = route.reason;
         switch (route.kind) {
         case Route::Kind::dispatch:
-            return dispatch(event, delivery_id, payload, *allowlist);
+            return dispatch(event, delivery_id, payload, *allowlist, row);
         case Route::Kind::backfill:
             return backfill(payload, *allowlist);
-        case Route::Kind::rerun: {
-            // Production re-runs the downstream runs through GitHub's API; the emulator reports
-            // the jobs it knows for the commit.
-            const std::string sha =
-                text_at(payload, Json::json_pointer("/" + std::string(event) + "/head_sha"));
-            row.head_sha = sha;
-            Json rerun = Json::array();
-            for (const AllowlistEntry& entry : allowlist->entries) {
-                for (const JobRow& job : m_store.jobs(sha, entry.repo)) {
-                    rerun.push_back(Json{{"repo", job.repo},
-                                         {"workflow", job.workflow},
-                                         {"job_name", job.job_name},
-                                         {"details_url", job.details_url}});
-                }
-            }
-            return RelayAnswer{.status = 200, .body = Json{{"ok", true}, {"rerun", rerun}}};
-        }
+        case Route::Kind::rerun:
+            return event == "check_run" ? rerun_check_run(payload, *allowlist, row)
+                                        : rerun_check_suite(payload, *allowlist, row);
         case Route::Kind::ignored:
             break;
         }
@@ -406,7 +355,8 @@ RelayAnswer Relay::webhook(std::string_view event,
 RelayAnswer Relay::dispatch(std::string_view event,
                             std::string_view delivery_id,
                             const Json& payload,
-                            const Allowlist& allowlist) {
+                            const Allowlist& allowlist,
+                            DeliveryRow& delivery) {
     const Plan plan = plan_event(allowlist, event, payload, m_settings.upstream);
     std::vector<const PlanRow*> targets;
     for (const PlanRow& row : plan.rows) {
@@ -422,6 +372,12 @@ RelayAnswer Relay::dispatch(std::string_view event,
         return RelayAnswer{
             .status = 200,
             .body = Json{{"ok", true}, {"dispatched", Json::array()}, {"failed", Json::array()}}};
+    }
+    // The labels are read before any dispatch, from `payload.pull_request` whatever the event.
+    const std::optional<Json> pull_request = member_or_empty(payload, "pull_request");
+    if (!label_names(*pull_request)) {
+        delivery.decision = "'pull_request' or its labels have a shape the relay fails on";
+        return k_internal_error;
     }
     const Json body = dispatch_body(event, delivery_id, payload);
     const std::size_t bytes = body.dump().size();
@@ -448,7 +404,7 @@ RelayAnswer Relay::dispatch(std::string_view event,
     m_store.add_dispatches(rows, [](DispatchRow& row) {
         row.ok = false;
         row.error = fmt::format(
-            "GitHub dispatch failed: rejecting duplicate DISPATCHED key=crcr:state:{}:{}",
+            "GitHub dispatch failed: rejecting duplicate DISPATCHED key=crcr:state:{}:{}:0:0",
             row.delivery_id,
             row.repo);
     });
@@ -479,6 +435,111 @@ RelayAnswer Relay::dispatch(std::string_view event,
                        .body = Json{{"ok", true}, {"dispatched", dispatched}, {"failed", failed}}};
 }
 
+namespace {
+
+// The level of `repo`, compared as written (the relay's get_repo_level); nothing when unlisted.
+std::optional<Level> level_of_repo(const Allowlist& allowlist, const std::string& repo) {
+    const auto found =
+        std::find_if(allowlist.entries.begin(),
+                     allowlist.entries.end(),
+                     [&](const AllowlistEntry& entry) { return entry.repo == repo; });
+    return found == allowlist.entries.end() ? std::nullopt : std::optional(found->level);
+}
+
+} // namespace
+
+RelayAnswer
+Relay::rerun_check_run(const Json& payload, const Allowlist& allowlist, DeliveryRow& row) {
+    // The relay's reads, in its order; a value of the wrong shape fails it (500).
+    const std::optional<Json> check_run = member_or_empty(payload, "check_run");
+    if (!check_run || !check_run->is_object()) {
+        row.decision = "'check_run' is not an object (the relay fails on it)";
+        return k_internal_error;
+    }
+    row.head_sha = string_member(*check_run, "head_sha");
+    const Json name = check_run->value("name", Json(""));
+    const std::optional<Json> external_id = member_or_empty(*check_run, "external_id");
+    const bool external_text = external_id->is_string() || python_falsy(*external_id);
+    if (!external_text || !name.is_string()) {
+        row.decision =
+            "the check run's name or external_id is not a string (the relay fails on it)";
+        return k_internal_error;
+    }
+    const std::string external = external_id->is_string() ? external_id->get<std::string>() : "";
+    const std::string run_id = external.substr(0, external.find(':'));
+    const std::string repo = downstream_repo_of(name.get_ref<const std::string&>());
+    if (repo.empty() || run_id.empty()) {
+        row.decision = "the check run is not one the relay created (crcr/<owner>/<repo>/... with "
+                       "the run id in external_id)";
+        return RelayAnswer{.status = 200,
+                           .body = Json{{"ignored", true}, {"reason", "not a crcr check run"}}};
+    }
+    const std::optional<Level> level = level_of_repo(allowlist, repo);
+    if (!level || *level < Level::l3) {
+        row.decision = fmt::format("'{}' is not at L3 or L4", repo);
+        return RelayAnswer{.status = 200,
+                           .body = Json{{"ignored", true}, {"reason", "downstream repo not L3+"}}};
+    }
+    const PythonInt run = python_int(Json(run_id));
+    if (!run.value) {
+        row.decision = "the run id in external_id is not an integer";
+        return detail(502,
+                      Json{{"message", "failed to rerun downstream run"},
+                           {"repo", repo},
+                           {"error", run.value_error}});
+    }
+    row.decision =
+        fmt::format("production re-runs the failed jobs of {}'s run {}; the emulator records it",
+                    repo,
+                    *run.value);
+    return RelayAnswer{.status = 200, .body = Json{{"ok", true}, {"rerun", Json::array({repo})}}};
+}
+
+RelayAnswer
+Relay::rerun_check_suite(const Json& payload, const Allowlist& allowlist, DeliveryRow& row) {
+    const std::optional<Json> check_suite = member_or_empty(payload, "check_suite");
+    if (!check_suite || !check_suite->is_object()) {
+        row.decision = "'check_suite' is not an object (the relay fails on it)";
+        return k_internal_error;
+    }
+    if (python_falsy(check_suite->value("id", Json()))) {
+        row.decision = "the check suite has no id";
+        return RelayAnswer{.status = 200,
+                           .body = Json{{"ignored", true}, {"reason", "missing check_suite id"}}};
+    }
+    // The suite's check runs: those recorded for its commit, the latest of each name (as GitHub
+    // lists them), one run-level re-run per distinct (repository, run) at L3 or L4.
+    row.head_sha = string_member(*check_suite, "head_sha");
+    std::vector<CheckRunRow> latest;
+    for (CheckRunRow& check_run : m_store.check_runs(row.head_sha)) {
+        const auto same = std::find_if(latest.begin(), latest.end(), [&](const CheckRunRow& r) {
+            return r.name == check_run.name;
+        });
+        if (same != latest.end()) {
+            *same = std::move(check_run);
+        } else {
+            latest.push_back(std::move(check_run));
+        }
+    }
+    std::set<std::string> seen;
+    Json rerun = Json::array();
+    for (const CheckRunRow& check_run : latest) {
+        const std::string repo = downstream_repo_of(check_run.name);
+        const std::string run_id =
+            check_run.details_url.substr(check_run.details_url.rfind('/') + 1);
+        const std::optional<Level> level = level_of_repo(allowlist, repo);
+        if (repo.empty() || !seen.insert(repo + ":" + run_id).second || !level
+            || *level < Level::l3) {
+            continue;
+        }
+        rerun.push_back(repo);
+    }
+    row.decision = fmt::format(
+        "production re-runs every job of {} run(s) of the suite; the emulator records it",
+        rerun.size());
+    return RelayAnswer{.status = 200, .body = Json{{"ok", true}, {"rerun", rerun}}};
+}
+
 RelayAnswer Relay::backfill(const Json& payload, const Allowlist& allowlist) {
     const std::string label = text_at(payload, Json::json_pointer("/label/name"));
     const std::string device = label.substr(std::string_view("ciflow/crcr/").size());
@@ -492,34 +553,37 @@ RelayAnswer Relay::backfill(const Json& payload, const Allowlist& allowlist) {
         return RelayAnswer{.status = 200,
                            .body = Json{{"ok", true}, {"created_check_runs", Json::array()}}};
     }
-    const Json pr = payload.value("pull_request", Json::object());
-    const std::string head_sha = text_at(payload, Json::json_pointer("/pull_request/head/sha"));
-    const bool has_number = pr.is_object() && pr.contains("number") && !pr["number"].is_null()
-                            && python_str(pr["number"]) != "";
-    if (!has_number || head_sha.empty()) {
+    // `pr = payload.get("pull_request") or {}`, then its number and head sha (500 on a shape its
+    // Python fails on).
+    const std::optional<Json> pr = member_or_empty(payload, "pull_request");
+    const std::optional<Json> head = pr ? member_or_empty(*pr, "head") : std::nullopt;
+    if (!head || !head->is_object()) {
+        return k_internal_error;
+    }
+    const Json head_sha = head->value("sha", Json(""));
+    if (python_falsy(pr->value("number", Json())) || python_falsy(head_sha)) {
         return RelayAnswer{.status = 200,
                            .body = Json{{"ignored", true}, {"reason", "missing pr context"}}};
     }
+    const std::string sha = python_str(head_sha);
     Json created = Json::array();
     for (const AllowlistEntry* entry : repos) {
-        m_store.want_check_run(head_sha, entry->repo);
-        bool any = false;
-        for (const JobRow& job : m_store.jobs(head_sha, entry->repo)) {
-            if (job.status != "in_progress" && job.status != "completed") {
+        m_store.want_check_run(sha, entry->repo);
+        for (const JobRow& job : m_store.jobs(sha, entry->repo)) {
+            // GitHub refuses a head_sha that is not a string: that job's check run is not made.
+            if ((job.status != "in_progress" && job.status != "completed")
+                || !head_sha.is_string()) {
                 continue;
             }
             m_store.add_check_run(
                 CheckRunRow{.at = seconds_now(),
-                            .head_sha = head_sha,
+                            .head_sha = sha,
                             .repo = entry->repo,
                             .name = check_run_name(entry->repo, job.workflow, job.job_name),
                             .status = job.status,
                             .conclusion = job.conclusion,
                             .details_url = job.details_url});
-            any = true;
-        }
-        if (any) {
-            created.push_back(entry->repo);
+            created.push_back(entry->repo + "/" + job.job_name);
         }
     }
     return RelayAnswer{.status = 200, .body = Json{{"ok", true}, {"created_check_runs", created}}};
@@ -549,11 +613,16 @@ Relay::Token Relay::verify_token(std::string_view authorization) const {
         return refuse(401, "Unsupported OIDC issuer: None");
     }
     const Json issuer_claim = jwt.claims.value("iss", nlohmann::json());
+    if (issuer_claim.is_array() || issuer_claim.is_object()) {
+        return refuse(401, "Invalid authorization token"); // unhashable: a TypeError, caught
+    }
     const std::string issuer = issuer_claim.is_string() ? issuer_claim.get<std::string>() : "";
     if (issuer != k_github_oidc_issuer && issuer != k_buildkite_oidc_issuer) {
         return refuse(401, fmt::format("Unsupported OIDC issuer: {}", python_str(issuer_claim)));
     }
-    const RsaPublicKey* key = m_jwks.find(jwt.header.value("kid", ""));
+    // PyJWT refuses a `kid` or `alg` that is not a string like any other bad token (401).
+    const Json header(jwt.header);
+    const RsaPublicKey* key = m_jwks.find(string_member(header, "kid"));
     const double now = seconds_now();
     const auto number = [&](const char* name) -> std::optional<double> {
         if (!jwt.claims.contains(name) || !jwt.claims[name].is_number()) {
@@ -566,32 +635,28 @@ Relay::Token Relay::verify_token(std::string_view authorization) const {
         (!jwt.claims.contains("exp") || (number("exp") && *number("exp") > now))
         && (!jwt.claims.contains("nbf") || (number("nbf") && *number("nbf") <= now))
         && (!jwt.claims.contains("iat") || number("iat"));
-    if (key == nullptr || jwt.header.value("alg", "") != "RS256"
+    if (key == nullptr || string_member(header, "alg") != "RS256"
         || !key->verify_rs256(jwt.signing_input, jwt.signature) || !audience_ok || !times_ok) {
         return refuse(401, "Invalid authorization token");
     }
     if (issuer == k_buildkite_oidc_issuer) {
-        const std::string org =
-            jwt.claims.value("organization_slug", nlohmann::json("")).is_string()
-                ? jwt.claims.value("organization_slug", "")
-                : "";
-        const std::string pipeline =
-            jwt.claims.value("pipeline_slug", nlohmann::json("")).is_string()
-                ? jwt.claims.value("pipeline_slug", "")
-                : "";
-        if (org.empty() || pipeline.empty()) {
-            return refuse(401,
-                          "Buildkite OIDC token missing 'organization_slug' or 'pipeline_slug'");
+        // No pipeline is registered with the emulator.
+        const Json org(jwt.claims.value("organization_id", nlohmann::json("")));
+        const Json pipeline(jwt.claims.value("pipeline_id", nlohmann::json("")));
+        if (python_falsy(org) || python_falsy(pipeline)) {
+            return refuse(401, "Buildkite OIDC token missing 'organization_id' or 'pipeline_id'");
         }
-        return refuse(
-            403,
-            fmt::format("Buildkite pipeline {}/{} is not registered with CRCR", org, pipeline));
+        return refuse(403,
+                      fmt::format("Buildkite pipeline {}/{} is not registered with CRCR",
+                                  python_str(org),
+                                  python_str(pipeline)));
     }
-    const nlohmann::json repository = jwt.claims.value("repository", nlohmann::json());
-    if (!repository.is_string() || repository.get<std::string>().empty()) {
+    // Any true value is the repository (one that is not a string matches no allowlist entry).
+    const Json repository(jwt.claims.value("repository", nlohmann::json()));
+    if (python_falsy(repository)) {
         return refuse(401, "GitHub OIDC token missing 'repository' claim");
     }
-    return Token{.repo = repository.get<std::string>()};
+    return Token{.repo = python_str(repository)};
 }
 
 bool Relay::over_rate_limit(const std::string& repo) {
@@ -663,6 +728,12 @@ RelayAnswer Relay::handle_callback(const std::string& repo, const Json& body, Ca
     if (!body.is_object()) {
         return k_internal_error;
     }
+    // `event_type in frozenset(...)`: a list or a dict is unhashable (a TypeError: 500).
+    const Json event_type = body.value("event_type", Json(""));
+    if (event_type.is_array() || event_type.is_object()) {
+        return k_internal_error;
+    }
+    const bool nightly = event_type == "nightly" || event_type == "periodic";
     // The relay's reads, in its order: a missing key is a KeyError, a value of the wrong type a
     // TypeError (both 400); an int() of something not a number a ValueError (500).
     const auto missing = [](std::string what) {
@@ -676,7 +747,7 @@ RelayAnswer Relay::handle_callback(const std::string& repo, const Json& body, Ca
     }
     const Json& workflow = body["workflow"];
     if (!workflow.is_object()) {
-        return missing(subscript_error(workflow));
+        return missing(python_subscript_error(workflow));
     }
     if (!workflow.contains("status")) {
         return missing("'status'");
@@ -703,14 +774,14 @@ RelayAnswer Relay::handle_callback(const std::string& repo, const Json& body, Ca
     }
     const Json& status = workflow["status"];
     const std::string delivery_id = python_str(body["delivery_id"]);
+    // The state key leaves out a false job name; the check run's name prints it (None too).
     const Json job = workflow.value("job_name", Json());
-    const std::string job_name = job.is_null() ? "" : python_str(job);
-    const std::string workflow_name = python_str(workflow["name"]);
+    const std::string job_name = python_falsy(job) ? "" : python_str(job);
     row.delivery_id = delivery_id;
-    row.run_id = std::to_string(*run_id.value);
-    row.run_attempt = std::to_string(*run_attempt.value);
+    row.run_id = *run_id.value;
+    row.run_attempt = *run_attempt.value;
     row.job_name = job_name;
-    row.workflow = workflow_name;
+    row.workflow = python_str(workflow["name"]);
     row.status = python_str(status);
     row.conclusion = string_member(workflow, "conclusion");
     const auto hud = [&]() -> std::optional<RelayAnswer> {
@@ -722,9 +793,13 @@ RelayAnswer Relay::handle_callback(const std::string& repo, const Json& body, Ca
         }
         return std::nullopt;
     };
-    const std::string event_type = string_member(body, "event_type");
-    if (event_type == "nightly" || event_type == "periodic") {
-        // Self-reports of upstream commits: no dispatch, no state machine.
+    if (nightly) {
+        // Self-reports of upstream commits: one completed callback, no dispatch, no state.
+        if (status != "completed") {
+            return detail(400,
+                          "nightly/periodic callbacks must have status 'completed', got "
+                              + python_repr(status));
+        }
         if (auto refused = hud()) {
             return *refused;
         }
@@ -741,18 +816,16 @@ RelayAnswer Relay::handle_callback(const std::string& repo, const Json& body, Ca
                        .run_attempt = row.run_attempt,
                        .job_name = job_name};
     const std::optional<StateRecord> current = m_store.state(key);
-    const bool known_status = status == "in_progress" || status == "completed";
-    if (entry.level >= Level::l3 && known_status) {
-        update_check_run(entry, body, status.get<std::string>(), row.run_id);
-    }
-    if (!known_status) {
+    if (status != "in_progress" && status != "completed") {
         return detail(400, "unknown callback status: " + python_repr(status));
     }
     const double now = seconds_now();
     const bool in_progress = status == "in_progress";
     const std::optional<std::string> from =
         current ? std::optional<std::string>(current->state) : std::nullopt;
-    const bool allowed = in_progress ? !current : (current && current->state == "IN_PROGRESS");
+    // Run id 0 is the dispatch record's: the relay refuses it for any callback.
+    const bool allowed = row.run_id != "0"
+                         && (in_progress ? !current : (current && current->state == "IN_PROGRESS"));
     if (!allowed
         || !m_store.advance(
             key,
@@ -770,57 +843,63 @@ RelayAnswer Relay::handle_callback(const std::string& repo, const Json& body, Ca
     } else {
         row.execution_time = safe_delta(current->at, now);
     }
+    // After the state step, before HUD, as the relay does it.
+    if (entry.level >= Level::l3 && !record_job(entry, body, row, python_str(job))) {
+        return k_internal_error;
+    }
     if (auto refused = hud()) {
         return *refused;
     }
     return RelayAnswer{.status = 200, .body = Json{{"ok", true}, {"status", status}}};
 }
 
-void Relay::update_check_run(const AllowlistEntry& entry,
-                             const Json& body,
-                             const std::string& status,
-                             const std::string& run_id) {
-    const std::string head_sha =
-        text_at(body, Json::json_pointer("/payload/pull_request/head/sha"));
-    const Json& workflow = body["workflow"];
-    const std::string workflow_name = python_str(workflow["name"]);
-    const Json job = workflow.value("job_name", Json());
-    const std::string job_name = job.is_null() ? "" : python_str(job);
-    const std::string conclusion = string_member(workflow, "conclusion");
+bool Relay::record_job(const AllowlistEntry& entry,
+                       const Json& body,
+                       const CallbackRow& row,
+                       const std::string& job_name) {
+    const std::optional<Json> pull_request = echoed_pull_request(body);
+    const std::optional<Json> head =
+        pull_request ? member_or_empty(*pull_request, "head") : std::nullopt;
+    if (!head || !head->is_object()) {
+        return false;
+    }
+    const Json head_sha = head->value("sha", Json(""));
+    if (python_falsy(head_sha)) {
+        return true; // no commit: neither a check run nor a job to remember
+    }
+    const std::string sha = python_str(head_sha);
     const std::string details_url =
-        fmt::format("https://github.com/{}/actions/runs/{}", entry.repo, run_id);
-    m_store.set_job(JobRow{.head_sha = head_sha,
+        fmt::format("https://github.com/{}/actions/runs/{}", entry.repo, row.run_id);
+    m_store.set_job(JobRow{.head_sha = sha,
                            .repo = entry.repo,
-                           .workflow = workflow_name,
+                           .workflow = row.workflow,
                            .job_name = job_name,
-                           .status = status,
-                           .conclusion = conclusion,
+                           .status = row.status,
+                           .conclusion = row.conclusion,
                            .details_url = details_url});
+    const std::optional<std::vector<std::string>> labels = label_names(*pull_request);
+    if (!labels) {
+        return false;
+    }
     bool wanted = entry.level == Level::l4;
     if (entry.level == Level::l3) {
-        const std::vector<std::string> labels =
-            pull_request_labels(body.contains("payload") ? body["payload"] : Json());
-        wanted =
-            std::find(labels.begin(), labels.end(), "ciflow/crcr/" + entry.device) != labels.end()
-            || (!head_sha.empty() && m_store.check_run_wanted(head_sha, entry.repo));
+        wanted = std::find(labels->begin(), labels->end(), "ciflow/crcr/" + entry.device)
+                     != labels->end()
+                 || m_store.check_run_wanted(sha, entry.repo);
     }
-    if (!wanted) {
-        return;
+    // GitHub refuses a head_sha that is not a string; the relay logs it and carries on.
+    if (wanted && head_sha.is_string()) {
+        m_store.add_check_run(
+            CheckRunRow{.at = seconds_now(),
+                        .head_sha = sha,
+                        .repo = entry.repo,
+                        .name = check_run_name(entry.repo, row.workflow, job_name),
+                        .status = row.status,
+                        .conclusion = row.conclusion,
+                        .details_url = details_url,
+                        .blocks_merge = entry.level == Level::l4});
     }
-    if (head_sha.empty()) {
-        m_log(LogEntry{.level = "warning",
-                       .message = "no head_sha; cannot create upstream check run",
-                       .fields = {{"repo", entry.repo}}});
-        return;
-    }
-    m_store.add_check_run(CheckRunRow{.at = seconds_now(),
-                                      .head_sha = head_sha,
-                                      .repo = entry.repo,
-                                      .name = check_run_name(entry.repo, workflow_name, job_name),
-                                      .status = status,
-                                      .conclusion = conclusion,
-                                      .details_url = details_url,
-                                      .blocks_merge = entry.level == Level::l4});
+    return true;
 }
 
 namespace {

@@ -6,10 +6,15 @@
 
 #include <httplib.h>
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
+#include <deque>
+#include <list>
 #include <mutex>
+#include <semaphore>
 #include <thread>
+#include <vector>
 
 namespace crcr {
 
@@ -17,10 +22,104 @@ namespace {
 
 constexpr const char* k_json = "application/json";
 
+// Connections served at most at once; more wait for one to close (the file descriptor limit
+// is usually about as high).
+constexpr std::size_t k_max_connections = 1024;
+
+// How long a connection may sit idle before or between requests.
+constexpr time_t k_keep_alive_seconds = 2;
+
 void answer(httplib::Response& res, int status, const Json& body) {
     res.status = status;
     res.set_content(body.dump(), k_json);
 }
+
+// A thread for each open connection, so that an idle or slow client holds up nobody but itself
+// (httplib serves a connection on one thread from its first byte to its close). Threads are made
+// as connections come and end after idling a while.
+class ConnectionThreads final : public httplib::TaskQueue {
+public:
+    ConnectionThreads() = default;
+    ~ConnectionThreads() override { shutdown(); }
+    ConnectionThreads(const ConnectionThreads&) = delete;
+    ConnectionThreads& operator=(const ConnectionThreads&) = delete;
+
+    void enqueue(std::function<void()> connection) override {
+        const std::lock_guard lock(m_mutex);
+        m_queue.push_back(std::move(connection));
+        if (m_queue.size() <= m_idle) {
+            m_ready.notify_one();
+            return;
+        }
+        if (m_threads.size() - m_finished.size() < k_max_connections) {
+            join_finished();
+            m_threads.emplace_back([this] { work(); });
+        }
+    }
+
+    void shutdown() override {
+        std::list<std::thread> threads;
+        {
+            const std::lock_guard lock(m_mutex);
+            m_stopping = true;
+            threads.swap(m_threads);
+            m_finished.clear();
+        }
+        m_ready.notify_all();
+        for (std::thread& thread : threads) {
+            thread.join();
+        }
+    }
+
+private:
+    void work() {
+        std::unique_lock lock(m_mutex);
+        for (;;) {
+            if (!m_queue.empty()) {
+                std::function<void()> connection = std::move(m_queue.front());
+                m_queue.pop_front();
+                lock.unlock();
+                connection();
+                lock.lock();
+                continue;
+            }
+            if (m_stopping) {
+                break;
+            }
+            ++m_idle;
+            const bool woken = m_ready.wait_for(
+                lock, std::chrono::seconds(10), [this] { return m_stopping || !m_queue.empty(); });
+            --m_idle;
+            if (!woken) {
+                break;
+            }
+        }
+        if (!m_stopping) {
+            m_finished.push_back(std::this_thread::get_id());
+        }
+    }
+
+    // Joins the threads that have ended (the caller holds the mutex; they no longer need it).
+    void join_finished() {
+        for (const std::thread::id id : m_finished) {
+            const auto found =
+                std::find_if(m_threads.begin(), m_threads.end(), [id](const std::thread& t) {
+                    return t.get_id() == id;
+                });
+            found->join();
+            m_threads.erase(found);
+        }
+        m_finished.clear();
+    }
+
+    std::mutex m_mutex;
+    std::condition_variable m_ready;
+    std::deque<std::function<void()>> m_queue;
+    std::list<std::thread> m_threads;
+    std::vector<std::thread::id> m_finished; // ended, not yet joined
+    std::size_t m_idle = 0;
+    bool m_stopping = false;
+};
 
 } // namespace
 
@@ -31,6 +130,8 @@ struct RelayServer::Impl {
     Relay& relay;
     RelayServerOptions options;
     Log log;
+    std::counting_semaphore<> handling{
+        static_cast<std::ptrdiff_t>(std::max<std::size_t>(options.threads, 1))};
     httplib::Server server;
     int port = 0;
     std::mutex mutex;
@@ -38,7 +139,19 @@ struct RelayServer::Impl {
     bool stopping = false;
     std::atomic<bool> listening_done{false};
 
-    void route(const httplib::Request& req, httplib::Response& res) {
+    // Answers a request whose body (read whatever its Content-Type, as production does) is
+    // `body`; at most `options.threads` at once.
+    void route(const httplib::Request& req, const std::string& body, httplib::Response& res) {
+        struct Slot {
+            std::counting_semaphore<>& slots;
+            ~Slot() { slots.release(); }
+        };
+        handling.acquire();
+        const Slot slot{handling};
+        route_now(req, body, res);
+    }
+
+    void route_now(const httplib::Request& req, const std::string& body, httplib::Response& res) {
         const auto not_allowed = [&] { answer(res, 405, Json{{"detail", "Method not allowed"}}); };
         if (req.path == "/github/webhook") {
             if (req.method != "POST") {
@@ -51,25 +164,25 @@ struct RelayServer::Impl {
             const RelayAnswer a = relay.webhook(req.get_header_value("X-GitHub-Event"),
                                                 req.get_header_value("X-GitHub-Delivery"),
                                                 signature,
-                                                req.body);
+                                                body);
             return answer(res, a.status, a.body);
         }
         if (req.path == "/github/callback") {
             if (req.method != "POST") {
                 return not_allowed();
             }
-            const RelayAnswer a = relay.callback(req.get_header_value("Authorization"), req.body);
+            const RelayAnswer a = relay.callback(req.get_header_value("Authorization"), body);
             return answer(res, a.status, a.body);
         }
         if (req.path == "/healthz") {
             if (req.method != "GET" && req.method != "HEAD") {
                 return not_allowed();
             }
-            Json body{{"ok", true}};
+            Json health{{"ok", true}};
             if (options.health) {
-                body.update(options.health());
+                health.update(options.health());
             }
-            return answer(res, 200, body);
+            return answer(res, 200, health);
         }
         answer(res, 404, Json{{"detail", "Not found"}});
     }
@@ -79,25 +192,40 @@ RelayServer::RelayServer(Relay& relay, RelayServerOptions options, Log log)
     : m_impl(std::make_unique<Impl>(relay, std::move(options), std::move(log))) {
     Impl& impl = *m_impl;
     httplib::Server& server = impl.server;
-    const std::size_t threads = std::max<std::size_t>(impl.options.threads, 1);
-    server.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
     server.set_payload_max_length(impl.options.max_body);
     server.set_read_timeout(impl.options.read_timeout);
     server.set_write_timeout(impl.options.read_timeout);
-    server.set_keep_alive_timeout(5);
+    server.new_task_queue = [] { return new ConnectionThreads(); };
+    server.set_keep_alive_timeout(k_keep_alive_seconds);
     // Headers and body go out in separate writes: without TCP_NODELAY, Nagle holds the body
     // until the client's delayed ACK (40 ms per request).
     server.set_tcp_nodelay(true);
     const auto handler = [&impl](const httplib::Request& req, httplib::Response& res) {
-        impl.route(req, res);
+        impl.route(req, req.body, res);
+    };
+    // Bodies are read raw: httplib would cap a form body at 8 KB (413) and parse it, and split a
+    // multipart one, going by a Content-Type production never looks at. Without the header it
+    // reads any body as it is.
+    const auto reading_handler = [&impl](const httplib::Request& req,
+                                         httplib::Response& res,
+                                         const httplib::ContentReader& read) {
+        const_cast<httplib::Request&>(req).headers.erase("Content-Type"); // httplib's own object
+        std::string body;
+        const bool complete = read([&body](const char* data, std::size_t size) {
+            body.append(data, size);
+            return true;
+        });
+        if (complete) { // else httplib answers: 413 over the size limit, 400 when cut short
+            impl.route(req, body, res);
+        }
     };
     const std::string all = ".*";
     server.Get(all, handler);
-    server.Post(all, handler);
-    server.Put(all, handler);
-    server.Patch(all, handler);
-    server.Delete(all, handler);
     server.Options(all, handler);
+    server.Post(all, reading_handler);
+    server.Put(all, reading_handler);
+    server.Patch(all, reading_handler);
+    server.Delete(all, reading_handler);
     server.set_exception_handler(
         [&impl](const httplib::Request& req, httplib::Response& res, std::exception_ptr error) {
             std::string why = "unknown error";

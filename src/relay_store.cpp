@@ -168,6 +168,24 @@ struct RelayStore::Impl {
         }
         return Statement(found->second, path);
     }
+    // The check runs recorded for a commit, oldest first (the caller holds `mutex`).
+    std::vector<CheckRunRow> check_runs(std::string_view head_sha) {
+        auto r = statement("SELECT at, head_sha, repo, name, status, conclusion, details_url, "
+                           "blocks_merge FROM check_runs WHERE head_sha = ? ORDER BY seq");
+        r.bind(1, head_sha);
+        std::vector<CheckRunRow> rows;
+        while (r.step()) {
+            rows.push_back(CheckRunRow{.at = r.real(0),
+                                       .head_sha = r.text(1),
+                                       .repo = r.text(2),
+                                       .name = r.text(3),
+                                       .status = r.text(4),
+                                       .conclusion = r.text(5),
+                                       .details_url = r.text(6),
+                                       .blocks_merge = r.integer(7) != 0});
+        }
+        return rows;
+    }
 };
 
 RelayStore::RelayStore(const std::string& path, bool read_only) : m_impl(std::make_unique<Impl>()) {
@@ -372,7 +390,11 @@ bool RelayStore::check_run_wanted(std::string_view head_sha, std::string_view re
 
 void RelayStore::set_job(const JobRow& job) {
     const std::lock_guard lock(m_impl->mutex);
-    auto s = m_impl->statement("INSERT OR REPLACE INTO jobs VALUES (?, ?, ?, ?, ?, ?, ?)");
+    // An update keeps the job's place, as a Redis hash keeps a field's.
+    auto s = m_impl->statement(
+        "INSERT INTO jobs VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (head_sha, repo, workflow, "
+        "job_name) DO UPDATE SET status = excluded.status, conclusion = excluded.conclusion, "
+        "details_url = excluded.details_url");
     s.bind(1, job.head_sha)
         .bind(2, job.repo)
         .bind(3, job.workflow)
@@ -383,11 +405,16 @@ void RelayStore::set_job(const JobRow& job) {
     s.step();
 }
 
+std::vector<CheckRunRow> RelayStore::check_runs(std::string_view head_sha) {
+    const std::lock_guard lock(m_impl->mutex);
+    return m_impl->check_runs(head_sha);
+}
+
 std::vector<JobRow> RelayStore::jobs(std::string_view head_sha, std::string_view repo) {
     const std::lock_guard lock(m_impl->mutex);
     auto s = m_impl->statement("SELECT head_sha, repo, workflow, job_name, status, conclusion, "
                                "details_url FROM jobs WHERE head_sha = ? AND repo = ? "
-                               "ORDER BY workflow, job_name");
+                               "ORDER BY rowid");
     s.bind(1, head_sha).bind(2, repo);
     std::vector<JobRow> rows;
     while (s.step()) {
@@ -467,20 +494,7 @@ std::vector<DeliveryStatus> RelayStore::recent(std::size_t limit) {
             status.callbacks.push_back(callback_of(c));
         }
         if (!status.delivery.head_sha.empty()) {
-            auto r = m_impl->statement("SELECT at, head_sha, repo, name, status, conclusion, "
-                                       "details_url, blocks_merge FROM check_runs WHERE head_sha "
-                                       "= ? ORDER BY seq");
-            r.bind(1, status.delivery.head_sha);
-            while (r.step()) {
-                status.check_runs.push_back(CheckRunRow{.at = r.real(0),
-                                                        .head_sha = r.text(1),
-                                                        .repo = r.text(2),
-                                                        .name = r.text(3),
-                                                        .status = r.text(4),
-                                                        .conclusion = r.text(5),
-                                                        .details_url = r.text(6),
-                                                        .blocks_merge = r.integer(7) != 0});
-            }
+            status.check_runs = m_impl->check_runs(status.delivery.head_sha);
         }
     }
     return result;

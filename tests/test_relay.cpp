@@ -228,12 +228,108 @@ TEST_CASE("relay webhook: every row of the answer table (relay-contract section 
          "good",
          200,
          "dispatch-all"},
-        {"check_run rerequested",
+        {"check_run rerequested: not a check run the relay named",
          "check_run",
          R"({"action":"rerequested","check_run":{"head_sha":"abc123"},"repository":{"full_name":"pytorch/pytorch"}})",
          "good",
          200,
+         R"({"ignored":true,"reason":"not a crcr check run"})"},
+        {"check_run rerequested: a name too short",
+         "check_run",
+         R"({"action":"rerequested","check_run":{"name":"crcr/org/three","external_id":"42"},"repository":{"full_name":"pytorch/pytorch"}})",
+         "good",
+         200,
+         R"({"ignored":true,"reason":"not a crcr check run"})"},
+        {"check_run rerequested: no run id in external_id",
+         "check_run",
+         R"({"action":"rerequested","check_run":{"name":"crcr/org/three/CI/build","external_id":":7"},"repository":{"full_name":"pytorch/pytorch"}})",
+         "good",
+         200,
+         R"({"ignored":true,"reason":"not a crcr check run"})"},
+        {"check_run rerequested: below L3",
+         "check_run",
+         R"({"action":"rerequested","check_run":{"name":"crcr/org/two/CI/build","external_id":"42:7"},"repository":{"full_name":"pytorch/pytorch"}})",
+         "good",
+         200,
+         R"({"ignored":true,"reason":"downstream repo not L3+"})"},
+        {"check_run rerequested: unlisted (names compared as written)",
+         "check_run",
+         R"({"action":"rerequested","check_run":{"name":"crcr/Org/Three/CI/build","external_id":"42"},"repository":{"full_name":"pytorch/pytorch"}})",
+         "good",
+         200,
+         R"({"ignored":true,"reason":"downstream repo not L3+"})"},
+        {"check_run rerequested: L3, re-run",
+         "check_run",
+         R"({"action":"rerequested","check_run":{"name":"crcr/org/three/CI/build","external_id":"42:7"},"repository":{"full_name":"pytorch/pytorch"}})",
+         "good",
+         200,
+         R"({"ok":true,"rerun":["org/three"]})"},
+        {"check_run rerequested: a run id int() refuses",
+         "check_run",
+         R"({"action":"rerequested","check_run":{"name":"crcr/org/four/CI/build","external_id":"4x2:7"},"repository":{"full_name":"pytorch/pytorch"}})",
+         "good",
+         502,
+         R"({"detail":{"message":"failed to rerun downstream run","repo":"org/four","error":"invalid literal for int() with base 10: '4x2'"}})"},
+        {"check_run rerequested: external_id not a string",
+         "check_run",
+         R"({"action":"rerequested","check_run":{"name":"crcr/org/four/CI/build","external_id":42},"repository":{"full_name":"pytorch/pytorch"}})",
+         "good",
+         500,
+         R"({"detail":"Internal server error"})"},
+        {"check_suite rerequested: no id",
+         "check_suite",
+         R"({"action":"rerequested","check_suite":{"head_sha":"abc123"},"repository":{"full_name":"pytorch/pytorch"}})",
+         "good",
+         200,
+         R"({"ignored":true,"reason":"missing check_suite id"})"},
+        {"check_suite rerequested: id 0 is none",
+         "check_suite",
+         R"({"action":"rerequested","check_suite":{"id":0},"repository":{"full_name":"pytorch/pytorch"}})",
+         "good",
+         200,
+         R"({"ignored":true,"reason":"missing check_suite id"})"},
+        {"check_suite rerequested: no check run in the suite",
+         "check_suite",
+         R"({"action":"rerequested","check_suite":{"id":5,"head_sha":"abc123"},"repository":{"full_name":"pytorch/pytorch"}})",
+         "good",
+         200,
          R"({"ok":true,"rerun":[]})"},
+        {"check_suite rerequested: not an object",
+         "check_suite",
+         R"({"action":"rerequested","check_suite":[5],"repository":{"full_name":"pytorch/pytorch"}})",
+         "good",
+         500,
+         R"({"detail":"Internal server error"})"},
+        {"labeled with a label that is a string",
+         "pull_request",
+         R"({"action":"labeled","label":"ciflow/crcr/npu","repository":{"full_name":"pytorch/pytorch"}})",
+         "good",
+         500,
+         R"({"detail":"Internal server error"})"},
+        {"labeled with a label whose name is null",
+         "pull_request",
+         R"({"action":"labeled","label":{"name":null},"repository":{"full_name":"pytorch/pytorch"}})",
+         "good",
+         500,
+         R"({"detail":"Internal server error"})"},
+        {"an action that is a list (unhashable)",
+         "pull_request",
+         R"({"action":["opened"],"repository":{"full_name":"pytorch/pytorch"}})",
+         "good",
+         500,
+         R"({"detail":"Internal server error"})"},
+        {"opened with labels that are a string: failed before any dispatch",
+         "pull_request",
+         R"({"action":"opened","pull_request":{"labels":"bug"},"repository":{"full_name":"pytorch/pytorch"}})",
+         "good",
+         500,
+         R"({"detail":"Internal server error"})"},
+        {"a push whose pull_request is a string",
+         "push",
+         R"({"pull_request":"x","repository":{"full_name":"pytorch/pytorch"}})",
+         "good",
+         500,
+         R"({"detail":"Internal server error"})"},
         {"check_run created is ignored",
          "check_run",
          R"({"action":"created","repository":{"full_name":"pytorch/pytorch"}})",
@@ -296,9 +392,12 @@ TEST_CASE("relay webhook: failures, redeliveries and an empty allowlist") {
         const RelayAnswer again = f.webhook("pull_request", pr_body("opened"));
         CHECK(f.bodies.size() == 8); // sent again
         CHECK(again.status == 502);
+        CHECK(repos_of(again.body["detail"]["failed"]) == k_all);
         for (const Json& failure : again.body["detail"]["failed"]) {
-            CHECK(failure["error"].get<std::string>().starts_with(
-                "GitHub dispatch failed: rejecting duplicate DISPATCHED key=crcr:state:d-1:"));
+            // The relay's key for the dispatch record: run id and attempt 0.
+            CHECK(failure["error"]
+                  == "GitHub dispatch failed: rejecting duplicate DISPATCHED key=crcr:state:d-1:"
+                         + failure["repo"].get<std::string>() + ":0:0");
         }
         CHECK(f.webhook("pull_request", pr_body("opened"), "d-2").status == 200); // a fresh id
     }
@@ -366,6 +465,14 @@ TEST_CASE("relay callback: the token (relay-contract section 6)") {
         }
         return "Bearer " + crcr::test::make_test_jwt(c);
     };
+    // A token whose header's `key` is `value`, signed as the test key signs.
+    const auto header_with = [&](const char* key, Json value) {
+        Json header{{"alg", "RS256"}, {"typ", "JWT"}, {"kid", "test"}};
+        header[key] = std::move(value);
+        const std::string signed_token = crcr::test::make_test_jwt(claims);
+        return "Bearer " + crcr::base64url_encode(header.dump())
+               + signed_token.substr(signed_token.find('.'));
+    };
     std::string tampered = crcr::test::make_test_jwt(claims);
     {
         const std::size_t dot = tampered.find('.');
@@ -395,7 +502,14 @@ TEST_CASE("relay callback: the token (relay-contract section 6)") {
         {"Buildkite, unregistered",
          with("iss", "https://agent.buildkite.com"),
          401,
-         "Buildkite OIDC token missing 'organization_slug' or 'pipeline_slug'"},
+         "Buildkite OIDC token missing 'organization_id' or 'pipeline_id'"},
+        {"an issuer that is a list",
+         with("iss", Json::array()),
+         401,
+         "Invalid authorization token"},
+        {"a kid that is a number", header_with("kid", 5), 401, "Invalid authorization token"},
+        {"an alg that is a number", header_with("alg", 256), 401, "Invalid authorization token"},
+        {"a kid that is null", header_with("kid", nullptr), 401, "Invalid authorization token"},
     };
     for (const Row& row : rows) {
         CAPTURE(row.name);
@@ -405,9 +519,11 @@ TEST_CASE("relay callback: the token (relay-contract section 6)") {
     }
     Json buildkite = claims;
     buildkite["iss"] = "https://agent.buildkite.com";
-    buildkite["organization_slug"] = "acme";
-    buildkite["pipeline_slug"] = "ci";
-    CHECK(f.relay.callback(crcr::test::make_test_jwt(buildkite), body).body
+    buildkite["organization_id"] = "acme";
+    buildkite["pipeline_id"] = "ci";
+    const RelayAnswer unregistered = f.relay.callback(crcr::test::make_test_jwt(buildkite), body);
+    CHECK(unregistered.status == 403);
+    CHECK(unregistered.body
           == Json{{"detail", "Buildkite pipeline acme/ci is not registered with CRCR"}});
     SUBCASE("with or without the Bearer prefix, in any case") {
         const std::string token = crcr::test::make_test_jwt(claims);
@@ -465,7 +581,7 @@ TEST_CASE("relay callback: the body, the levels and the state machine") {
          "org/two",
          edit(ok, "/workflow", "x"),
          400,
-         R"({"detail":"callback body missing required field: string indices must be integers"})"},
+         R"({"detail":"callback body missing required field: string indices must be integers, not 'str'"})"},
         {"no status",
          "org/two",
          without(ok, "workflow", "status"),
@@ -547,6 +663,33 @@ TEST_CASE("relay callback: the body, the levels and the state machine") {
          without(ok, "workflow", "job_name"),
          400,
          R"({"detail":"callback rejected: invalid state transition delivery_id=d-1 repo=org/two status=in_progress"})"},
+        {"a nightly self-report must be completed",
+         "org/two",
+         Json{{"event_type", "nightly"},
+              {"delivery_id", "abc123"},
+              {"workflow", callback_body("in_progress")["workflow"]}},
+         400,
+         R"({"detail":"nightly/periodic callbacks must have status 'completed', got 'in_progress'"})"},
+        {"a periodic one too, whatever its status's type",
+         "org/two",
+         Json{{"event_type", "periodic"},
+              {"delivery_id", "abc123"},
+              {"workflow", edit(callback_body("completed"), "/workflow/status", 1.5)["workflow"]}},
+         400,
+         R"({"detail":"nightly/periodic callbacks must have status 'completed', got 1.5"})"},
+        {"a nightly one's fields are read first",
+         "org/two",
+         Json{
+             {"event_type", "nightly"},
+             {"delivery_id", "abc123"},
+             {"workflow", without(callback_body("in_progress"), "workflow", "run_id")["workflow"]}},
+         400,
+         R"({"detail":"callback body missing required field: 'run_id'"})"},
+        {"an event_type that is a list (unhashable)",
+         "org/two",
+         edit(ok, "/event_type", Json::array()),
+         500,
+         R"({"detail":"Internal server error"})"},
         {"a nightly self-report needs no dispatch",
          "org/two",
          Json{{"event_type", "nightly"},
@@ -648,11 +791,108 @@ TEST_CASE("relay check runs: L4 always, L3 with its label, named crcr/<repo>/<wo
         CHECK(f.store.count("check_runs") == 0);
         const RelayAnswer labeled =
             f.webhook("pull_request", pr_body("labeled", {"ciflow/crcr/npu"}), "d-2");
-        CHECK(labeled.body == Json::parse(R"({"ok":true,"created_check_runs":["org/three"]})"));
+        CHECK(labeled.body
+              == Json::parse(R"({"ok":true,"created_check_runs":["org/three/build"]})"));
         CHECK(f.store.count("check_runs") == 1);
         // The echoed payload still has no label: the per-commit flag decides.
         f.callback("org/three", callback_body("completed"));
         CHECK(f.store.count("check_runs") == 2);
+    }
+}
+
+TEST_CASE("relay check runs: recorded after the state step (a refused callback makes none)") {
+    RelayFixture f;
+    f.webhook("pull_request", pr_body("opened"));
+    // Each callback twice: the repeats are refused before any check run is made.
+    for (const char* status : {"in_progress", "in_progress", "completed", "completed"}) {
+        f.callback("org/four", callback_body(status));
+    }
+    CHECK(f.store.count("check_runs") == 2);
+    // A callback the state machine refuses (no in_progress before) records no job either.
+    f.callback("org/three", callback_body("completed"));
+    CHECK(f.store.jobs("abc123", "org/three").empty());
+    // An echoed pull request the relay cannot read fails it (500), after the state step.
+    Json broken = callback_body("in_progress", "test");
+    broken["payload"]["pull_request"]["head"] = "abc123";
+    CHECK(f.callback("org/four", broken).status == 500);
+    CHECK(f.callback("org/four", broken).body["detail"]
+          == "callback rejected: invalid state transition delivery_id=d-1 repo=org/four "
+             "status=in_progress");
+    Json labels = callback_body("in_progress", "lint");
+    labels["payload"]["pull_request"]["labels"] = "ciflow/crcr/npu";
+    CHECK(f.callback("org/four", labels).status == 500);
+    CHECK(f.store.jobs("abc123", "org/four").size() == 2); // remembered before the labels fail
+    CHECK(f.store.count("check_runs") == 2);
+}
+
+TEST_CASE("relay callback: run ids as Python's int() reads them") {
+    struct Row {
+        std::string_view name;
+        Json run_id;
+        int status;
+        std::string run; // the run id the state and check run carry
+    };
+    const std::vector<Row> rows = {
+        {"underscores between digits and spaces around", " 91_17 ", 200, "9117"},
+        {"more digits than 64 bits hold",
+         "99999999999999999999999",
+         200,
+         "99999999999999999999999"},
+        {"leading zeros", "0042", 200, "42"},
+        {"a float is truncated", 42.9, 200, "42"},
+        {"Arabic-Indic digits", "\u0664\u0662", 200, "42"},
+        {"two underscores", "1__2", 500, ""},
+        {"a leading underscore", "_12", 500, ""},
+        {"more than 4300 digits", std::string(4301, '1'), 500, ""},
+        {"run id 0 is the dispatch record's", "0", 400, ""},
+        {"-0 too", "-0", 400, ""},
+    };
+    for (const Row& row : rows) {
+        CAPTURE(row.name);
+        RelayFixture f;
+        f.webhook("pull_request", pr_body("opened"));
+        Json body = callback_body("in_progress");
+        body["workflow"]["run_id"] = row.run_id;
+        const RelayAnswer answer = f.callback("org/four", body);
+        CHECK(answer.status == row.status);
+        if (row.status != 200) {
+            CHECK(f.store.count("check_runs") == 0);
+            continue;
+        }
+        const auto recent = f.store.recent(1);
+        REQUIRE(recent.size() == 1);
+        REQUIRE(recent[0].callbacks.size() == 1);
+        CHECK(recent[0].callbacks[0].run_id == row.run);
+        REQUIRE(recent[0].check_runs.size() == 1);
+        CHECK(recent[0].check_runs[0].details_url
+              == "https://github.com/org/four/actions/runs/" + row.run);
+        // The same run however it is written: the second in_progress is a repeat.
+        body["workflow"]["run_id"] = row.run;
+        CHECK(f.callback("org/four", body).status == 400);
+    }
+}
+
+TEST_CASE("relay webhook: check_suite rerequested re-runs each run of the suite once") {
+    RelayFixture f;
+    f.webhook("pull_request", pr_body("opened", {"ciflow/crcr/npu"}));
+    for (const char* job : {"build", "test"}) { // two jobs of run 42
+        f.callback("org/four", callback_body("in_progress", job));
+        f.callback("org/three", callback_body("in_progress", job, {"ciflow/crcr/npu"}));
+    }
+    Json other_run = callback_body("in_progress", "lint");
+    other_run["workflow"]["run_id"] = "43";
+    f.callback("org/four", other_run);
+    CHECK(f.store.count("check_runs") == 5);
+    const std::string body =
+        R"({"action":"rerequested","check_suite":{"id":9,"head_sha":"abc123"},"repository":{"full_name":"pytorch/pytorch"}})";
+    const RelayAnswer answer = f.webhook("check_suite", body, "d-2");
+    CHECK(answer.status == 200);
+    CHECK(answer.body == Json::parse(R"({"ok":true,"rerun":["org/four","org/three","org/four"]})"));
+    SUBCASE("a repository no longer at L3 is left out") {
+        f.relay.set_allowlist(
+            crcr::check_allowlist("L2:\n  - org/three\nL4:\n  - org/four\n").allowlist);
+        CHECK(f.webhook("check_suite", body, "d-3").body
+              == Json::parse(R"({"ok":true,"rerun":["org/four","org/four"]})"));
     }
 }
 

@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <memory>
 #include <thread>
 
 namespace {
@@ -262,6 +263,73 @@ TEST_CASE("relay server: huge, torn and stalled requests do not take it down") {
         CHECK(first.read_all().find("HTTP/1.1 2") == std::string::npos);
     }
     CHECK(relay.send("GET", "/healthz").status == 200);
+}
+
+TEST_CASE("relay server: the body is read as it is whatever its Content-Type") {
+    ServedRelay relay;
+    const std::string padding(9000, 'x'); // over httplib's 8 KB cap on form bodies
+    SUBCASE("a form body to the webhook: signed, but not JSON") {
+        const std::string form = "payload=" + padding;
+        const crcr::HttpResponse response =
+            relay.send("POST",
+                       "/github/webhook",
+                       form,
+                       {{"Content-Type", "application/x-www-form-urlencoded"},
+                        {"X-GitHub-Event", "pull_request"},
+                        {"X-GitHub-Delivery", "form"},
+                        {"X-Hub-Signature-256", crcr::sign_sha256(k_secret, form)}});
+        CHECK(response.status == 400);
+        CHECK(Json::parse(response.body) == Json{{"detail", "Invalid JSON body"}});
+    }
+    for (const std::string content_type : {"application/x-www-form-urlencoded",
+                                           "multipart/form-data; boundary=x",
+                                           "multipart/form-data",
+                                           "text/plain"}) {
+        CAPTURE(content_type);
+        Json opened = Json::parse(pr_opened(3));
+        opened["padding"] = padding;
+        const std::string body = opened.dump();
+        const std::string delivery = "typed-" + content_type;
+        const crcr::HttpResponse hook =
+            relay.send("POST",
+                       "/github/webhook",
+                       body,
+                       {{"Content-Type", content_type},
+                        {"X-GitHub-Event", "pull_request"},
+                        {"X-GitHub-Delivery", delivery},
+                        {"X-Hub-Signature-256", crcr::sign_sha256(k_secret, body)}});
+        CHECK(hook.status == 200);
+        CHECK(Json::parse(hook.body)["dispatched"].size() == 3);
+        Json started = callback_body(delivery, "in_progress");
+        started["payload"]["padding"] = padding;
+        const crcr::HttpResponse callback =
+            relay.send("POST",
+                       "/github/callback",
+                       started.dump(),
+                       {{"Content-Type", content_type},
+                        {"Authorization",
+                         "Bearer "
+                             + crcr::test::make_test_jwt(crcr::test::actions_claims(
+                                 "org/two", std::chrono::system_clock::now()))}});
+        CHECK(callback.status == 200);
+        CHECK(Json::parse(callback.body) == Json{{"ok", true}, {"status", "in_progress"}});
+    }
+}
+
+TEST_CASE("relay server: idle and slow connections do not hold off a webhook") {
+    ServedRelay relay(nullptr, 2);
+    std::vector<std::unique_ptr<RawConnection>> clients;
+    for (int i = 0; i < 60; ++i) {
+        clients.push_back(std::make_unique<RawConnection>(relay.port));
+        if (i % 3 == 0) { // some send part of their headers, then nothing
+            clients.back()->write("POST /github/webhook HTTP/1.1\r\nHost: x\r\n");
+        }
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(200)); // all accepted
+    const auto start = std::chrono::steady_clock::now();
+    const crcr::HttpResponse response = relay.webhook(pr_opened(9), "after-idle");
+    CHECK(response.status == 200);
+    CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(2));
 }
 
 TEST_CASE("relay server: --dispatch github sends the relay's dispatches to GitHub") {

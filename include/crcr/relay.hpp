@@ -105,13 +105,19 @@ private:
     RelayAnswer dispatch(std::string_view event,
                          std::string_view delivery_id,
                          const Json& payload,
-                         const Allowlist& allowlist);
+                         const Allowlist& allowlist,
+                         DeliveryRow& delivery);
     RelayAnswer backfill(const Json& payload, const Allowlist& allowlist);
+    RelayAnswer rerun_check_run(const Json& payload, const Allowlist& allowlist, DeliveryRow& row);
+    RelayAnswer
+    rerun_check_suite(const Json& payload, const Allowlist& allowlist, DeliveryRow& row);
     RelayAnswer handle_callback(const std::string& repo, const Json& body, CallbackRow& row);
-    void update_check_run(const AllowlistEntry& entry,
-                          const Json& body,
-                          const std::string& status,
-                          const std::string& run_id);
+    // An L3+ callback's job, remembered for a later label, and its check run when one is wanted.
+    // False where the relay fails on the echoed pull request's shape (500).
+    bool record_job(const AllowlistEntry& entry,
+                    const Json& body,
+                    const CallbackRow& row,
+                    const std::string& job_name);
     bool over_rate_limit(const std::string& repo);
     double seconds_now() const;
 

@@ -1,9 +1,10 @@
 #pragma once
 
 // The relay emulator's HTTP server (cpp-httplib): POST /github/webhook and /github/callback as
-// production routes them (404 for other paths, 405 for other methods, 413 over GitHub's 25 MB),
-// GET /healthz, slow or half-open clients timed out, and a stop that lets requests in flight
-// finish. The only file that includes httplib.
+// production routes them (404 for other paths, 405 for other methods, 413 over GitHub's 25 MB,
+// the body read as it is whatever its Content-Type), GET /healthz, a thread per connection so
+// that idle, slow or half-open clients delay nobody else (and are timed out), and a stop that
+// lets requests in flight finish. The only file that includes httplib.
 
 #include "crcr/relay.hpp"
 
@@ -16,8 +17,8 @@ namespace crcr {
 
 struct RelayServerOptions {
     std::string host = "127.0.0.1";
-    int port = 8080; // 0: a free port
-    std::size_t threads = 16;
+    int port = 8080;                       // 0: a free port
+    std::size_t threads = 16;              // requests handled at once (connections are not counted)
     std::chrono::seconds read_timeout{10}; // for a request's headers and body
     std::size_t max_body = 25U << 20U;     // GitHub's cap on payloads
     std::function<Json()> health;          // what GET /healthz adds to {"ok": true}

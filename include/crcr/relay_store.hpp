@@ -116,6 +116,8 @@ public:
                         const std::function<void(DispatchRow&)>& on_duplicate);
     void add_callback(const CallbackRow& row);
     void add_check_run(const CheckRunRow& row);
+    // The check runs recorded for a commit, oldest first.
+    std::vector<CheckRunRow> check_runs(std::string_view head_sha);
 
     std::optional<StateRecord> state(const StateKey& key);
     // Compare and set: writes `to` when the current record's state is `from` (none: no record).
@@ -126,6 +128,7 @@ public:
     void want_check_run(std::string_view head_sha, std::string_view repo);
     bool check_run_wanted(std::string_view head_sha, std::string_view repo);
     void set_job(const JobRow& job);
+    // The jobs of a commit in a repository, in the order they were first recorded.
     std::vector<JobRow> jobs(std::string_view head_sha, std::string_view repo);
 
     // The `limit` most recent deliveries, newest first, with what followed each.
