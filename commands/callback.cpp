@@ -2,6 +2,7 @@
 
 #include "complete.hpp"
 #include "json_result.hpp"
+#include "option_checks.hpp"
 
 #include "crcr/callback.hpp"
 #include "crcr/error.hpp"
@@ -345,7 +346,7 @@ void add_callback(CLI::App& parent, std::function<void(const CallbackOptions&)> 
         ->group(report_group);
     cmd->add_option("--run-attempt", opts->run_attempt, "The attempt (default GITHUB_RUN_ATTEMPT)")
         ->type_name("N")
-
+        ->transform(whole_number({1, k_github_id.max}))
         ->group(report_group);
     cmd->add_option(
            "--run-url",
@@ -394,7 +395,7 @@ void add_callback(CLI::App& parent, std::function<void(const CallbackOptions&)> 
     cmd->add_option(
            "--max-time", opts->max_time, "Seconds for all attempts and waits (default 120)")
         ->type_name("SECONDS")
-        ->check(CLI::PositiveNumber)
+        ->check(real_number(k_seconds))
         ->group(send_group);
     cmd->add_flag("--retry-on-500",
                   opts->retry_on_500,

@@ -5,6 +5,7 @@
 #include "completion.hpp"
 #include "dispatch_test.hpp"
 #include "gen_workflow.hpp"
+#include "option_checks.hpp"
 #include "plan.hpp"
 #include "relay.hpp"
 #include "replay.hpp"
@@ -150,6 +151,7 @@ void add_commands(CLI::App& app, const CommandRunner& run) {
     add_complete(app, [run, &app](const CompleteOptions& opts) {
         run([opts, &app](Context& ctx) { return run_complete(app, opts, ctx); });
     });
+    refuse_empty_names(app);
 }
 
 int run_cli(int argc, const char* const* argv, Context& ctx) {

@@ -2,6 +2,7 @@
 
 #include "complete.hpp"
 #include "json_result.hpp"
+#include "option_checks.hpp"
 
 #include "crcr/dispatch.hpp"
 #include "crcr/error.hpp"
@@ -348,14 +349,14 @@ void add_dispatch_test(CLI::App& parent,
             ->group(output_group);
     cmd->add_option("--timeout", opts->timeout, "With --watch: seconds to follow it (default 3600)")
         ->type_name("SECONDS")
-        ->check(CLI::PositiveNumber)
+        ->check(real_number(k_seconds))
         ->group(output_group)
         ->needs(watch);
     cmd->add_option("--start-timeout",
                     opts->start_timeout,
                     "With --watch: seconds for a run to appear (default 120)")
         ->type_name("SECONDS")
-        ->check(CLI::PositiveNumber)
+        ->check(real_number(k_seconds))
         ->group(output_group)
         ->needs(watch);
     CLI::Option* dry_run =

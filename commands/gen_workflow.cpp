@@ -1,5 +1,7 @@
 #include "gen_workflow.hpp"
 
+#include "option_checks.hpp"
+
 #include "crcr/error.hpp"
 #include "crcr/files.hpp"
 #include "crcr/report.hpp"
@@ -190,7 +192,7 @@ void add_gen_workflow(CLI::App& parent, std::function<void(const GenWorkflowOpti
                     opts->timeout_minutes,
                     "Cancel the job after this many minutes (default: GitHub's, 360)")
         ->type_name("N")
-        ->check(CLI::Range(1, 7200))
+        ->transform(whole_number({1, 7200}))
         ->group(generate);
     cmd->add_option(
            "--workflow-name", opts->workflow_name, "Name of the workflow (default: PyTorch CI)")

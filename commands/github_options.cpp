@@ -1,5 +1,7 @@
 #include "github_options.hpp"
 
+#include "option_checks.hpp"
+
 #include "crcr/files.hpp"
 
 #include <CLI/CLI.hpp>
@@ -100,13 +102,14 @@ void add_github_options(CLI::App& cmd, GitHubOptions& opts) {
                        opts.installation_id,
                        "The App's installation (default: looked up for the repository)")
             ->type_name("ID")
+            ->transform(whole_number(k_github_id))
             ->group(group);
     token_file->excludes(app_id)->excludes(key)->excludes(installation);
     cmd.add_option("--max-wait",
                    opts.max_wait,
                    "Seconds to wait out rate limits in all before giving up (default 900)")
         ->type_name("SECONDS")
-        ->check(CLI::NonNegativeNumber)
+        ->check(real_number(k_wait_seconds))
         ->group(group);
 }
 

@@ -1,5 +1,7 @@
 #include "payload_options.hpp"
 
+#include "option_checks.hpp"
+
 #include "crcr/files.hpp"
 
 #include <CLI/CLI.hpp>
@@ -18,7 +20,7 @@ void add_payload_options(CLI::App& cmd, PayloadOptions& opts, const std::string&
         ->type_name("LOGIN")
         ->group(shape_group);
     cmd.add_option("--pr", opts.shape.pr, "Pull request number")
-        ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{2'147'483'647}))
+        ->transform(whole_number({1, 2'147'483'647}))
         ->type_name("N")
         ->group(shape_group);
     cmd.add_option("--title", opts.shape.title, "Pull request title")->group(shape_group);

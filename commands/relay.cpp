@@ -1,5 +1,6 @@
 #include "relay.hpp"
 
+#include "option_checks.hpp"
 #include "secret_options.hpp"
 
 #include "crcr/error.hpp"
@@ -157,7 +158,7 @@ Exit status: 0 ok, 1 failure, 2 usage, 4 authentication, 5 unreachable or transi
         ->type_name("FILE|URL");
     serve->add_option("--rate-limit", serve_opts->rate_limit, "Callbacks per minute per repository")
         ->type_name("N")
-        ->check(CLI::PositiveNumber)
+        ->transform(whole_number({1, 1'000'000}))
         ->capture_default_str();
     serve
         ->add_option("--dispatch",
@@ -171,11 +172,11 @@ Exit status: 0 ok, 1 failure, 2 usage, 4 authentication, 5 unreachable or transi
                      serve_opts->dispatch_workers,
                      "Dispatches in flight, all deliveries together")
         ->type_name("N")
-        ->check(CLI::Range(1, 100))
+        ->transform(whole_number({1, 100}))
         ->capture_default_str();
     serve->add_option("--threads", serve_opts->threads, "Requests served at once")
         ->type_name("N")
-        ->check(CLI::Range(1, 256))
+        ->transform(whole_number({1, 256}))
         ->capture_default_str();
     serve
         ->add_option("--state",
@@ -206,7 +207,7 @@ Exit status: 0 stopped by a signal, 1 unreadable or broken allowlist, JWKS or st
         ->type_name("FILE");
     status->add_option("--limit", status_opts->limit, "How many deliveries, newest first")
         ->type_name("N")
-        ->check(CLI::PositiveNumber)
+        ->transform(whole_number({1, 1'000'000}))
         ->capture_default_str();
     status->add_flag("--json", status_opts->json, "Print one JSON document");
     status->footer(R"(Examples:
@@ -229,7 +230,7 @@ Exit status: 0 printed, 1 no such state or not a relay state, 2 usage.)");
     token->add_option("--issuer", token_opts->issuer, "The `iss` claim")->capture_default_str();
     token->add_option("--lifetime", token_opts->lifetime, "Seconds until it expires")
         ->type_name("SECONDS")
-        ->check(CLI::Range(1, 86400))
+        ->transform(whole_number({1, 86'400}))
         ->capture_default_str();
     token->add_flag("--jwks", token_opts->jwks, "Print the JWKS that verifies the tokens instead");
     token->footer(R"(Examples:

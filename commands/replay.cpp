@@ -1,5 +1,6 @@
 #include "replay.hpp"
 
+#include "option_checks.hpp"
 #include "secret_options.hpp"
 
 #include "crcr/capture.hpp"
@@ -1001,31 +1002,32 @@ void add_replay(CLI::App& parent, std::function<void(const ReplayOptions&)> on_p
         ->group(control_group);
     cmd->add_option("--limit", opts->limit, "Send at most N deliveries")
         ->type_name("N")
+        ->transform(whole_number({1, k_any_u64.max}))
         ->group(control_group);
     cmd->add_option(
            "--concurrency",
            opts->concurrency,
            "Deliveries in flight at once, on connections kept alive and reused (default 4)")
         ->type_name("N")
-        ->check(CLI::Range(1U, 256U))
+        ->transform(whole_number({1, 256}))
         ->group(control_group);
     cmd->add_option("--rate",
                     opts->rate,
                     "At most this many deliveries a second (default: no limit; dispatches 1)")
         ->type_name("PER_SECOND")
-        ->check(CLI::PositiveNumber)
+        ->check(real_number(k_per_second))
         ->group(control_group);
     cmd->add_option(
            "--timeout", opts->timeout, "Seconds to wait for each answer (default 10, as GitHub)")
         ->type_name("SECONDS")
-        ->check(CLI::PositiveNumber)
+        ->check(real_number(k_seconds))
         ->group(control_group);
     cmd->add_option(
            "--retries",
            opts->retries,
            "Webhooks: attempts after no answer, 429 or 5xx (default 3; dispatches never retry)")
         ->type_name("N")
-        ->check(CLI::Range(0U, 20U))
+        ->transform(whole_number({0, 20}))
         ->group(control_group);
     cmd->add_flag("--dry-run", opts->dry_run, "List what would be sent, with sizes; send nothing")
         ->group(control_group);
@@ -1034,14 +1036,17 @@ void add_replay(CLI::App& parent, std::function<void(const ReplayOptions&)> on_p
     cmd->add_option("--report", opts->report, "Append one JSON line per delivery to FILE")
         ->type_name("FILE")
         ->group(record_group);
-    cmd->add_option("--state",
-                    opts->state,
-                    "Make the run resumable: a later run with FILE sends only what was not sent")
-        ->type_name("FILE")
-        ->group(record_group);
+    auto* state =
+        cmd->add_option(
+               "--state",
+               opts->state,
+               "Make the run resumable: a later run with FILE sends only what was not sent")
+            ->type_name("FILE")
+            ->group(record_group);
     cmd->add_flag("--resend-failed",
                   opts->resend_failed,
                   "With --state: send again what was rejected, failed or in flight")
+        ->needs(state)
         ->group(record_group);
     cmd->footer(R"(Examples:
   CRCR_WEBHOOK_SECRET_FILE=secret.txt crcr replay load.jsonl --to http://127.0.0.1:8080/github/webhook \

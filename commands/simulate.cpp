@@ -1,6 +1,7 @@
 #include "simulate.hpp"
 
 #include "complete.hpp"
+#include "option_checks.hpp"
 #include "payload_options.hpp"
 #include "secret_options.hpp"
 
@@ -112,6 +113,7 @@ void add_simulate(CLI::App& parent, std::function<void(const SimulateOptions&)> 
     add_secret_options(*cmd, opts->secret, delivery_group);
     cmd->add_option("--seed", opts->seed, "Make ids, SHAs and numbers reproducible")
         ->type_name("N")
+        ->transform(whole_number(k_any_u64))
         ->group(delivery_group);
     cmd->add_option("--now",
                     opts->now,
@@ -144,7 +146,7 @@ void add_simulate(CLI::App& parent, std::function<void(const SimulateOptions&)> 
     cmd->add_flag("--force", opts->force, "Overwrite --output")->group(output_group);
     auto* count = cmd->add_option("--count", opts->count, "Write N distinct deliveries to --output")
                       ->type_name("N")
-                      ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{10'000'000}))
+                      ->transform(whole_number({1, 10'000'000}))
                       ->group(output_group);
     count->needs(output);
     auto* send = cmd->add_option("--send",
@@ -158,7 +160,7 @@ void add_simulate(CLI::App& parent, std::function<void(const SimulateOptions&)> 
                     opts->timeout,
                     "Seconds to wait for --send's answer (default 10, as GitHub)")
         ->type_name("SECONDS")
-        ->check(CLI::PositiveNumber)
+        ->check(real_number(k_seconds))
         ->group(output_group);
     cmd->footer(R"(Examples:
   crcr simulate pull_request opened --pr 123456 --label ciflow/crcr/crcr-test

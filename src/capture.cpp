@@ -141,6 +141,11 @@ HttpHeaders headers_of(const Json& object) {
 }
 
 ReplayRecord capture_of(std::vector<Member>& all, const std::string& location) {
+    if (find(all, "crcr_capture")->value != "1") { // the one version crcr writes
+        throw Error(fmt::format("{}: crcr capture record of a version this crcr does not read "
+                                "('crcr_capture' is not 1): a newer crcr wrote it?",
+                                location));
+    }
     ReplayRecord record;
     record.format = RecordFormat::capture;
     record.location = location;

@@ -5,12 +5,15 @@
 #include <fmt/format.h>
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <array>
+#include <cctype>
 #include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -22,6 +25,50 @@ namespace crcr {
 namespace {
 
 using FileHandle = std::unique_ptr<std::FILE, decltype(&std::fclose)>;
+
+constexpr std::string_view k_temp_prefix = ".crcr-tmp-";
+constexpr std::size_t k_temp_random = 6; // mkstemp's XXXXXX, letters and digits
+
+// A temporary file left by a writer that died (kill -9, power loss) is removed by the next write
+// to its folder, once it is this old. A live writer's file is never removed: it is locked until
+// renamed, and its time changes at each write.
+constexpr std::chrono::hours k_stale_after{1};
+
+bool is_temp_name(std::string_view name) {
+    return name.size() == k_temp_prefix.size() + k_temp_random && name.starts_with(k_temp_prefix)
+           && std::all_of(name.begin() + static_cast<std::ptrdiff_t>(k_temp_prefix.size()),
+                          name.end(),
+                          [](char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; });
+}
+
+// Removes what crcr's dead writers left in `folder`: files named as crcr names its temporary
+// files, owned by this user, untouched for `k_stale_after`, that nobody holds locked. Best
+// effort: whatever cannot be checked or removed is left.
+void remove_stale_temporaries(const std::filesystem::path& folder) {
+    std::error_code ec;
+    std::filesystem::directory_iterator entries(folder.empty() ? "." : folder, ec);
+    const auto stale_before = std::chrono::system_clock::now() - k_stale_after;
+    for (; !ec && entries != std::filesystem::directory_iterator(); entries.increment(ec)) {
+        const std::filesystem::path& path = entries->path();
+        struct stat named {};
+        if (!is_temp_name(path.filename().string()) || ::lstat(path.c_str(), &named) != 0
+            || !S_ISREG(named.st_mode) || named.st_uid != ::geteuid()
+            || std::chrono::system_clock::from_time_t(named.st_mtime) > stale_before) {
+            continue;
+        }
+        const int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+        if (fd < 0) {
+            continue;
+        }
+        struct stat opened {};
+        // Locked: a writer is alive. Another inode: the name was reused since lstat.
+        if (::flock(fd, LOCK_EX | LOCK_NB) == 0 && ::fstat(fd, &opened) == 0
+            && opened.st_ino == named.st_ino && opened.st_dev == named.st_dev) {
+            ::unlink(path.c_str());
+        }
+        ::close(fd);
+    }
+}
 
 } // namespace
 
@@ -83,16 +130,26 @@ AtomicFileWriter::AtomicFileWriter(std::string path, bool force) : m_path(std::m
         throw Error(fmt::format("'{}' already exists: use --force to overwrite it", m_path));
     }
     const std::filesystem::path target(m_path);
-    m_temp = (target.parent_path() / (".crcr-tmp-" + std::string(6, 'X')))
+    remove_stale_temporaries(target.parent_path());
+    m_temp = (target.parent_path() / (std::string(k_temp_prefix) + std::string(k_temp_random, 'X')))
                  .string(); // mkstemp's template
     const int fd = mkstemp(m_temp.data());
     if (fd < 0) {
         throw Error(fmt::format("cannot write '{}': {}", m_path, std::strerror(errno)));
     }
-    // mkstemp creates the file 0600; give it the mode any new file gets.
-    const mode_t mask = umask(0);
-    umask(mask);
-    fchmod(fd, 0666 & ~mask);
+    // Held until the file is renamed (or this process dies): tells remove_stale_temporaries
+    // of another crcr that the file is in use.
+    ::flock(fd, LOCK_EX);
+    // mkstemp creates the file 0600: give it the mode of the file it replaces (--force keeps a
+    // private file private), or the mode any new file gets.
+    struct stat existing {};
+    if (::stat(m_path.c_str(), &existing) == 0) {
+        fchmod(fd, existing.st_mode & 07777);
+    } else {
+        const mode_t mask = umask(0);
+        umask(mask);
+        fchmod(fd, 0666 & ~mask);
+    }
     m_file = fdopen(fd, "wb");
     if (m_file == nullptr) {
         ::close(fd);
@@ -103,8 +160,8 @@ AtomicFileWriter::AtomicFileWriter(std::string path, bool force) : m_path(std::m
 
 AtomicFileWriter::~AtomicFileWriter() {
     if (m_file != nullptr) {
+        std::remove(m_temp.c_str()); // before closing, which ends the lock
         std::fclose(m_file);
-        std::remove(m_temp.c_str());
     }
 }
 
@@ -115,13 +172,16 @@ void AtomicFileWriter::write(std::string_view data) {
 }
 
 void AtomicFileWriter::commit() {
-    const bool ok = std::fflush(m_file) == 0 && fsync(fileno(m_file)) == 0;
-    const int saved = errno;
+    // Renamed while still open, so the lock lasts until the temporary name is gone.
+    const bool ok = std::fflush(m_file) == 0 && fsync(fileno(m_file)) == 0
+                    && std::rename(m_temp.c_str(), m_path.c_str()) == 0;
+    const int reason = errno;
+    if (!ok) {
+        std::remove(m_temp.c_str());
+    }
     std::fclose(m_file);
     m_file = nullptr;
-    if (!ok || std::rename(m_temp.c_str(), m_path.c_str()) != 0) {
-        const int reason = ok ? errno : saved;
-        std::remove(m_temp.c_str());
+    if (!ok) {
         throw Error(fmt::format("cannot write '{}': {}", m_path, std::strerror(reason)));
     }
 }
@@ -145,9 +205,17 @@ void write_file_atomically(const std::string& path, const std::string& content, 
 }
 
 AppendFile::AppendFile(const std::string& path) : m_path(path) {
-    m_fd = ::open(path.c_str(), O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0666);
+    // O_NOFOLLOW: a symbolic link planted where the log goes must not send the lines (and their
+    // delivery ids) into some other file of the user's.
+    constexpr int k_flags = O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC;
+    m_fd = ::open(path.c_str(), O_RDWR | k_flags, 0666);
     if (m_fd < 0 && errno == EACCES) { // writable, not readable: nothing to look at, then
-        m_fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0666);
+        m_fd = ::open(path.c_str(), O_WRONLY | k_flags, 0666);
+    }
+    if (m_fd < 0 && errno == ELOOP) {
+        throw Error(fmt::format("cannot write '{}': it is a symbolic link, and crcr appends only "
+                                "to a file itself; name the file it points to",
+                                path));
     }
     if (m_fd < 0) {
         throw Error(fmt::format("cannot write '{}': {}", path, std::strerror(errno)));

@@ -61,6 +61,18 @@ std::uint32_t hex4(std::string_view text, std::size_t at) {
     return value;
 }
 
+// JSON forbids raw control characters in a string: a raw NUL would end a C string, and a raw
+// newline would split a JSON Lines record.
+Error raw_control(char c) {
+    return Error(fmt::format("a raw control character (U+{:04X}) in a string: JSON writes it as "
+                             "an escape",
+                             static_cast<unsigned char>(c)));
+}
+
+bool is_control(char c) {
+    return static_cast<unsigned char>(c) < 0x20;
+}
+
 // Decodes the escape whose backslash is at `i` to `o` (at most 4 bytes, never more than the
 // escape's own length), moving both on past it.
 void decode_escape(std::string_view text, std::size_t& i, char*& o) {
@@ -105,6 +117,9 @@ void decode_escape(std::string_view text, std::size_t& i, char*& o) {
         return;
     }
     default:
+        if (is_control(c)) {
+            throw raw_control(c);
+        }
         throw Error(fmt::format("an unknown escape '\\{}'", c));
     }
 }
@@ -138,13 +153,17 @@ private:
     std::size_t m_written = 0;
 };
 
-// At the quote or backslash where a decoder's fast part stopped (`i`): the end of the string,
-// just past its closing quote, or nothing once the escape there is decoded and passed.
+// At the quote, backslash or control character where a decoder's fast part stopped (`i`): the
+// end of the string, just past its closing quote, or nothing once the escape there is decoded
+// and passed.
 std::optional<std::size_t>
 close_or_unescape(std::string_view text, std::size_t& i, Output& output) {
     if (text[i] == '"') {
         output.finish();
         return i + 1;
+    }
+    if (is_control(text[i])) {
+        throw raw_control(text[i]);
     }
     char* o = output.at(4);
     decode_escape(text, i, o);
@@ -152,20 +171,24 @@ close_or_unescape(std::string_view text, std::size_t& i, Output& output) {
     return std::nullopt;
 }
 
-// Copies `text` from `i` up to the next quote or backslash (or the end) to `o`, moving both on
-// past what it copied. Sixteen bytes at a time where SSE2 is there, inline: in a captured body
-// the next backslash is usually a few bytes away, where a call to memchr or memcpy costs more
-// than the work. A store may write up to 15 bytes past what it copies, never past as many bytes
-// from `o` as `text` has from `i`.
+// Copies `text` from `i` up to the next quote, backslash or control character (or the end) to
+// `o`, moving both on past what it copied. Sixteen bytes at a time where SSE2 is there, inline: in
+// a captured body the next backslash is usually a few bytes away, where a call to memchr or memcpy
+// costs more than the work. A store may write up to 15 bytes past what it copies, never past as
+// many bytes from `o` as `text` has from `i`.
 void copy_plain(std::string_view text, std::size_t& i, char*& o) {
 #if defined(__SSE2__)
     const __m128i quote = _mm_set1_epi8('"');
     const __m128i backslash = _mm_set1_epi8('\\');
+    const __m128i last_control = _mm_set1_epi8(0x1F);
     while (i + 16 <= text.size()) {
         const __m128i chunk = _mm_loadu_si128(reinterpret_cast<const __m128i*>(text.data() + i));
         _mm_storeu_si128(reinterpret_cast<__m128i*>(o), chunk);
-        const auto mask = static_cast<unsigned>(_mm_movemask_epi8(
-            _mm_or_si128(_mm_cmpeq_epi8(chunk, quote), _mm_cmpeq_epi8(chunk, backslash))));
+        // A byte is a control character when it is its minimum with 0x1F (unsigned).
+        const __m128i control = _mm_cmpeq_epi8(_mm_min_epu8(chunk, last_control), chunk);
+        const auto mask = static_cast<unsigned>(_mm_movemask_epi8(_mm_or_si128(
+            _mm_or_si128(_mm_cmpeq_epi8(chunk, quote), _mm_cmpeq_epi8(chunk, backslash)),
+            control)));
         const unsigned copied = mask == 0 ? 16 : static_cast<unsigned>(__builtin_ctz(mask));
         i += copied;
         o += copied;
@@ -174,7 +197,7 @@ void copy_plain(std::string_view text, std::size_t& i, char*& o) {
         }
     }
 #endif
-    while (i < text.size() && text[i] != '"' && text[i] != '\\') {
+    while (i < text.size() && text[i] != '"' && text[i] != '\\' && !is_control(text[i])) {
         *o++ = text[i++];
     }
 }
@@ -292,6 +315,7 @@ decode_json_string_avx512(std::string_view text, std::size_t at, std::string& ou
     const __m512i backslash = _mm512_set1_epi8('\\');
     const __m512i quote = _mm512_set1_epi8('"');
     const __m512i slash = _mm512_set1_epi8('/');
+    const __m512i first_plain = _mm512_set1_epi8(0x20); // bytes below it are control characters
     while (true) {
         char* o = output.at(1);
         const std::size_t left = text.size() - std::min(i, text.size());
@@ -315,6 +339,11 @@ decode_json_string_avx512(std::string_view text, std::size_t at, std::string& ou
         const std::uint64_t other = escapes.escaped & ~(quotes | backslashes | slashes) & valid;
         if (other != 0) {
             stop = std::min(stop, static_cast<std::size_t>(__builtin_ctzll(other)) - 1);
+        }
+        if (const std::uint64_t raw =
+                _mm512_mask_cmplt_epu8_mask(valid, block, first_plain) & ~escapes.escaped;
+            raw != 0) {
+            stop = std::min(stop, static_cast<std::size_t>(__builtin_ctzll(raw)));
         }
         if ((escapes.escape >> (length - 1)) & 1U) {
             stop = std::min(stop, length - 1);

@@ -82,6 +82,21 @@ Bn jwk_number(const nlohmann::json& jwk, const char* name, std::string_view sour
     return bn;
 }
 
+// GitHub refuses RSA keys shorter than this, and so does crcr: they can be factored.
+constexpr int k_min_rsa_bits = 2048;
+
+// Throws, naming `source`, when an RSA key of `bits` is too short to trust.
+void require_rsa_bits(int bits, std::string_view source, ExitCode code) {
+    if (bits < k_min_rsa_bits) {
+        throw Error(fmt::format("'{}' is an RSA key of only {} bits: keys under {} bits can be "
+                                "broken, and GitHub refuses them too; use a longer key",
+                                source,
+                                bits,
+                                k_min_rsa_bits),
+                    code);
+    }
+}
+
 Bio memory_bio(std::string_view bytes) {
     Bio bio(BIO_new_mem_buf(bytes.data(), static_cast<int>(bytes.size())));
     if (!bio) {
@@ -201,6 +216,7 @@ RsaPrivateKey::RsaPrivateKey(std::string_view pem, std::string_view source)
                                 OBJ_nid2sn(EVP_PKEY_get_base_id(m_impl->key.get()))),
                     ExitCode::auth);
     }
+    require_rsa_bits(EVP_PKEY_get_bits(m_impl->key.get()), source, ExitCode::auth);
 }
 
 RsaPrivateKey::~RsaPrivateKey() = default;
@@ -262,12 +278,14 @@ RsaPublicKey RsaPublicKey::from_pem(std::string_view pem, std::string_view sourc
         throw Error(fmt::format(
             "'{}' is not an RSA public key (expected '-----BEGIN PUBLIC KEY-----')", source));
     }
+    require_rsa_bits(EVP_PKEY_get_bits(impl->key.get()), source, ExitCode::failure);
     return RsaPublicKey(std::move(impl));
 }
 
 RsaPublicKey RsaPublicKey::from_jwk(const nlohmann::json& jwk, std::string_view source) {
     const Bn n = jwk_number(jwk, "n", source);
     const Bn e = jwk_number(jwk, "e", source);
+    require_rsa_bits(BN_num_bits(n.get()), source, ExitCode::failure);
     const std::unique_ptr<OSSL_PARAM_BLD, ParamBldFree> bld(OSSL_PARAM_BLD_new());
     if (!bld || OSSL_PARAM_BLD_push_BN(bld.get(), OSSL_PKEY_PARAM_RSA_N, n.get()) != 1
         || OSSL_PARAM_BLD_push_BN(bld.get(), OSSL_PKEY_PARAM_RSA_E, e.get()) != 1) {

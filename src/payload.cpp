@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <array>
+#include <charconv>
 #include <ctime>
 
 namespace crcr {
@@ -767,13 +768,25 @@ std::string iso8601(Clock::time_point when) {
 }
 
 Clock::time_point parse_time(std::string_view text) {
-    if (text.starts_with('@')) {
-        const std::string digits(text.substr(1));
-        if (!digits.empty() && std::all_of(digits.begin(), digits.end(), [](char c) {
-                return c >= '0' && c <= '9';
-            })) {
-            return Clock::time_point(std::chrono::seconds(std::stoll(digits)));
+    // The clock counts nanoseconds in 64 bits, from 1677 to 2262: times outside (and @ numbers
+    // past 64 bits) would wrap. Nothing crcr meets is outside these three centuries.
+    constexpr std::int64_t k_start = -2'208'988'800; // 1900-01-01T00:00:00Z
+    constexpr std::int64_t k_end = 7'258'118'400;    // 2200-01-01T00:00:00Z
+    const auto in_range = [&](std::int64_t seconds) {
+        if (seconds < k_start || seconds >= k_end) {
+            throw Error(fmt::format("time '{}' is out of range: crcr takes times from "
+                                    "1900-01-01T00:00:00Z to 2199-12-31T23:59:59Z",
+                                    text),
+                        ExitCode::usage);
         }
+        return Clock::time_point(std::chrono::seconds(seconds));
+    };
+    if (text.starts_with('@') && text.size() > 1
+        && text.find_first_not_of("0123456789", 1) == std::string_view::npos) {
+        std::int64_t seconds = 0;
+        const std::from_chars_result read =
+            std::from_chars(text.data() + 1, text.data() + text.size(), seconds);
+        return in_range(read.ec == std::errc() ? seconds : k_end);
     }
     std::tm tm{};
     int consumed = 0;
@@ -792,16 +805,15 @@ Clock::time_point parse_time(std::string_view text) {
         if (rest.starts_with('.')) {
             rest.remove_prefix(std::min(rest.find_first_not_of("0123456789", 1), rest.size()));
         }
-        const bool in_range = tm.tm_mon >= 1 && tm.tm_mon <= 12 && tm.tm_mday >= 1
-                              && tm.tm_mday <= 31 && tm.tm_hour <= 23 && tm.tm_min <= 59
-                              && tm.tm_sec <= 59;
-        if (in_range && (rest == "Z" || rest == "+00:00")) {
+        const bool valid = tm.tm_mon >= 1 && tm.tm_mon <= 12 && tm.tm_mday >= 1 && tm.tm_mday <= 31
+                           && tm.tm_hour <= 23 && tm.tm_min <= 59 && tm.tm_sec <= 59;
+        if (valid && (rest == "Z" || rest == "+00:00")) {
             const int day = tm.tm_mday;
             tm.tm_year -= 1900;
             tm.tm_mon -= 1;
-            const Clock::time_point when = Clock::from_time_t(timegm(&tm));
+            const std::time_t seconds = timegm(&tm);
             if (tm.tm_mday == day) { // timegm moved 2026-02-31 to March: not a date
-                return when;
+                return in_range(seconds);
             }
         }
     }

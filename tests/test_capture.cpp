@@ -231,6 +231,14 @@ TEST_CASE("parse_replay_record: records that lack what they need, named by forma
          "p.json:4: crcr capture record whose 'headers' is not an object"},
         {R"({"guid":"g","request":{"headers":{}},"event":"push"})",
          "p.json:4: GitHub delivery record without 'guid', 'event' and 'request.payload'"},
+        {R"({"crcr_capture":2,"event":"push","headers":{},"body":"{}"})",
+         "p.json:4: crcr capture record of a version this crcr does not read ('crcr_capture' is "
+         "not 1): a newer crcr wrote it?"},
+        {R"({"crcr_capture":"1","event":"push","headers":{},"body":"{}"})",
+         "p.json:4: crcr capture record of a version this crcr does not read"},
+        {std::string(R"({"crcr_capture":1,"event":"push","headers":{},"body":"{)") + '\0' + "}\"}",
+         "p.json:4 is not JSON: line 1, column 56: syntax error while parsing value - invalid "
+         "string: control character U+0000 (NUL) must be escaped"},
         {R"({"crcr_capture":1,"event":"push","headers":{},"body":"\q"})",
          "p.json:4 is not JSON: line 1, column 56: syntax error while parsing value - invalid "
          "string: forbidden character after backslash"},

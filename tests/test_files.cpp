@@ -5,8 +5,13 @@
 
 #include <doctest/doctest.h>
 
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
+#include <algorithm>
+#include <chrono>
 #include <filesystem>
 
 TEST_CASE("read_file") {
@@ -101,4 +106,98 @@ TEST_CASE("AppendFile: a line cut short by a crash is ended before the next one"
     CHECK(crcr::read_complete_lines(path).size() == 4);
     crcr::AppendFile(dir.path("new.jsonl")).append("x\n"); // a new file
     CHECK(crcr::read_complete_lines(dir.path("new.jsonl")) == std::vector<std::string>{"x"});
+}
+
+TEST_CASE("write_file_atomically: --force keeps the permissions of the file it replaces") {
+    const crcr::test::TempDir dir;
+    const std::string path = dir.write("private.jsonl", "old");
+    chmod(path.c_str(), 0600);
+    const mode_t old_mask = umask(022);
+    crcr::write_file_atomically(path, "new", true);
+    umask(old_mask);
+    struct stat info {};
+    stat(path.c_str(), &info);
+    CHECK((info.st_mode & 07777) == 0600);
+    CHECK(crcr::read_file(path) == "new");
+}
+
+namespace {
+
+// Sets the modification time of `path` to `age` ago.
+void make_old(const std::string& path, std::chrono::seconds age) {
+    const auto then = std::chrono::system_clock::now() - age;
+    const timespec times[2] = {
+        {std::chrono::system_clock::to_time_t(then), 0},
+        {std::chrono::system_clock::to_time_t(then), 0},
+    };
+    REQUIRE(utimensat(AT_FDCWD, path.c_str(), times, AT_SYMLINK_NOFOLLOW) == 0);
+}
+
+std::vector<std::string> names_in(const std::string& folder) {
+    std::vector<std::string> names;
+    for (const auto& entry : std::filesystem::directory_iterator(folder)) {
+        names.push_back(entry.path().filename().string());
+    }
+    std::sort(names.begin(), names.end());
+    return names;
+}
+
+} // namespace
+
+TEST_CASE("AtomicFileWriter: removes the temporary files of dead writers, only those") {
+    const crcr::test::TempDir dir;
+    const std::chrono::hours two_hours(2);
+    // Left by a crcr killed two hours ago: removed.
+    make_old(dir.write(".crcr-tmp-Dead01", "partial"), two_hours);
+    // Not crcr's naming, or too fresh to tell: kept.
+    for (const std::string name : {".crcr-tmp-short", "crcr-tmp-Other1", ".crcr-tmp-Ab!123"}) {
+        make_old(dir.write(name, "x"), two_hours);
+    }
+    dir.write(".crcr-tmp-Fresh1", "being written");
+    std::filesystem::create_directory(dir.path(".crcr-tmp-Folder"));
+    make_old(dir.path(".crcr-tmp-Folder"), two_hours);
+    // Old, but locked by a writer that is alive (another crcr writing slowly): kept.
+    const std::string locked = dir.write(".crcr-tmp-Alive1", "slow");
+    make_old(locked, two_hours);
+    const int fd = open(locked.c_str(), O_RDONLY | O_CLOEXEC);
+    REQUIRE(fd >= 0);
+    REQUIRE(flock(fd, LOCK_EX) == 0);
+
+    crcr::write_file_atomically(dir.path("out.yml"), "new", false);
+    close(fd);
+    CHECK(names_in(dir.path())
+          == std::vector<std::string>{".crcr-tmp-Ab!123",
+                                      ".crcr-tmp-Alive1",
+                                      ".crcr-tmp-Folder",
+                                      ".crcr-tmp-Fresh1",
+                                      ".crcr-tmp-short",
+                                      "crcr-tmp-Other1",
+                                      "out.yml"});
+}
+
+TEST_CASE("AtomicFileWriter: two writers in one folder leave each other's file alone") {
+    const crcr::test::TempDir dir;
+    crcr::AtomicFileWriter first(dir.path("a.jsonl"), false);
+    first.write("first\n");
+    const std::vector<std::string> names = names_in(dir.path());
+    REQUIRE(names.size() == 1);
+    make_old(dir.path(names.front()), std::chrono::hours(2)); // a pause in its writing
+    crcr::write_file_atomically(dir.path("b.jsonl"), "second\n", false);
+    first.commit();
+    CHECK(crcr::read_file(dir.path("a.jsonl")) == "first\n");
+    CHECK(names_in(dir.path()) == std::vector<std::string>{"a.jsonl", "b.jsonl"});
+}
+
+TEST_CASE("AppendFile: a symbolic link is refused, never followed") {
+    const crcr::test::TempDir dir;
+    const std::string target = dir.write("elsewhere", "mine\n");
+    const std::string link = dir.path("report.jsonl");
+    std::filesystem::create_symlink(target, link);
+    CHECK_THROWS_WITH_AS(crcr::AppendFile{link},
+                         ("cannot write '" + link
+                          + "': it is a symbolic link, and crcr appends only to a file itself; "
+                            "name the file it points to")
+                             .c_str(),
+                         crcr::Error);
+    CHECK(crcr::read_file(target) == "mine\n");
 }

@@ -110,6 +110,10 @@ TEST_CASE("decode_json_string: the same errors from every implementation") {
         texts.push_back(xs + "\\q\"");
         texts.push_back(std::string(1, '"').append(n, '\\'));
         texts.push_back(xs);
+        for (const char control : {'\0', '\n', '\x1f'}) { // raw, as JSON forbids
+            texts.push_back(std::string(xs).append(1, control).append("x\""));
+            texts.push_back(std::string(xs).append("\\").append(1, control).append("\""));
+        }
     }
     for (int i = 0; i < 500; ++i) { // random bytes with quotes and backslashes: anything goes
         std::string text = "\"";
@@ -130,6 +134,17 @@ TEST_CASE("decode_json_string: the same errors from every implementation") {
     }
     CHECK(outcome(crcr::decode_json_string, R"("\x")", 0) == "error: an unknown escape '\\x'");
     CHECK(outcome(crcr::decode_json_string, R"("abc)", 0) == "error: an unclosed string");
+    for (const Named& d : all) {
+        CAPTURE(d.name);
+        CHECK(
+            outcome(d.decode, std::string("\"a\0b\"", 5), 0)
+            == "error: a raw control character (U+0000) in a string: JSON writes it as an escape");
+        CHECK(
+            outcome(d.decode, "\"a\tb\"", 0)
+            == "error: a raw control character (U+0009) in a string: JSON writes it as an escape");
+        CHECK(outcome(d.decode, "\"\\u0000 \\t \x7f\"", 0)
+              == "end 13: " + std::string("\0 \t \x7f", 5));
+    }
 }
 
 TEST_CASE("find_json_string_end: every implementation, text read in pieces cut anywhere") {

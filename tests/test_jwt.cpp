@@ -85,6 +85,13 @@ TEST_CASE("RsaPrivateKey refuses what is not an RSA private key, with exit code 
         {"damaged",
          "-----BEGIN RSA PRIVATE KEY-----\nnot base64 at all\n-----END RSA PRIVATE KEY-----\n",
          "'k.pem' is not a readable PEM private key"},
+        {"512 bits",
+         crcr::test::rsa_key_of(512).private_pem,
+         "'k.pem' is an RSA key of only 512 bits: keys under 2048 bits can be broken, and GitHub "
+         "refuses them too; use a longer key"},
+        {"2047 bits",
+         crcr::test::rsa_key_of(2047).private_pem,
+         "'k.pem' is an RSA key of only 2047 bits"},
     };
     for (const Case& c : cases) {
         CAPTURE(c.name);
@@ -116,4 +123,40 @@ TEST_CASE("decode_jwt says what is wrong with a token that is not a JWT") {
         CHECK_THROWS_WITH_AS(crcr::decode_jwt(c.token), c.want.c_str(), crcr::Error);
     }
     CHECK(crcr::decode_jwt("e30.eyJhIjoxfQ.").claims == nlohmann::json{{"a", 1}});
+}
+
+TEST_CASE("RsaPublicKey and Jwks refuse RSA keys under 2048 bits") {
+    const crcr::test::RsaKeyPair weak = crcr::test::rsa_key_of(1024);
+    CHECK_THROWS_WITH_AS(crcr::RsaPublicKey::from_pem(weak.public_pem, "pub.pem"),
+                         doctest::Contains("'pub.pem' is an RSA key of only 1024 bits"),
+                         crcr::Error);
+    struct Case {
+        std::string name;
+        nlohmann::json key;
+        std::string want;
+    };
+    // A weak key's JWK comes from a strong one's with its modulus cut: from_jwk sees only n and e.
+    nlohmann::json short_n = crcr::RsaPrivateKey(test_rsa_key().private_pem, "k").public_jwk("k");
+    short_n["n"] = crcr::base64url_encode(
+        crcr::base64url_decode(short_n["n"].get<std::string>()).substr(0, 128));
+    const Case cases[] = {
+        {"a one-byte modulus",
+         {{"kty", "RSA"}, {"n", "_w"}, {"e", "AQAB"}},
+         "'jwks.json: keys[0]' is an RSA key of only 8 bits"},
+        {"1024 bits", short_n, "'jwks.json: keys[0]' is an RSA key of only 1024 bits"},
+    };
+    for (const Case& c : cases) {
+        CAPTURE(c.name);
+        CHECK_THROWS_WITH_AS(
+            crcr::Jwks::parse(nlohmann::json{{"keys", nlohmann::json::array({c.key})}}.dump(),
+                              "jwks.json"),
+            doctest::Contains(c.want.c_str()),
+            crcr::Error);
+    }
+    const nlohmann::json strong =
+        crcr::RsaPrivateKey(test_rsa_key().private_pem, "k").public_jwk("k");
+    CHECK(crcr::Jwks::parse(nlohmann::json{{"keys", nlohmann::json::array({strong})}}.dump(),
+                            "jwks.json")
+              .size()
+          == 1);
 }

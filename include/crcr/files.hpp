@@ -17,13 +17,17 @@ std::string read_file(const std::string& path, std::size_t max_bytes = 256U << 2
 
 // Writes `content` to `path` atomically: a temporary file in the same folder, flushed, then
 // renamed over `path`, so readers see the old file or the new one, never a part. Unless `force`,
-// an existing `path` is an error. Throws `crcr::Error` naming the path on any failure.
+// an existing `path` is an error; with it, the new file keeps the old one's permissions. Throws
+// `crcr::Error` naming the path on any failure.
 void write_file_atomically(const std::string& path, const std::string& content, bool force);
 
 // A file written in pieces and published atomically: the pieces go to a temporary file in the
 // same folder, and `commit` renames it over `path`. Until then (and if `commit` is never
 // reached, e.g. after an error) readers see the old file or none; the destructor removes the
 // temporary file. Memory stays flat however much is written. Throws `crcr::Error` naming `path`.
+// The temporary file is named `.crcr-tmp-XXXXXX` and locked (flock) while in use; ones that a
+// killed crcr left behind, untouched for an hour and unlocked, are removed from the folder when
+// the next one is made there.
 class AtomicFileWriter {
 public:
     AtomicFileWriter(std::string path, bool force);
@@ -49,6 +53,8 @@ private:
 // thread-safe: callers serialise appends.
 class AppendFile {
 public:
+    // Opens (or creates) `path`. Throws `crcr::Error` naming it when it cannot, or when it is a
+    // symbolic link (never followed: the lines would land in whatever file it points to).
     explicit AppendFile(const std::string& path);
     ~AppendFile();
     AppendFile(const AppendFile&) = delete;

@@ -13,8 +13,9 @@ namespace crcr {
 // Decodes the JSON string literal whose opening quote is at `at` in `text` into `out`: `\"`,
 // `\\`, `\/`, `\b`, `\f`, `\n`, `\r`, `\t`, and `\u` with four hex digits (surrogate pairs
 // joined, a lone surrogate written as its three bytes). Returns the position just past the
-// closing quote. Throws `crcr::Error` for an unknown escape or an unclosed literal. Uses
-// AVX-512 (VBMI2) where the CPU has it, 64 bytes at a time.
+// closing quote. Throws `crcr::Error` for an unknown escape, a raw control character (below
+// U+0020, which JSON allows only escaped) or an unclosed literal. Uses AVX-512 (VBMI2) where the
+// CPU has it, 64 bytes at a time.
 std::size_t decode_json_string(std::string_view text, std::size_t at, std::string& out);
 
 // The closing quote of the string whose content continues at `from` (not inside an escape), or

@@ -24,7 +24,7 @@ std::string base64url_decode(std::string_view text);
 class RsaPrivateKey {
 public:
     // Throws `crcr::Error` (ExitCode::auth) naming `source` when `pem` is not a PEM private key,
-    // is encrypted, or holds a key that is not RSA.
+    // is encrypted, or holds a key that is not RSA or is under 2048 bits (GitHub's minimum).
     RsaPrivateKey(std::string_view pem, std::string_view source);
     ~RsaPrivateKey();
     RsaPrivateKey(RsaPrivateKey&&) noexcept;
@@ -47,9 +47,11 @@ private:
 // Key's modulus and exponent, as an OIDC issuer publishes them.
 class RsaPublicKey {
 public:
-    // Throws `crcr::Error` naming `source` when `pem` is not an RSA public key.
+    // Throws `crcr::Error` naming `source` when `pem` is not an RSA public key of 2048 bits or
+    // more.
     static RsaPublicKey from_pem(std::string_view pem, std::string_view source);
-    // From a JWK's base64url `n` and `e`. Throws `crcr::Error` naming `source` when they are not.
+    // From a JWK's base64url `n` and `e`. Throws `crcr::Error` naming `source` when they are not,
+    // or when `n` is under 2048 bits.
     static RsaPublicKey from_jwk(const nlohmann::json& jwk, std::string_view source);
     ~RsaPublicKey();
     RsaPublicKey(RsaPublicKey&&) noexcept;

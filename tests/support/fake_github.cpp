@@ -99,11 +99,13 @@ std::string pem_of(EVP_PKEY* key, bool private_key) {
 } // namespace
 
 const RsaKeyPair& test_rsa_key() {
-    static const RsaKeyPair pair = [] {
-        const std::unique_ptr<EVP_PKEY, PkeyFree> key(EVP_RSA_gen(2048));
-        return RsaKeyPair{pem_of(key.get(), true), pem_of(key.get(), false)};
-    }();
+    static const RsaKeyPair pair = rsa_key_of(2048);
     return pair;
+}
+
+RsaKeyPair rsa_key_of(unsigned bits) {
+    const std::unique_ptr<EVP_PKEY, PkeyFree> key(EVP_RSA_gen(bits));
+    return RsaKeyPair{pem_of(key.get(), true), pem_of(key.get(), false)};
 }
 
 std::string test_ec_private_key() {

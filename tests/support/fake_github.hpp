@@ -121,6 +121,8 @@ struct RsaKeyPair {
     std::string public_pem;
 };
 const RsaKeyPair& test_rsa_key();
+// A fresh RSA key pair of `bits` (a short one, for "too weak" cases).
+RsaKeyPair rsa_key_of(unsigned bits);
 // A fresh EC (P-256) private key in PEM, for "not an RSA key" cases.
 std::string test_ec_private_key();
 
