@@ -634,7 +634,7 @@ TEST_CASE("replay: a file gone since its folder was listed is reported, the run 
     CHECK(crcr::read_complete_lines(dir.path("r.jsonl")).size() == 3);
 }
 
-TEST_CASE("replay: a record that would smuggle headers or a request is refused; the others go") {
+TEST_CASE("replay: a record that would smuggle headers or a request is refused, the others go") {
     const crcr::test::TempDir dir;
     const auto ids = write_captures(dir, "c.jsonl", 2);
     dir.write(
