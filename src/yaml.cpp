@@ -669,6 +669,9 @@ private:
     // explicit ones; a key seen again keeps its first place and takes the later value.
     void finish_mapping(Frame& frame) {
         Node& out = *frame.node;
+        if (frame.merged.empty() && out.entries.size() < 2) {
+            return; // one key cannot be a duplicate (an allowlist has one such mapping per entry)
+        }
         std::vector<Entry> all = std::move(frame.merged);
         const std::size_t merged_count = all.size();
         all.insert(all.end(),
