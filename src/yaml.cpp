@@ -9,6 +9,8 @@
 #include <algorithm>
 #include <array>
 #include <cstdint>
+#include <iterator>
+#include <memory>
 #include <optional>
 #include <regex>
 #include <unordered_map>
