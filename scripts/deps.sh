@@ -5,7 +5,7 @@ set -euo pipefail
 
 packages=(
   cmake ninja-build g++ pkg-config
-  libcli11-dev doctest-dev libfmt-dev libyaml-cpp-dev nlohmann-json3-dev
+  libcli11-dev doctest-dev libfmt-dev libyaml-dev nlohmann-json3-dev
   libcurl4-openssl-dev libssl-dev libpugixml-dev openssl
   libcpp-httplib-dev libsqlite3-dev
   python3 python3-yaml groff-base man-db clang-format

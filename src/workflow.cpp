@@ -164,7 +164,7 @@ fi
 src="$RUNNER_TEMP/crcr-src"
 git clone --quiet --depth 1 --branch "v$CRCR_VERSION" "$CRCR_REPO" "$src"
 sudo apt-get update -qq
-sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends cmake ninja-build g++ pkg-config libcli11-dev libfmt-dev libyaml-cpp-dev nlohmann-json3-dev libcurl4-openssl-dev libssl-dev
+sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends cmake ninja-build g++ pkg-config libcli11-dev libfmt-dev libyaml-dev nlohmann-json3-dev libcurl4-openssl-dev libssl-dev
 cmake -S "$src" -B "$src/build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DBUILD_TESTING=OFF -DCRCR_WARNINGS_AS_ERRORS=OFF
 cmake --build "$src/build"
 mkdir -p "$HOME/.local/bin"

@@ -3,12 +3,14 @@
 #include "crcr/utf8.hpp"
 
 #include <fmt/format.h>
-#include <yaml-cpp/depthguard.h>
-#include <yaml-cpp/yaml.h>
+
+#include <yaml.h>
 
 #include <algorithm>
 #include <array>
 #include <cstdint>
+#include <iterator>
+#include <memory>
 #include <optional>
 #include <regex>
 #include <unordered_map>
@@ -23,6 +25,7 @@ constexpr std::string_view k_core_tag = "tag:yaml.org,2002:";
 struct Rejected {
     SourceLocation location;
     std::string message;
+    bool reserved_directive = false; // libyaml's error on `%FOO`, which PyYAML ignores
 };
 
 int utf8_length(std::string_view text) {
@@ -100,17 +103,6 @@ bool is_block_scalar_header(std::string_view content) {
     });
 }
 
-// Whether a value starts after `before` (the line up to here): at the start of the line, or
-// after "- ", ": " or "? ".
-bool starts_value(std::string_view before) {
-    const std::size_t last = before.find_last_not_of(' ');
-    if (last == std::string_view::npos) {
-        return true;
-    }
-    return last + 1 < before.size()
-           && (before[last] == '-' || before[last] == ':' || before[last] == '?');
-}
-
 // PyYAML skips only spaces between tokens, so a tab anywhere outside a quoted string, a comment
 // or a block scalar makes it fail ("found character '\t' that cannot start any token").
 std::vector<Finding> check_tabs(std::string_view text) {
@@ -168,13 +160,6 @@ std::vector<Finding> check_tabs(std::string_view text) {
                 ++flow_depth;
             } else if ((c == ']' || c == '}') && flow_depth > 0) {
                 --flow_depth;
-            } else if (c == ',' && flow_depth == 0 && starts_value(line.substr(0, i))) {
-                // yaml-cpp loops forever on this (jbeder/yaml-cpp#1040); PyYAML rejects it.
-                findings.push_back({Severity::error,
-                                    "yaml-syntax",
-                                    "invalid YAML: ',' cannot start a value outside [ ] or { }; "
-                                    "remove it or quote the value",
-                                    {line_no, column, 1}});
             } else if (c == '\t') {
                 findings.push_back({Severity::error,
                                     "yaml-tab",
@@ -333,141 +318,404 @@ std::optional<Kind> kind_for_tag(std::string_view tag) {
     return std::nullopt;
 }
 
-SourceLocation location_of(const YAML::Node& node, int length) {
-    const YAML::Mark mark = node.Mark();
-    if (mark.is_null()) {
-        return {};
-    }
-    return {mark.line + 1, mark.column + 1, length};
-}
+// A libyaml event, freed when it goes out of scope.
+struct Event {
+    yaml_event_t event{};
+    Event() = default;
+    Event(const Event&) = delete;
+    Event& operator=(const Event&) = delete;
+    ~Event() { yaml_event_delete(&event); }
+};
 
-// yaml-cpp places an empty (implicit null) value at the next token, which may be lines further
-// down; PyYAML users expect the '-' or ':' that introduced it. Walk back over white space to it.
-SourceLocation implicit_null_location(std::string_view text, const YAML::Mark& mark) {
-    if (mark.is_null() || mark.pos < 0 || static_cast<std::size_t>(mark.pos) > text.size()) {
-        return {};
-    }
-    auto pos = static_cast<std::size_t>(mark.pos);
-    int line = mark.line + 1;
-    while (pos > 0 && std::string_view(" \t\r\n").find(text[pos - 1]) != std::string_view::npos) {
-        --pos;
-        line -= text[pos] == '\n' ? 1 : 0;
-    }
-    if (pos == 0) {
-        return {mark.line + 1, mark.column + 1, 1};
-    }
-    --pos; // the indicator itself
-    const std::size_t newline = text.rfind('\n', pos);
-    const std::size_t line_start = newline == std::string_view::npos ? 0 : newline + 1;
-    return {line, utf8_length(text.substr(line_start, pos - line_start)) + 1, 1};
-}
-
-class Loader {
+// libyaml's pull parser over `text`, freed when it goes out of scope.
+class Parser {
 public:
-    Loader(std::string_view text, std::size_t node_budget, std::vector<DuplicateKey>& duplicates)
-        : m_text(text), m_budget(node_budget), m_duplicates(duplicates) {}
+    explicit Parser(std::string_view text) {
+        yaml_parser_initialize(&m_parser);
+        yaml_parser_set_input_string(
+            &m_parser, reinterpret_cast<const unsigned char*>(text.data()), text.size());
+    }
+    Parser(const Parser&) = delete;
+    Parser& operator=(const Parser&) = delete;
+    ~Parser() { yaml_parser_delete(&m_parser); }
 
-    NodePtr convert(const YAML::Node& in, const std::string& path) {
-        if (++m_count > m_budget) {
-            throw Rejected{location_of(in, 0),
-                           fmt::format("aliases expand the document beyond {} nodes; the relay's "
-                                       "loader would spend that much time and memory on it",
-                                       m_budget)};
+    // The next event; throws Rejected with libyaml's reason when the text is not YAML.
+    void next(Event& out, std::string_view text) {
+        yaml_event_delete(&out.event);
+        if (yaml_parser_parse(&m_parser, &out.event) == 0) {
+            throw syntax_error(text);
         }
-        auto out = std::make_shared<Node>();
-        const std::string& tag = in.Tag();
-        if (in.IsSequence() || in.IsMap()) {
-            const std::optional<Kind> tagged = kind_for_tag(tag);
-            if (!tag.empty() && tag != "?" && tag != "!" && !tagged) {
-                throw unsupported_tag(in, tag);
-            }
-            if (tagged && *tagged != Kind::sequence && *tagged != Kind::mapping) {
-                throw Rejected{location_of(in, 1),
-                               fmt::format("tag '{}' on a {}: the relay's YAML loader expects a "
-                                           "single value there; remove the tag",
-                                           tag,
-                                           in.IsSequence() ? "list" : "mapping")};
-            }
-            out->location = location_of(in, 1);
-            if (in.IsSequence()) {
-                out->kind = Kind::sequence;
-                out->items.reserve(in.size());
-                std::size_t index = 0;
-                for (const YAML::Node& item : in) {
-                    out->items.push_back(convert(item, fmt::format("{}[{}]", path, index++)));
-                }
-            } else {
-                out->kind = Kind::mapping;
-                build_mapping(in, path, *out);
-            }
-            return out;
-        }
-        const bool is_null = in.IsNull();
-        out->text = is_null ? std::string() : in.Scalar();
-        const bool quoted = tag == "!";
-        out->location = location_of(in, std::max(1, utf8_length(out->text) + (quoted ? 2 : 0)));
-        if (is_null && tag.empty() && !explicit_null(in.Mark())) {
-            out->kind = Kind::null;
-            out->location = implicit_null_location(m_text, in.Mark());
-        } else if (tag == "?" || (is_null && tag.empty())) {
-            out->kind = is_null ? Kind::null : resolve_plain(out->text);
-        } else if (quoted) {
-            check_closed_quote(in.Mark());
-            out->kind = Kind::string;
-        } else if (const std::optional<Kind> kind = kind_for_tag(tag); kind && !is_null) {
-            out->kind = *kind;
-        } else if (kind && *kind == Kind::string) {
-            out->kind = Kind::string; // `!!str` with nothing after it is ""
-        } else if (kind) {
-            out->kind = Kind::null;
-        } else {
-            throw unsupported_tag(in, tag);
-        }
-        return out;
     }
 
 private:
-    // Whether a null node was written (`~`, `null`) rather than left empty.
-    bool explicit_null(const YAML::Mark& mark) const {
-        if (mark.pos < 0 || static_cast<std::size_t>(mark.pos) >= m_text.size()) {
-            return false;
+    Rejected syntax_error(std::string_view text) const {
+        const yaml_mark_t& mark = m_parser.problem_mark;
+        const SourceLocation where{
+            static_cast<int>(mark.line) + 1, static_cast<int>(mark.column) + 1, 1};
+        const std::string problem = m_parser.problem != nullptr ? m_parser.problem : "unknown";
+        if (problem == "found unknown directive name") {
+            return Rejected{where, "invalid YAML: " + problem, true};
         }
-        const std::string_view rest = m_text.substr(static_cast<std::size_t>(mark.pos));
-        return rest.starts_with("~") || rest.starts_with("null") || rest.starts_with("Null")
-               || rest.starts_with("NULL");
+        const std::size_t offset = byte_offset(text, mark);
+        if (offset < text.size() && (text[offset] == '@' || text[offset] == '`')) {
+            return Rejected{where,
+                            fmt::format("'{}' cannot start an unquoted YAML value; quote the "
+                                        "value or drop the '{}'",
+                                        text[offset],
+                                        text[offset])};
+        }
+        if (m_parser.context == nullptr) {
+            return Rejected{where, "invalid YAML: " + problem};
+        }
+        return Rejected{where,
+                        fmt::format("invalid YAML: {} ({} that starts at line {} column {})",
+                                    problem,
+                                    m_parser.context,
+                                    m_parser.context_mark.line + 1,
+                                    m_parser.context_mark.column + 1)};
     }
 
-    // yaml-cpp takes a quoted string that runs to the end of the file as if it were closed;
-    // PyYAML rejects it ("found unexpected end of stream").
-    void check_closed_quote(const YAML::Mark& mark) const {
-        if (mark.pos < 0 || static_cast<std::size_t>(mark.pos) >= m_text.size()) {
-            return;
+    // The byte offset of `mark` (whose column counts characters) in `text`.
+    static std::size_t byte_offset(std::string_view text, const yaml_mark_t& mark) {
+        std::size_t pos = 0;
+        for (std::size_t line = 0; line < mark.line; ++line) {
+            pos = text.find('\n', pos);
+            if (pos == std::string_view::npos) {
+                return text.size();
+            }
+            ++pos;
         }
-        const auto start = static_cast<std::size_t>(mark.pos);
-        const char quote = m_text[start];
-        if (quote != '"' && quote != '\'') {
-            return;
+        for (std::size_t column = 0; column < mark.column && pos < text.size(); ++column) {
+            do {
+                ++pos;
+            } while (pos < text.size() && (static_cast<unsigned char>(text[pos]) & 0xC0U) == 0x80U);
         }
-        for (std::size_t i = start + 1; i < m_text.size(); ++i) {
-            if (quote == '"' && m_text[i] == '\\') {
-                ++i;
-            } else if (m_text[i] == quote) {
-                if (quote == '\'' && i + 1 < m_text.size() && m_text[i + 1] == '\'') {
-                    ++i;
-                    continue;
+        return pos;
+    }
+
+    yaml_parser_t m_parser{};
+};
+
+SourceLocation location_at(const yaml_mark_t& mark, int length) {
+    return {static_cast<int>(mark.line) + 1, static_cast<int>(mark.column) + 1, length};
+}
+
+std::string_view view(const yaml_char_t* text) {
+    return text == nullptr ? std::string_view() : reinterpret_cast<const char*>(text);
+}
+
+// How much a node stands for once its aliases are expanded: what the budget counts.
+struct Size {
+    std::size_t nodes = 0;
+    std::size_t scalar_bytes = 0;
+    std::size_t height = 0; // 0 for a scalar, 1 + the tallest child for a list or mapping
+};
+
+// Builds the node tree from libyaml's events without recursion (the nesting lives in `m_stack`),
+// sharing the node of an anchor among its aliases and counting each alias as the size of what it
+// stands for, so that a walk of the tree costs at most the budget.
+class Loader {
+public:
+    // `text_size`: the size of the file, which `text` is, or a copy with the same lines.
+    Loader(std::string_view text, std::size_t text_size, std::vector<DuplicateKey>& duplicates)
+        : m_text(text), m_size(text_size), m_limits(limits_for(text_size)),
+          m_duplicates(duplicates) {}
+
+    // The document's root; nullptr for an empty stream or an empty document.
+    NodePtr run() {
+        Parser parser(m_text);
+        Event e;
+        int documents = 0;
+        for (parser.next(e, m_text); e.event.type != YAML_STREAM_END_EVENT;
+             parser.next(e, m_text)) {
+            const yaml_event_t& ev = e.event;
+            switch (ev.type) {
+            case YAML_DOCUMENT_START_EVENT:
+                if (++documents > 1) {
+                    throw Rejected{
+                        location_at(ev.start_mark, 3),
+                        "several YAML documents ('---'): the relay's loader expects one"};
                 }
-                return;
+                break;
+            case YAML_SCALAR_EVENT:
+                scalar(ev);
+                break;
+            case YAML_SEQUENCE_START_EVENT:
+            case YAML_MAPPING_START_EVENT:
+                start_collection(ev);
+                break;
+            case YAML_SEQUENCE_END_EVENT:
+            case YAML_MAPPING_END_EVENT:
+                end_collection();
+                break;
+            case YAML_ALIAS_EVENT:
+                alias(ev);
+                break;
+            default:
+                break;
             }
         }
-        throw Rejected{{mark.line + 1, mark.column + 1, 1},
-                       fmt::format("the string opened with {} here is never closed", quote)};
+        return m_root;
     }
 
-    static Rejected unsupported_tag(const YAML::Node& node, const std::string& tag) {
-        return Rejected{location_of(node, 1),
-                        fmt::format("tag '{}' is not one the relay's YAML loader (safe_load) "
-                                    "can construct; remove it",
-                                    tag)};
+private:
+    struct Anchor {
+        NodePtr node; // nullptr while its list or mapping is still open
+        Size size;
+        SourceLocation where;
+    };
+
+    struct Frame {
+        std::shared_ptr<Node> node;
+        std::string anchor;
+        Size size;
+        NodePtr key;               // a mapping's key waiting for its value
+        bool merge_key = false;    // the waiting key is `<<`
+        std::vector<Entry> merged; // entries that `<<` brings, in PyYAML's order
+    };
+
+    void count(const Size& size, const SourceLocation& where) {
+        m_total.nodes += size.nodes;
+        m_total.scalar_bytes += size.scalar_bytes;
+        if (m_total.nodes > m_limits.nodes) {
+            throw Rejected{where,
+                           fmt::format("the document has more than {} nodes once its aliases are "
+                                       "expanded (crcr's limit for a file of {} bytes: {} plus one "
+                                       "per byte); the relay's loader would spend that much time "
+                                       "and memory on it",
+                                       m_limits.nodes,
+                                       m_size,
+                                       k_base_nodes)};
+        }
+        if (m_total.scalar_bytes > m_limits.scalar_bytes) {
+            throw Rejected{where,
+                           fmt::format("the document's values add up to more than {} bytes once "
+                                       "its aliases are expanded (crcr's limit for a file of {} "
+                                       "bytes: {} plus one per byte)",
+                                       m_limits.scalar_bytes,
+                                       m_size,
+                                       k_base_scalar_bytes)};
+        }
+        if (m_stack.size() + size.height > m_limits.depth) {
+            throw Rejected{where,
+                           fmt::format("YAML nested more than {} levels deep (crcr's limit); "
+                                       "flatten it",
+                                       m_limits.depth)};
+        }
+    }
+
+    void define_anchor(const yaml_char_t* name,
+                       NodePtr node,
+                       const Size& size,
+                       const SourceLocation& where) {
+        if (name == nullptr) {
+            return;
+        }
+        const auto [it, inserted] = m_anchors.try_emplace(std::string(view(name)));
+        if (!inserted) {
+            throw Rejected{where,
+                           fmt::format("anchor '&{}' is defined twice (first at line {} column "
+                                       "{}); the relay's loader rejects that: rename one",
+                                       it->first,
+                                       it->second.where.line,
+                                       it->second.where.column)};
+        }
+        it->second = {std::move(node), size, where};
+    }
+
+    void scalar(const yaml_event_t& ev) {
+        const auto& data = ev.data.scalar;
+        auto node = std::make_shared<Node>();
+        node->text.assign(reinterpret_cast<const char*>(data.value), data.length);
+        const std::string_view tag = view(data.tag);
+        const bool quoted = data.style == YAML_SINGLE_QUOTED_SCALAR_STYLE
+                            || data.style == YAML_DOUBLE_QUOTED_SCALAR_STYLE;
+        const bool plain = data.style == YAML_PLAIN_SCALAR_STYLE;
+        node->location =
+            location_at(ev.start_mark, std::max(1, utf8_length(node->text) + (quoted ? 2 : 0)));
+        if (plain && data.tag == nullptr && data.length == 0) {
+            // An empty value: libyaml places it just after the '-' or ':' that introduced it.
+            node->location = {static_cast<int>(ev.start_mark.line) + 1,
+                              std::max(1, static_cast<int>(ev.start_mark.column)),
+                              1};
+        }
+        if (tag == "!" || (data.tag == nullptr && plain)) {
+            node->kind = resolve_plain(node->text); // PyYAML resolves `! x` as if untagged
+        } else if (data.tag == nullptr) {
+            node->kind = Kind::string;
+        } else if (const std::optional<Kind> kind = kind_for_tag(tag);
+                   !kind || *kind == Kind::sequence || *kind == Kind::mapping) {
+            throw unsupported_tag(tag, kind, "single value", node->location);
+        } else {
+            node->kind = node->text.empty() && *kind != Kind::string ? Kind::null : *kind;
+        }
+        const Size size{1, data.length, 0};
+        count(size, node->location);
+        const bool merge = plain && data.tag == nullptr && node->text == "<<";
+        define_anchor(data.anchor, node, size, node->location);
+        if (m_stack.empty() && plain && data.tag == nullptr && data.length == 0) {
+            return; // an empty document: safe_load returns None
+        }
+        add(std::move(node), size, merge);
+    }
+
+    void start_collection(const yaml_event_t& ev) {
+        const bool sequence = ev.type == YAML_SEQUENCE_START_EVENT;
+        const yaml_char_t* tag_text =
+            sequence ? ev.data.sequence_start.tag : ev.data.mapping_start.tag;
+        const yaml_char_t* anchor =
+            sequence ? ev.data.sequence_start.anchor : ev.data.mapping_start.anchor;
+        Frame frame;
+        frame.node = std::make_shared<Node>();
+        frame.node->kind = sequence ? Kind::sequence : Kind::mapping;
+        frame.node->location = location_at(ev.start_mark, 1);
+        const std::string_view tag = view(tag_text);
+        if (tag_text != nullptr && tag != "!") {
+            const std::optional<Kind> kind = kind_for_tag(tag);
+            if (kind != frame.node->kind) {
+                throw unsupported_tag(
+                    tag, kind, sequence ? "list" : "mapping", frame.node->location);
+            }
+        }
+        frame.size = {1, 0, 1};
+        count({1, 0, 1}, frame.node->location);
+        define_anchor(anchor, nullptr, {}, frame.node->location);
+        frame.anchor = std::string(view(anchor));
+        m_stack.push_back(std::move(frame));
+    }
+
+    void end_collection() {
+        Frame frame = std::move(m_stack.back());
+        m_stack.pop_back();
+        if (frame.node->kind == Kind::mapping) {
+            finish_mapping(frame);
+        }
+        if (!frame.anchor.empty()) {
+            Anchor& anchor = m_anchors.at(frame.anchor);
+            anchor.node = frame.node;
+            anchor.size = frame.size;
+        }
+        add(std::move(frame.node), frame.size, false);
+    }
+
+    void alias(const yaml_event_t& ev) {
+        const std::string_view name = view(ev.data.alias.anchor);
+        const SourceLocation where = location_at(ev.start_mark, utf8_length(name) + 1);
+        const auto it = m_anchors.find(std::string(name));
+        if (it == m_anchors.end()) {
+            throw Rejected{where,
+                           fmt::format("alias '*{}' has no anchor '&{}' before it", name, name)};
+        }
+        if (it->second.node == nullptr) {
+            throw Rejected{where,
+                           fmt::format("alias '*{}' is inside the list or mapping it names (a "
+                                       "structure that contains itself); crcr cannot check it",
+                                       name)};
+        }
+        count(it->second.size, where);
+        add(it->second.node, it->second.size, false);
+    }
+
+    // Puts a finished node in the list or mapping being built, or makes it the root.
+    void add(NodePtr node, const Size& size, bool merge) {
+        if (m_stack.empty()) {
+            m_root = std::move(node);
+            return;
+        }
+        Frame& parent = m_stack.back();
+        parent.size.nodes += size.nodes;
+        parent.size.scalar_bytes += size.scalar_bytes;
+        parent.size.height = std::max(parent.size.height, size.height + 1);
+        if (parent.node->kind == Kind::sequence) {
+            parent.node->items.push_back(std::move(node));
+            return;
+        }
+        if (parent.key == nullptr) {
+            if (!node->is_scalar()) {
+                throw Rejected{node->location,
+                               "a mapping key that is a list or a mapping: the relay's YAML loader "
+                               "rejects it (unhashable key)"};
+            }
+            parent.key = std::move(node);
+            parent.merge_key = merge;
+            return;
+        }
+        if (parent.merge_key) {
+            merge_into(*node, parent.merged);
+        } else {
+            parent.node->entries.push_back({std::move(parent.key), std::move(node)});
+        }
+        parent.key = nullptr;
+    }
+
+    static void merge_into(const Node& source, std::vector<Entry>& merged) {
+        if (source.kind == Kind::mapping) {
+            merged.insert(merged.end(), source.entries.begin(), source.entries.end());
+            return;
+        }
+        if (source.kind == Kind::sequence) {
+            // PyYAML applies a list of merged mappings so that earlier ones win.
+            for (auto it = source.items.rbegin(); it != source.items.rend(); ++it) {
+                if ((*it)->kind != Kind::mapping) {
+                    throw Rejected{(*it)->location,
+                                   "a merge key ('<<') takes a mapping or a list of mappings"};
+                }
+                merged.insert(merged.end(), (*it)->entries.begin(), (*it)->entries.end());
+            }
+            return;
+        }
+        throw Rejected{source.location, "a merge key ('<<') takes a mapping or a list of mappings"};
+    }
+
+    // Resolves a finished mapping's keys as a Python dict does: merged entries first, then the
+    // explicit ones; a key seen again keeps its first place and takes the later value.
+    void finish_mapping(Frame& frame) {
+        Node& out = *frame.node;
+        if (frame.merged.empty() && out.entries.size() < 2) {
+            return; // one key cannot be a duplicate (an allowlist has one such mapping per entry)
+        }
+        std::vector<Entry> all = std::move(frame.merged);
+        const std::size_t merged_count = all.size();
+        all.insert(all.end(),
+                   std::make_move_iterator(out.entries.begin()),
+                   std::make_move_iterator(out.entries.end()));
+        out.entries.clear();
+        out.entries.reserve(all.size());
+        std::unordered_map<std::string, std::size_t> index;
+        std::vector<bool> is_explicit;
+        for (std::size_t i = 0; i < all.size(); ++i) {
+            Entry& entry = all[i];
+            const bool explicit_key = i >= merged_count;
+            const auto [it, inserted] =
+                index.emplace(canonical_key(*entry.key), out.entries.size());
+            if (inserted) {
+                out.entries.push_back(std::move(entry));
+                is_explicit.push_back(explicit_key);
+                continue;
+            }
+            // A key written twice is a duplicate; a key overriding a merged one is what `<<` is
+            // for.
+            Entry& kept = out.entries[it->second];
+            if (explicit_key && is_explicit[it->second]) {
+                m_duplicates.push_back({path(), kept.key, entry.key, kept.value});
+            }
+            kept.value = std::move(entry.value);
+            is_explicit[it->second] = is_explicit[it->second] || explicit_key;
+        }
+    }
+
+    // The dotted path of the node being built just above the stack ("jobs.ci", "L1[0]"): the
+    // mapping that has just been popped.
+    std::string path() const {
+        std::string out;
+        for (const Frame& frame : m_stack) {
+            if (frame.node->kind == Kind::sequence) {
+                out += fmt::format("[{}]", frame.node->items.size());
+            } else if (frame.key != nullptr) {
+                out += (out.empty() ? "" : ".") + python_str(*frame.key);
+            }
+        }
+        return out;
     }
 
     static std::string canonical_key(const Node& key) {
@@ -485,79 +733,55 @@ private:
         }
     }
 
-    void merge_into(const YAML::Node& value, const std::string& path, std::vector<Entry>& merged) {
-        const NodePtr source = convert(value, path);
-        if (source->kind == Kind::mapping) {
-            merged.insert(merged.end(), source->entries.begin(), source->entries.end());
-            return;
+    static Rejected unsupported_tag(std::string_view tag,
+                                    std::optional<Kind> kind,
+                                    std::string_view what,
+                                    const SourceLocation& where) {
+        if (kind) {
+            return Rejected{where,
+                            fmt::format("tag '{}' on a {}: the relay's YAML loader cannot "
+                                        "construct that; remove the tag",
+                                        tag,
+                                        what)};
         }
-        if (source->kind == Kind::sequence) {
-            // PyYAML applies a list of merged mappings so that earlier ones win.
-            for (auto it = source->items.rbegin(); it != source->items.rend(); ++it) {
-                if ((*it)->kind != Kind::mapping) {
-                    throw Rejected{(*it)->location,
-                                   "a merge key ('<<') takes a mapping or a list of mappings"};
-                }
-                merged.insert(merged.end(), (*it)->entries.begin(), (*it)->entries.end());
-            }
-            return;
-        }
-        throw Rejected{source->location,
-                       "a merge key ('<<') takes a mapping or a list of mappings"};
-    }
-
-    void build_mapping(const YAML::Node& in, const std::string& path, Node& out) {
-        std::vector<Entry> merged;
-        std::vector<Entry> explicit_entries;
-        for (const auto& pair : in) {
-            const YAML::Node& key_node = pair.first;
-            if (key_node.IsScalar() && key_node.Tag() == "?" && key_node.Scalar() == "<<") {
-                merge_into(pair.second, path, merged);
-                continue;
-            }
-            NodePtr key = convert(key_node, path);
-            if (!key->is_scalar()) {
-                throw Rejected{key->location,
-                               "a mapping key that is a list or a mapping: the relay's YAML loader "
-                               "rejects it (unhashable key)"};
-            }
-            const std::string child_path =
-                path.empty() ? python_str(*key) : fmt::format("{}.{}", path, python_str(*key));
-            explicit_entries.push_back({std::move(key), convert(pair.second, child_path)});
-        }
-        std::unordered_map<std::string, std::size_t> index;
-        std::vector<bool> is_explicit;
-        const std::size_t merged_count = merged.size();
-        merged.insert(merged.end(), explicit_entries.begin(), explicit_entries.end());
-        out.entries.reserve(merged.size());
-        for (std::size_t i = 0; i < merged.size(); ++i) {
-            Entry& entry = merged[i];
-            const bool explicit_key = i >= merged_count;
-            const auto [it, inserted] =
-                index.emplace(canonical_key(*entry.key), out.entries.size());
-            if (inserted) {
-                out.entries.push_back(std::move(entry));
-                is_explicit.push_back(explicit_key);
-                continue;
-            }
-            // A key written twice is a duplicate; a key overriding a merged one is what `<<` is
-            // for.
-            Entry& kept = out.entries[it->second];
-            if (explicit_key && is_explicit[it->second]) {
-                m_duplicates.push_back({path, kept.key, entry.key, kept.value});
-            }
-            kept.value = std::move(entry.value);
-            is_explicit[it->second] = is_explicit[it->second] || explicit_key;
-        }
+        return Rejected{where,
+                        fmt::format("tag '{}' is not one the relay's YAML loader (safe_load) "
+                                    "can construct; remove it",
+                                    tag)};
     }
 
     std::string_view m_text;
-    std::size_t m_budget;
-    std::size_t m_count = 0;
+    std::size_t m_size;
+    Limits m_limits;
     std::vector<DuplicateKey>& m_duplicates;
+    std::vector<Frame> m_stack;
+    std::unordered_map<std::string, Anchor> m_anchors;
+    Size m_total;
+    NodePtr m_root;
 };
 
+// How many unknown directives `load` skips before it gives up.
+constexpr int k_max_reserved_directives = 16;
+
+// `text` with its line number `line` (1-based) replaced by `replacement`.
+std::string replace_line(std::string_view text, int line, std::string_view replacement) {
+    std::size_t start = 0;
+    for (int i = 1; i < line && start != std::string_view::npos; ++i) {
+        start = text.find('\n', start);
+        start = start == std::string_view::npos ? start : start + 1;
+    }
+    if (start == std::string_view::npos) {
+        return std::string(text);
+    }
+    const std::size_t end = std::min(text.find('\n', start), text.size());
+    return fmt::format("{}{}{}", text.substr(0, start), replacement, text.substr(end));
+}
+
 } // namespace
+
+Limits limits_for(std::size_t text_size) {
+    return {k_max_depth, k_base_nodes + text_size, k_base_scalar_bytes + text_size};
+}
 
 Document load(std::string_view text) {
     Document doc;
@@ -569,48 +793,27 @@ Document load(std::string_view text) {
     if (!doc.errors.empty()) {
         return doc;
     }
-    std::vector<YAML::Node> documents;
-    try {
-        documents = YAML::LoadAll(std::string(text));
-    } catch (const YAML::DeepRecursion& e) {
-        doc.errors.push_back(
-            {Severity::error,
-             "yaml-syntax",
-             fmt::format("YAML nested more than {} levels deep; flatten it", e.depth()),
-             {e.mark.line + 1, e.mark.column + 1, 1}});
-        return doc;
-    } catch (const YAML::Exception& e) {
-        SourceLocation where{e.mark.line + 1, e.mark.column + 1, 1};
-        std::string message = e.msg;
-        const std::size_t offset =
-            e.mark.pos >= 0 ? static_cast<std::size_t>(e.mark.pos) : text.size();
-        if (offset < text.size() && (text[offset] == '@' || text[offset] == '`')) {
-            message = fmt::format("'{}' cannot start an unquoted YAML value; quote the value or "
-                                  "drop the '{}'",
-                                  text[offset],
-                                  text[offset]);
+    // PyYAML ignores a directive it does not know (`%FOO bar`); libyaml rejects it. Each one is
+    // replaced by a %TAG directive nobody uses, on the same line, and the text parsed again.
+    std::string patched;
+    std::string_view source = text;
+    for (int directives = 0;; ++directives) {
+        try {
+            doc.root = Loader(source, text.size(), doc.duplicates).run();
+            return doc;
+        } catch (const Rejected& r) {
+            doc.duplicates.clear();
+            if (!r.reserved_directive || directives == k_max_reserved_directives) {
+                doc.errors.push_back({Severity::error, "yaml-syntax", r.message, r.location});
+                return doc;
+            }
+            patched =
+                replace_line(source,
+                             r.location.line,
+                             fmt::format("%TAG !crcr-reserved-{}! tag:crcr,reserved:", directives));
+            source = patched;
         }
-        doc.errors.push_back({Severity::error, "yaml-syntax", "invalid YAML: " + message, where});
-        return doc;
     }
-    if (documents.size() > 1) {
-        doc.errors.push_back({Severity::error,
-                              "yaml-syntax",
-                              "several YAML documents ('---'): the relay's loader expects one",
-                              location_of(documents[1], 1)});
-        return doc;
-    }
-    if (documents.empty() || (documents[0].IsNull() && documents[0].Tag().empty())) {
-        return doc;
-    }
-    try {
-        Loader loader(text, text.size() + 10'000, doc.duplicates);
-        doc.root = loader.convert(documents[0], "");
-    } catch (const Rejected& r) {
-        doc.errors.push_back({Severity::error, "yaml-syntax", r.message, r.location});
-        doc.duplicates.clear();
-    }
-    return doc;
 }
 
 std::string_view python_type(Kind kind) {

@@ -46,6 +46,11 @@ TEST_CASE("check_allowlist") {
         {"comment only", "# nothing here\n", {"empty-allowlist@1:1"}},
         {"only empty levels", "L1: []\nL2:\n", {"empty-allowlist@1:1"}},
         {"not yaml", "L1: [a/b\n", {"yaml-syntax@2:1"}},
+        // Inputs that hung or crashed the YAML loader (issue #17): every allowlist reader
+        {"a tag with a comma", "!a,b\n", {"yaml-syntax@1:3"}},
+        {"an alias inside its own anchor", "L1: &a\n  - *a\n", {"yaml-syntax@2:5"}},
+        {"100000 open brackets", "L1: " + std::string(100000, '['), {"yaml-syntax@1:260"}},
+        {"an alias bomb", crcr::test::alias_bomb(11), {"yaml-syntax@4:40"}},
         {"tab indentation", "L1:\n\t- org/a\n", {"yaml-tab@2:1"}},
         {"a repo hidden after U+2028",
          "L1:\n  - a/b   # ok\xe2\x80\xa8  - evil/repo\n",

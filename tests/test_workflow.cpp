@@ -178,6 +178,13 @@ TEST_CASE("render_workflow: a bad steps file names the place") {
          "steps.yml:2:3: step 1 has an unknown key 'runs'"},
         {"a duplicate key", "- run: a\n  run: b\n", "steps.yml:2:3: 'run' is written twice"},
         {"not YAML", "- run: [a\n", "steps.yml:2:1: invalid YAML"},
+        {"a tag with a comma (issue #17)", "- run: !a,b\n", "steps.yml:1:10: invalid YAML"},
+        {"an alias inside its own anchor",
+         "- &a\n  run: *a\n",
+         "steps.yml:2:8: alias '*a' is inside the list or mapping it names"},
+        {"100000 open brackets",
+         "- run: " + std::string(100000, '['),
+         "steps.yml:1:262: YAML nested more than 256 levels deep"},
         {"a tab", "-\trun: a\n", "steps.yml:1:2: tab character"},
     };
     for (const Case& c : cases) {

@@ -1,3 +1,5 @@
+#include "test_support.hpp"
+
 #include "crcr/yaml.hpp"
 
 #include <doctest/doctest.h>
@@ -13,6 +15,14 @@ crcr::yaml::NodePtr scalar(const std::string& text) {
     REQUIRE(doc.errors.empty());
     REQUIRE(doc.root);
     return doc.root->items.at(0);
+}
+
+std::string repeat(std::string_view text, int times) {
+    std::string out;
+    for (int i = 0; i < times; ++i) {
+        out += text;
+    }
+    return out;
 }
 
 std::string first_error_rule(std::string_view text) {
@@ -56,7 +66,9 @@ TEST_CASE("yaml::load resolves plain scalars as PyYAML's safe_load") {
         {std::string(30000, '1') + "." + std::string(30000, '2'),
          Kind::floating,
          std::string(30000, '1') + "." + std::string(30000, '2')},
-        {"1" + std::string(100, '0') + "x", Kind::string, "1" + std::string(100, '0') + "x"},
+        {std::string("1").append(100, '0') + "x",
+         Kind::string,
+         std::string("1").append(100, '0') + "x"},
     };
     for (const Case& c : cases) {
         CAPTURE(c.text);
@@ -142,8 +154,9 @@ TEST_CASE("yaml::load rejects what PyYAML rejects, with a location") {
         {"tab after dash", "L1:\n  -\ta/b\n", "yaml-tab", 2, 4},
         {"at sign", "L4:\n  - org/repo: @a, b\n", "yaml-syntax", 2, 15},
         {"backtick", "a: `b`\n", "yaml-syntax", 1, 4},
-        {"unclosed quote", "a: \"b\n", "yaml-syntax", 1, 4},
-        {"two documents", "a: 1\n---\nb: 2\n", "yaml-syntax", 3, 1},
+        {"unclosed quote", "a: \"b\n", "yaml-syntax", 2, 1},
+        {"two documents", "a: 1\n---\nb: 2\n", "yaml-syntax", 2, 1},
+        {"a second document is not parsed", "a: 1\n---\n[\n", "yaml-syntax", 2, 1},
         {"unclosed flow", "L1: [a/b\n", "yaml-syntax", 2, 1},
         {"unknown tag", "a: !foo x\n", "yaml-syntax", 1, 4},
         {"python tag", "a: !!python/object x\n", "yaml-syntax", 1, 4},
@@ -166,7 +179,19 @@ TEST_CASE("yaml::load rejects what PyYAML rejects, with a location") {
          "a: " + std::string(600, '[') + std::string(600, ']') + "\n",
          "yaml-syntax",
          1,
-         1204},
+         259},
+        // Inputs that made yaml-cpp hang, overflow the stack or take gigabytes (issue #17)
+        {"a tag with a comma (yaml-cpp looped forever)", "!a,b\n", "yaml-syntax", 1, 3},
+        {"a comma in a tagged value", "L1:\n  - !a,b\n", "yaml-syntax", 2, 7},
+        {"an alias inside its own anchor", "L1: &a\n  - *a\n", "yaml-syntax", 2, 5},
+        {"an alias inside its own mapping", "a: &a {b: *a}\n", "yaml-syntax", 1, 11},
+        {"100000 open brackets", std::string(100000, '['), "yaml-syntax", 1, 257},
+        {"100000 nested block lists", repeat("- ", 100000) + "x\n", "yaml-syntax", 1, 513},
+        {"an alias with no anchor", "a: *b\n", "yaml-syntax", 1, 4},
+        {"an anchor defined twice", "a: &x 1\nb: &x 2\n", "yaml-syntax", 2, 4},
+        // What PyYAML rejects and crcr used to accept
+        {"a value with no key", ": x\n", "yaml-syntax", 1, 1},
+        {"a directive without a name", "%#x\n", "yaml-syntax", 1, 2},
     };
     for (const Case& c : cases) {
         CAPTURE(c.name);
@@ -199,19 +224,52 @@ TEST_CASE("yaml::load on empty and comment-only input gives no document") {
 }
 
 TEST_CASE("yaml::load bounds alias expansion") {
-    std::string bomb = "a: &a [x, x, x, x, x, x, x, x, x, x]\n";
-    char previous = 'a';
-    for (char name = 'b'; name <= 'k'; ++name) {
-        bomb += std::string(1, name) + ": &" + name + " [";
-        for (int i = 0; i < 10; ++i) {
-            bomb += std::string(i == 0 ? "*" : ", *") + previous;
-        }
-        bomb += "]\n";
-        previous = name;
-    }
+    const std::string bomb = crcr::test::alias_bomb(11);
     const crcr::yaml::Document doc = crcr::yaml::load(bomb);
     REQUIRE_FALSE(doc.errors.empty());
-    CHECK(doc.errors[0].message.find("aliases expand") != std::string::npos);
+    CHECK(doc.errors[0].message.find("more than " + std::to_string(10'000 + bomb.size())
+                                     + " nodes once its aliases are expanded")
+          != std::string::npos);
+    CHECK(doc.errors[0].location.line == 4);
+
+    SUBCASE("the bytes of the values they repeat") {
+        std::string text = "a: &a " + std::string(100'000, 'x') + "\nb: [*a";
+        for (int i = 0; i < 20; ++i) {
+            text += ", *a";
+        }
+        text += "]\n";
+        const crcr::yaml::Document big = crcr::yaml::load(text);
+        REQUIRE_FALSE(big.errors.empty());
+        CHECK(big.errors[0].message.find("values add up to more than") != std::string::npos);
+    }
+    SUBCASE("the depth of what they stand for") {
+        const std::string deep = std::string(200, '[') + std::string(200, ']');
+        const crcr::yaml::Document nested = crcr::yaml::load(
+            "a: &a " + deep + "\nb: " + deep.substr(0, 100) + "*a" + deep.substr(200, 100) + "\n");
+        REQUIRE_FALSE(nested.errors.empty());
+        CHECK(nested.errors[0].message.find("nested more than 256 levels") != std::string::npos);
+        CHECK(nested.errors[0].location == crcr::SourceLocation{2, 104, 2});
+    }
+    SUBCASE("not the aliases within the limits") {
+        const crcr::yaml::Document ok = crcr::yaml::load(
+            "a: &a " + std::string(200, '[') + std::string(200, ']') + "\nb: [*a, *a]\n");
+        CHECK(ok.errors.empty());
+        REQUIRE(ok.root);
+        CHECK(ok.root->entries[1].value->items[0] == ok.root->entries[0].value);
+    }
+}
+
+TEST_CASE("yaml::load reads what yaml-cpp misread as PyYAML does") {
+    const crcr::yaml::Document comment = crcr::yaml::load("L1 #c:\n");
+    REQUIRE(comment.root);
+    CHECK(comment.root->kind == Kind::string);
+    CHECK(comment.root->text == "L1");
+    const crcr::yaml::NodePtr tagged = scalar("! 123");
+    CHECK(tagged->kind == Kind::integer); // `!` alone leaves the value to be resolved
+    const crcr::yaml::Document empty = crcr::yaml::load("a:\nb: 1\n");
+    REQUIRE(empty.root);
+    CHECK(empty.root->entries[0].value->kind == Kind::null);
+    CHECK(empty.root->entries[0].value->location == crcr::SourceLocation{1, 2, 1});
 }
 
 TEST_CASE("yaml::python_type") {

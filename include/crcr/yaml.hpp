@@ -9,6 +9,7 @@
 
 #include "crcr/finding.hpp"
 
+#include <cstddef>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -52,8 +53,26 @@ struct Document {
     std::vector<Finding> errors; // why PyYAML would reject the text; `root` is nullptr then
 };
 
-// Loads `text` as `yaml.safe_load` would. Never throws for bad input: the reasons go to `errors`.
-// Linear in the size of the text; aliases that expand beyond a multiple of it are an error.
+// What `load` builds at most, so that no input makes it, or a walk of what it returns, take
+// time or memory out of proportion to the input. Aliases count as what they stand for.
+struct Limits {
+    std::size_t depth;        // lists and mappings nested in one another
+    std::size_t nodes;        // values, lists and mappings, aliases expanded
+    std::size_t scalar_bytes; // the bytes of all values, aliases expanded
+};
+
+inline constexpr std::size_t k_max_depth = 256; // PyYAML's safe_load fails near 500
+inline constexpr std::size_t k_base_nodes = 10'000;
+inline constexpr std::size_t k_base_scalar_bytes = 1'000'000;
+
+// The limits for a text of `text_size` bytes: a depth of k_max_depth, k_base_nodes plus one node
+// per byte, k_base_scalar_bytes plus one byte per byte.
+Limits limits_for(std::size_t text_size);
+
+// Loads `text` as `yaml.safe_load` would. Never throws for bad input, never recurses on the input's
+// nesting: the reasons go to `errors`, a limit of `limits_for` exceeded included. Time and memory
+// are linear in the size of the text. Parses with libyaml (the parser of PyYAML's CSafeLoader);
+// this is the entry point for fuzzing the loader.
 Document load(std::string_view text);
 
 // Python's name for the type of `kind`: "NoneType", "bool", "int", "float", "datetime", "bytes",

@@ -70,7 +70,7 @@ TEST_CASE("cli: --version") {
     const std::string libraries = run.out.substr(run.out.find('\n') + 1);
     CHECK(libraries.starts_with("built with libcurl "));
     for (const std::string_view name :
-         {"libcurl ", "OpenSSL ", "yaml-cpp ", "pugixml ", "fmt ", "nlohmann_json ", "CLI11 "}) {
+         {"libcurl ", "OpenSSL ", "libyaml ", "pugixml ", "fmt ", "nlohmann_json ", "CLI11 "}) {
         CAPTURE(std::string(name));
         const std::size_t at = libraries.find(name);
         REQUIRE(at != std::string::npos);

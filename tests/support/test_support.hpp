@@ -165,6 +165,21 @@ inline std::string read_source(const std::string& relative) {
     return buffer.str();
 }
 
+// A "billion laughs" YAML mapping: `a` lists ten values, and each next key (`b`, `c`...) ten
+// aliases of the one before, `levels` keys in all: 10^levels values once the aliases are expanded.
+inline std::string alias_bomb(char levels) {
+    std::string out = "a: &a [x, x, x, x, x, x, x, x, x, x]\n";
+    for (char name = 'b'; name < 'a' + levels; ++name) {
+        const std::string alias = std::string("*") + static_cast<char>(name - 1);
+        out += std::string(1, name) + ": &" + name + " [" + alias;
+        for (int i = 1; i < 10; ++i) {
+            out += ", " + alias;
+        }
+        out += "]\n";
+    }
+    return out;
+}
+
 } // namespace crcr::test
 
 namespace doctest {
