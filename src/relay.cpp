@@ -134,8 +134,8 @@ Dispatcher github_dispatcher(GitHubApi& api, GitHubAuth& auth, Log log) {
         const std::lock_guard lock(*mutex);
         try {
             const std::string token = auth.token_for(repo);
-            const HttpResponse response = api.send(
-                api.request("POST", fmt::format("/repos/{}/dispatches", repo), token, body.dump()));
+            const HttpResponse response = api.send(api.request(
+                "POST", fmt::format("/repos/{}/dispatches", repo), token, json_text(body)));
             if (response.status / 100 != 2) {
                 log(LogEntry{.level = "warning",
                              .message = "GitHub refused the dispatch; production counts it as "
@@ -251,6 +251,10 @@ double Relay::seconds_now() const {
     return std::chrono::duration<double>(m_now().time_since_epoch()).count();
 }
 
+std::string json_text(const Json& value) {
+    return value.dump(-1, ' ', false, Json::error_handler_t::replace);
+}
+
 RelayAnswer Relay::webhook(std::string_view event,
                            std::string_view delivery_id,
                            const std::optional<std::string>& signature,
@@ -340,7 +344,7 @@ RelayAnswer Relay::webhook(std::string_view event,
         return ignored();
     }();
     row.status = answer.status;
-    row.answer = answer.body.dump();
+    row.answer = json_text(answer.body);
     m_store.add_delivery(row);
     m_log(LogEntry{.level = level_of(answer.status),
                    .message = "webhook",
@@ -380,7 +384,7 @@ RelayAnswer Relay::dispatch(std::string_view event,
         return k_internal_error;
     }
     const Json body = dispatch_body(event, delivery_id, payload);
-    const std::size_t bytes = body.dump().size();
+    const std::size_t bytes = json_text(body).size();
     const std::string head_sha = text_at(payload, Json::json_pointer("/pull_request/head/sha"));
     // The dispatches run on the pool; their records are written together, in one transaction,
     // once all are done (the DISPATCHED state is a compare-and-set there: a redelivery fails).
@@ -685,7 +689,7 @@ RelayAnswer Relay::callback(std::string_view authorization, const std::string& b
         return handle_callback(token.repo, parsed, row);
     }();
     row.answer_status = answer.status;
-    row.answer = answer.body.dump();
+    row.answer = json_text(answer.body);
     m_store.add_callback(row);
     m_log(LogEntry{.level = level_of(answer.status),
                    .message = "callback",

@@ -31,7 +31,7 @@ constexpr time_t k_keep_alive_seconds = 2;
 
 void answer(httplib::Response& res, int status, const Json& body) {
     res.status = status;
-    res.set_content(body.dump(), k_json);
+    res.set_content(json_text(body), k_json);
 }
 
 // A thread for each open connection, so that an idle or slow client holds up nobody but itself
