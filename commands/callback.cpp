@@ -104,6 +104,15 @@ nlohmann::json check_token(const std::string& token, Context& ctx) {
     return jwt.claims;
 }
 
+// The token's claims for a dry run, which sends nothing: not checked, none when not a JWT.
+nlohmann::json unchecked_claims(const std::string& token) {
+    try {
+        return decode_jwt(token).claims;
+    } catch (const Error&) {
+        return nlohmann::json::object();
+    }
+}
+
 void explain_token(const std::string& token, Context& ctx) {
     const DecodedJwt jwt = decode_token(token);
     const auto now =
@@ -141,7 +150,34 @@ void explain_token(const std::string& token, Context& ctx) {
     fmt::print(ctx.out, "(the signature is not shown)\n");
 }
 
-WorkflowReport make_report(const CallbackOptions& opts, Context& ctx) {
+// The run's page: --run-url, else built from the repository (GITHUB_REPOSITORY, else the
+// token's `repository` claim, the relay's own identity of the caller) and the run id; empty
+// (the callback goes without one: the relay does not need it) when neither says which.
+std::string run_url(const CallbackOptions& opts,
+                    const nlohmann::json& claims,
+                    const std::string& run_id,
+                    Context& ctx) {
+    if (!opts.run_url.empty()) {
+        return opts.run_url;
+    }
+    std::string repository = ctx.env.get("GITHUB_REPOSITORY").value_or("");
+    if (repository.empty() && claims.contains("repository") && claims["repository"].is_string()) {
+        repository = claims["repository"].get<std::string>();
+    }
+    if (repository.empty()) {
+        fmt::print(ctx.err,
+                   "crcr: note: no run URL (--run-url, GITHUB_REPOSITORY, or a token with a "
+                   "'repository' claim): the callback goes without one\n");
+        return {};
+    }
+    return fmt::format("{}/{}/actions/runs/{}",
+                       ctx.env.get("GITHUB_SERVER_URL").value_or("https://github.com"),
+                       repository,
+                       run_id);
+}
+
+WorkflowReport
+make_report(const CallbackOptions& opts, const nlohmann::json& claims, Context& ctx) {
     WorkflowReport report;
     report.status = opts.status;
     report.conclusion = opts.conclusion;
@@ -150,18 +186,7 @@ WorkflowReport make_report(const CallbackOptions& opts, Context& ctx) {
     report.run_id = env_or(ctx, opts.run_id, "GITHUB_RUN_ID");
     report.run_attempt = env_or(ctx, opts.run_attempt, "GITHUB_RUN_ATTEMPT");
     report.check_run_id = opts.check_run_id;
-    report.url = opts.run_url;
-    if (report.url.empty()) {
-        const std::string repository = ctx.env.get("GITHUB_REPOSITORY").value_or("");
-        if (repository.empty()) {
-            throw Error("no run URL: --run-url, or GITHUB_REPOSITORY inside GitHub Actions",
-                        ExitCode::usage);
-        }
-        report.url = fmt::format("{}/{}/actions/runs/{}",
-                                 ctx.env.get("GITHUB_SERVER_URL").value_or("https://github.com"),
-                                 repository,
-                                 report.run_id);
-    }
+    report.url = run_url(opts, claims, report.run_id, ctx);
     const std::string now = iso8601(ctx.now());
     if (!opts.started_at.empty()) {
         report.started_at = iso8601(parse_time(opts.started_at));
@@ -222,7 +247,7 @@ ExitCode report(const CallbackOptions& opts, nlohmann::ordered_json& result, Con
         explain_token(token, ctx);
         return ExitCode::ok;
     }
-    const nlohmann::json claims = opts.dry_run ? nlohmann::json::object() : check_token(token, ctx);
+    const nlohmann::json claims = opts.dry_run ? unchecked_claims(token) : check_token(token, ctx);
     Json client_payload;
     if (!opts.event_type.empty()) {
         if (opts.status != "completed") {
@@ -239,7 +264,7 @@ ExitCode report(const CallbackOptions& opts, nlohmann::ordered_json& result, Con
         }
         client_payload = client_payload_of(read_file(event_file), event_file);
     }
-    const WorkflowReport workflow = make_report(opts, ctx);
+    const WorkflowReport workflow = make_report(opts, claims, ctx);
     const Json body = callback_body(std::move(client_payload), workflow);
     result["delivery_id"] = body["delivery_id"];
     result["job_name"] = workflow.job_name;
@@ -348,10 +373,10 @@ void add_callback(CLI::App& parent, std::function<void(const CallbackOptions&)> 
         ->type_name("N")
         ->transform(whole_number({1, k_github_id.max}))
         ->group(report_group);
-    cmd->add_option(
-           "--run-url",
-           opts->run_url,
-           "The run's page (default GITHUB_SERVER_URL/GITHUB_REPOSITORY/actions/runs/RUN_ID)")
+    cmd->add_option("--run-url",
+                    opts->run_url,
+                    "The run's page (default GITHUB_SERVER_URL/REPOSITORY/actions/runs/RUN_ID, the "
+                    "repository from GITHUB_REPOSITORY or the token; none without either)")
         ->type_name("URL")
         ->group(report_group);
     cmd->add_option("--check-run-id",

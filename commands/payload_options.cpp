@@ -63,6 +63,23 @@ void add_payload_options(CLI::App& cmd, PayloadOptions& opts, const std::string&
            "--deleted", opts.shape.deleted, "push: the branch was deleted ('after' is 40 zeros)")
         ->group(shape_group);
     cmd.add_flag("--forced", opts.shape.forced, "push: a force push")->group(shape_group);
+    cmd.add_option("--check-name",
+                   opts.shape.check_name,
+                   "check_run: the check run's name (default crcr/pytorch/crcr-test/PyTorch "
+                   "CI/build, as the relay names a downstream job's)")
+        ->type_name("NAME")
+        ->group(shape_group);
+    cmd.add_option("--run-id",
+                   opts.shape.run_id,
+                   "check_run: the downstream run in external_id (RUN_ID:PR), which the relay "
+                   "re-runs")
+        ->type_name("N")
+        ->group(shape_group);
+    cmd.add_option("--check-suite-id",
+                   opts.shape.check_suite_id,
+                   "check_run, check_suite: the check suite's id")
+        ->type_name("N")
+        ->group(shape_group);
     CLI::Option* payload =
         cmd.add_option("--payload",
                        opts.payload_file,

@@ -9,6 +9,8 @@
 #include <fmt/format.h>
 #include <fmt/ostream.h>
 
+#include <algorithm>
+
 namespace crcr {
 
 namespace {
@@ -17,7 +19,13 @@ std::string_view yes_no(bool value) {
     return value ? "yes" : "-";
 }
 
-Json plan_json(const PlanOptions& opts, const Plan& plan) {
+// One event and action to plan for, with the labels on the pull request.
+struct Planned {
+    std::string action;
+    std::vector<std::string> labels;
+};
+
+Json plan_json(const PlanOptions& opts, const Planned& planned, const Plan& plan) {
     constexpr std::string_view k_routes[] = {"dispatch", "backfill", "rerun", "ignored"};
     Json repos = Json::array();
     for (const PlanRow& row : plan.rows) {
@@ -27,24 +35,42 @@ Json plan_json(const PlanOptions& opts, const Plan& plan) {
                          {"dispatch", row.dispatched},
                          {"hud", row.hud},
                          {"check_run", row.check_run},
-                         {"blocks_merge", row.blocks_merge}});
+                         {"blocks_merge", row.blocks_merge},
+                         {"rerun", row.rerun}});
     }
     return Json{{"event", opts.event},
-                {"action", opts.action.empty() ? Json() : Json(opts.action)},
+                {"action", planned.action.empty() ? Json() : Json(planned.action)},
+                {"labels", planned.labels},
                 {"route", k_routes[static_cast<int>(plan.route.kind)]},
                 {"reason", plan.route.reason},
                 {"repos", repos}};
 }
 
-void print_plan(const PlanOptions& opts, const Plan& plan, Context& ctx) {
+void print_plan(const PlanOptions& opts, const Planned& planned, const Plan& plan, Context& ctx) {
     fmt::print(ctx.out,
                "{}{}: {}\n",
                opts.event,
-               opts.action.empty() ? "" : " " + opts.action,
+               planned.action.empty() ? "" : " " + planned.action,
                plan.route.reason);
     std::size_t width = 10;
     for (const PlanRow& row : plan.rows) {
         width = std::max(width, row.repo.size());
+    }
+    if (plan.route.kind == Route::Kind::rerun) {
+        // Nothing is dispatched or reported: only which downstream runs are run again.
+        fmt::print(ctx.out, "{:<{}}  {:<5}  {}\n", "REPOSITORY", width, "LEVEL", "RERUN");
+        std::size_t reruns = 0;
+        for (const PlanRow& row : plan.rows) {
+            fmt::print(ctx.out,
+                       "{:<{}}  {:<5}  {}\n",
+                       row.repo,
+                       width,
+                       to_string(row.level),
+                       yes_no(row.rerun));
+            reruns += row.rerun ? 1 : 0;
+        }
+        fmt::print(ctx.out, "{} re-run\n", reruns);
+        return;
     }
     fmt::print(ctx.out,
                "{:<{}}  {:<5}  {:<8}  {:<3}  {:<9}  {}\n",
@@ -80,6 +106,54 @@ void print_plan(const PlanOptions& opts, const Plan& plan, Context& ctx) {
                counts[3]);
 }
 
+// The actions to plan for: the one given, or (without one) every action of the event the relay
+// acts on; `labeled` once per L3 device of `allowlist` (its ciflow/crcr label added) unless a
+// --label says which.
+std::vector<Planned> what_to_plan(const PlanOptions& opts, const Allowlist& allowlist) {
+    if (!opts.action.empty() || !opts.payload_file.empty()) {
+        return {{opts.action, opts.labels}};
+    }
+    const std::vector<std::string> actions = handled_actions(opts.event);
+    if (actions.empty()) {
+        return {{"", opts.labels}}; // push, or an event the relay ignores
+    }
+    std::vector<Planned> plans;
+    for (const std::string& action : actions) {
+        if (action != "labeled" || !opts.labels.empty()) {
+            plans.push_back({action, opts.labels});
+            continue;
+        }
+        std::vector<std::string> devices;
+        for (const AllowlistEntry& entry : allowlist.entries) {
+            if (entry.level == Level::l3
+                && std::find(devices.begin(), devices.end(), entry.device) == devices.end()) {
+                devices.push_back(entry.device);
+                plans.push_back({action, {"ciflow/crcr/" + entry.device}});
+            }
+        }
+    }
+    return plans;
+}
+
+// The webhook body to plan `planned` with: the --payload one, or one built as simulate does.
+Json planned_payload(const PlanOptions& opts, const Planned& planned, Context& ctx) {
+    if (!opts.payload_file.empty()) {
+        return parse_webhook_body(read_file(opts.payload_file),
+                                  fmt::format("--payload '{}'", opts.payload_file));
+    }
+    const std::span<const std::string_view> events = simulated_events();
+    if (std::find(events.begin(), events.end(), opts.event) == events.end()) {
+        // An event the relay ignores whatever its body.
+        return Json{{"action", planned.action}, {"repository", {{"full_name", "pytorch/pytorch"}}}};
+    }
+    PayloadShape shape;
+    shape.event = opts.event;
+    shape.action = planned.action;
+    shape.labels = planned.labels;
+    Random random(1);
+    return build_payload(shape, random, ctx.now());
+}
+
 } // namespace
 
 void add_plan(CLI::App& parent, std::function<void(const PlanOptions&)> on_parsed) {
@@ -90,8 +164,10 @@ void add_plan(CLI::App& parent, std::function<void(const PlanOptions&)> on_parse
     cmd->add_option("EVENT", opts->event, "pull_request, push, check_run or check_suite")
         ->required()
         ->type_name("");
-    cmd->add_option(
-           "ACTION", opts->action, "The pull_request action (opened, synchronize, labeled, ...)")
+    cmd->add_option("ACTION",
+                    opts->action,
+                    "The action (opened, synchronize, labeled, rerequested, ...); without one, "
+                    "every action the relay acts on")
         ->type_name("");
     cmd->add_option("--label",
                     opts->labels,
@@ -109,6 +185,7 @@ void add_plan(CLI::App& parent, std::function<void(const PlanOptions&)> on_parse
     cmd->footer(R"(Examples:
   crcr plan pull_request opened --allowlist .github/allowlist.yml
   crcr plan pull_request labeled --label ciflow/crcr/npu --json
+  crcr plan pull_request        # opened, reopened, synchronize, closed, labeled per L3 device
   crcr plan push
 
 Exit status: 0 the plan was printed (a warning when the allowlist has errors), 1 unreadable
@@ -131,34 +208,25 @@ ExitCode run_plan(const PlanOptions& opts, Context& ctx) {
             errors,
             opts.allowlist);
     }
-    Json payload;
-    if (!opts.payload_file.empty()) {
-        payload = parse_webhook_body(read_file(opts.payload_file),
-                                     fmt::format("--payload '{}'", opts.payload_file));
-    } else {
-        PayloadShape shape;
-        shape.event = opts.event;
-        shape.action = opts.action;
-        shape.labels = opts.labels;
-        if (shape.event == "pull_request" && shape.action.empty()) {
-            throw Error(
-                "pull_request needs an action: opened, reopened, synchronize, closed, labeled, ...",
-                ExitCode::usage);
+    const std::vector<Planned> plans = what_to_plan(opts, check.allowlist);
+    Json documents = Json::array();
+    for (const Planned& planned : plans) {
+        const Plan plan =
+            plan_event(check.allowlist, opts.event, planned_payload(opts, planned, ctx));
+        if (opts.json) {
+            documents.push_back(plan_json(opts, planned, plan));
+            continue;
         }
-        if (shape.event != "pull_request" && shape.event != "push") {
-            // check_run / check_suite: the relay routes on the action and the repository only
-            payload =
-                Json{{"action", opts.action}, {"repository", {{"full_name", "pytorch/pytorch"}}}};
-        } else {
-            Random random(1);
-            payload = build_payload(shape, random, ctx.now());
+        if (&planned != &plans.front()) {
+            fmt::print(ctx.out, "\n");
         }
+        print_plan(opts, planned, plan, ctx);
     }
-    const Plan plan = plan_event(check.allowlist, opts.event, payload);
     if (opts.json) {
-        fmt::print(ctx.out, "{}\n", plan_json(opts, plan).dump(2));
-    } else {
-        print_plan(opts, plan, ctx);
+        // One action: its plan; every action (no ACTION given): an array of them.
+        const bool every = opts.action.empty() && !handled_actions(opts.event).empty()
+                           && opts.payload_file.empty();
+        fmt::print(ctx.out, "{}\n", (every ? documents : documents.front()).dump(2));
     }
     return ExitCode::ok;
 }

@@ -59,6 +59,9 @@ struct ReplayResult {
     double latency_ms = 0;
     std::string delivery_id; // as sent
     std::string error;
+    // An attempt may have been acted on: the relay may have dispatched it (and a retry may have
+    // dispatched it again).
+    bool may_have_dispatched = false;
 };
 
 // Latencies in logarithmic buckets (a tenth of a decade each): the mean and the 99th percentile
@@ -161,6 +164,8 @@ void append_report_line(std::string& out, const Finished& finished, std::string_
                    result.attempts,
                    std::round(result.latency_ms * 1000) / 1000);
     string_or_null("error", result.error);
+    out += R"(,"may_have_dispatched":)";
+    out += result.may_have_dispatched ? "true" : "false";
     out += "}\n";
 }
 
@@ -387,6 +392,7 @@ private:
     std::uint64_t counts_[4] = {0, 0, 0, 0};
     std::uint64_t invalid_ = 0;
     std::uint64_t uncertain_ = 0;
+    std::uint64_t may_have_dispatched_ = 0; // of the rejected and failed
     std::uint64_t filtered_ = 0;
     std::uint64_t since_sync_ = 0;
     std::uint64_t would_send_bytes_ = 0; // --dry-run
@@ -645,9 +651,10 @@ void Replay::webhook_loop(std::size_t slots, std::uint64_t seed) {
 }
 
 // Takes the answer to `outgoing`'s latest attempt, `done`. Fills in its result and returns
-// nothing when that is final (delivered, rejected, or failed after the retries), or how long to
-// wait before the next attempt. The relay takes a repeated delivery id as a redelivery: retrying
-// a webhook is safe.
+// nothing when that is final (delivered, rejected, or failed), or how long to wait before the
+// next attempt. The relay may dispatch before any 5xx (a repeated delivery id is dispatched again,
+// then answered 502) and before an answer that never comes: only what it cannot have acted on is
+// retried (no byte sent, 429, 503 with Retry-After), the rest only with --retry-unsafe.
 std::optional<milliseconds> Replay::settle(Outgoing& outgoing, HttpCompletion& done) const {
     ReplayResult& result = outgoing.result;
     outgoing.request = std::move(done.request);
@@ -660,19 +667,25 @@ std::optional<milliseconds> Replay::settle(Outgoing& outgoing, HttpCompletion& d
         result.outcome = Outcome::delivered;
         return std::nullopt;
     }
+    std::optional<std::chrono::seconds> after; // the answer's Retry-After
+    bool not_acted_on = done.unsent;
     if (response) {
         result.error = fmt::format("{} {}", response->status, response->body.substr(0, 200));
         if (response->status < 500 && response->status != 429) {
             result.outcome = Outcome::rejected;
             return std::nullopt;
         }
+        after = retry_after(*response);
+        not_acted_on = response->status == 429 || (response->status == 503 && after);
     }
-    if (static_cast<unsigned>(result.attempts) > opts_.retries) {
+    result.may_have_dispatched = result.may_have_dispatched || !not_acted_on;
+    if ((!not_acted_on && !opts_.retry_unsafe)
+        || static_cast<unsigned>(result.attempts) > opts_.retries) {
         result.outcome = Outcome::failed;
         return std::nullopt;
     }
     milliseconds wait(1000LL << std::min(static_cast<unsigned>(result.attempts) - 1, 5U));
-    if (const auto after = response ? retry_after(*response) : std::nullopt) {
+    if (after) {
         if (*after > std::chrono::duration<double>(opts_.github.max_wait)) {
             result.outcome = Outcome::failed;
             result.error += fmt::format(" (it asks to wait {} s, beyond --max-wait {} s)",
@@ -718,6 +731,8 @@ ReplayResult Replay::send_dispatch(const ReplayRecord& record, Random& random) {
             throw; // every other delivery would be refused the same way
         }
         result.outcome = e.code() == ExitCode::unavailable ? Outcome::failed : Outcome::rejected;
+        // No answer or a 5xx: GitHub may have taken it (and the run started).
+        result.may_have_dispatched = result.outcome == Outcome::failed;
         result.error = e.what();
     }
     result.latency_ms =
@@ -771,14 +786,16 @@ void Replay::record_results(std::span<const Finished> finished) {
             latency_.add(result.latency_ms);
         }
         if (result.outcome == Outcome::rejected || result.outcome == Outcome::failed) {
+            may_have_dispatched_ += result.may_have_dispatched ? 1 : 0;
             // The record's key, and where it is unless that is its key.
             fmt::print(
                 ctx_.err,
-                "crcr: {} {}{}: {}\n",
+                "crcr: {} {}{}: {}{}\n",
                 outcome_name(result.outcome),
                 f.subject.key,
                 f.subject.key == f.subject.location ? "" : fmt::format(" ({})", f.subject.location),
-                result.error);
+                result.error,
+                result.may_have_dispatched ? " (it may have been dispatched)" : "");
         }
     }
     bool sync = false;
@@ -926,14 +943,25 @@ ExitCode Replay::run() {
         }
     }
     progress(true);
+    if (may_have_dispatched_ > 0) {
+        fmt::print(ctx_.err,
+                   "crcr: note: {} of the deliveries that did not succeed may have been "
+                   "dispatched (a 5xx or an answer lost after sending: the relay answers 502 to a "
+                   "delivery id it has seen, after dispatching it again); look downstream before "
+                   "sending them again\n",
+                   may_have_dispatched_);
+    }
     const double elapsed_s = std::chrono::duration<double>(steady_clock::now() - started_).count();
     const std::uint64_t sent = counts_[0] + counts_[1] + counts_[2];
     fmt::print(ctx_.err,
-               "crcr: replay: {} delivered, {} rejected, {} failed, {} skipped{}{}{} in {:.2f} s "
+               "crcr: replay: {} delivered, {} rejected, {} failed{}, {} skipped{}{}{} in {:.2f} s "
                "({:.0f}/s); latency mean {:.1f} ms, p99 {:.1f} ms\n",
                counts_[0],
                counts_[1],
                counts_[2],
+               may_have_dispatched_ > 0
+                   ? fmt::format(" ({} may have dispatched)", may_have_dispatched_)
+                   : "",
                counts_[3],
                uncertain_ > 0 ? fmt::format(" ({} uncertain)", uncertain_) : "",
                filtered_ > 0 ? fmt::format(", {} filtered out", filtered_) : "",
@@ -1022,12 +1050,19 @@ void add_replay(CLI::App& parent, std::function<void(const ReplayOptions&)> on_p
         ->type_name("SECONDS")
         ->check(real_number(k_seconds))
         ->group(control_group);
-    cmd->add_option(
-           "--retries",
-           opts->retries,
-           "Webhooks: attempts after no answer, 429 or 5xx (default 3; dispatches never retry)")
+    cmd->add_option("--retries",
+                    opts->retries,
+                    "Webhooks: attempts after what the relay cannot have acted on: no connection, "
+                    "429, 503 with Retry-After (default 3; dispatches never retry)")
         ->type_name("N")
         ->transform(whole_number({0, 20}))
+        ->group(control_group);
+    cmd->add_flag("--retry-unsafe",
+                  opts->retry_unsafe,
+                  "Also retry other 5xx and answers lost after sending. RISK: the relay may have "
+                  "dispatched already (it answers 502 to a delivery id it has seen, after "
+                  "dispatching it again): each retry can start one more run in every downstream "
+                  "repository")
         ->group(control_group);
     cmd->add_flag("--dry-run", opts->dry_run, "List what would be sent, with sizes; send nothing")
         ->group(control_group);
@@ -1055,7 +1090,7 @@ void add_replay(CLI::App& parent, std::function<void(const ReplayOptions&)> on_p
   crcr replay payload.json --event push --dispatch-to my-org/pytorch-ci
 
 Exit status: 0 all delivered, 1 any rejected (4xx) or unreadable, 2 usage, 4 credentials,
-5 any failed (no answer or 5xx after the retries).)");
+5 any failed (no answer or 5xx; the summary says how many may have been dispatched).)");
     cmd->callback([opts, on_parsed = std::move(on_parsed)] { on_parsed(*opts); });
 }
 

@@ -29,9 +29,10 @@ struct ReplayOptions {
     std::vector<std::string> filters; // KEY=VALUE, ANDed
     std::optional<std::uint64_t> limit;
     unsigned concurrency = 4;
-    double rate = 0;      // deliveries per second; 0: as fast as possible
-    double timeout = 10;  // seconds for each request (GitHub waits 10 s for a webhook)
-    unsigned retries = 3; // webhooks: more attempts after no answer, 429 or 5xx
+    double rate = 0;           // deliveries per second; 0: as fast as possible
+    double timeout = 10;       // seconds for each request (GitHub waits 10 s for a webhook)
+    unsigned retries = 3;      // webhooks: more attempts after what cannot have been acted on
+    bool retry_unsafe = false; // and after 5xx or answers lost after sending: may dispatch again
     bool dry_run = false;
     std::string report; // JSON Lines, appended
     std::string state;  // resumable runs

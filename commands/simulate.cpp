@@ -93,15 +93,23 @@ void add_simulate(CLI::App& parent, std::function<void(const SimulateOptions&)> 
     auto opts = std::make_shared<SimulateOptions>();
     CLI::App* cmd = parent.add_subcommand(
         "simulate", "Build a realistic, signed GitHub webhook delivery; print, save or send it");
-    constexpr std::array<std::string_view, 2> k_simulated_events = {"pull_request", "push"};
-    cmd->add_option("EVENT", opts->payload.shape.event, "pull_request or push")
+    cmd->add_option("EVENT",
+                    opts->payload.shape.event,
+                    "pull_request, push, check_run, check_suite or ping")
         ->required()
-        ->check(completion_values(k_simulated_events)) // checked by build_payload, which says why
+        ->check(completion_values(simulated_events())) // checked by build_payload, which says why
         ->type_name("");
+    static const std::vector<std::string_view> k_actions = [] {
+        std::vector<std::string_view> actions(pull_request_actions().begin(),
+                                              pull_request_actions().end());
+        actions.emplace_back("rerequested");
+        return actions;
+    }();
     cmd->add_option("ACTION",
                     opts->payload.shape.action,
-                    "pull_request action: opened, reopened, synchronize, closed, labeled, ...")
-        ->check(completion_values(pull_request_actions()))
+                    "pull_request: opened, reopened, synchronize, closed, labeled, ...; "
+                    "check_run, check_suite: rerequested (the default)")
+        ->check(completion_values(k_actions))
         ->type_name("");
     add_payload_options(*cmd, opts->payload, "--repo");
 
@@ -168,6 +176,7 @@ void add_simulate(CLI::App& parent, std::function<void(const SimulateOptions&)> 
   crcr simulate pull_request synchronize --seed 1 --now 2026-11-26T10:00:00Z --output pr.jsonl
   crcr simulate pull_request closed --merged --as-dispatch > event.json   # for act -e event.json
   crcr simulate push --count 10000 --output load.jsonl
+  crcr simulate check_run --check-name 'crcr/my-org/pytorch-ci/PyTorch CI/build' --run-id 123
 
 Without a secret the delivery is unsigned (and a note says so). The body goes to standard
 output byte for byte, with no newline added unless standard output is a terminal.

@@ -202,6 +202,14 @@ public:
 private:
     void add(std::string_view rule, std::string message, SourceLocation location) {
         m_result.findings.push_back(make_finding(rule, std::move(message), location));
+        m_result.findings.back().repository = m_repo;
+    }
+
+    // Runs `check` on the entry written `written`: the findings it adds name that repository.
+    template<typename Check> void check_entry(std::string_view written, Check check) {
+        m_repo = relay_name(written);
+        check();
+        m_repo.clear();
     }
 
     bool has_error() const {
@@ -347,7 +355,7 @@ private:
     void check_list_item(Level level, std::size_t idx, const Node& item) {
         const std::string where = fmt::format("{}[{}]", to_string(level), idx);
         if (item.kind == Kind::string) {
-            add_entry(level, item, item.text, {}, {}, false);
+            check_entry(item.text, [&] { add_entry(level, item, item.text, {}, {}, false); });
             return;
         }
         if (item.kind == Kind::mapping) {
@@ -370,12 +378,14 @@ private:
                     entry.key->location);
                 return;
             }
-            add_entry(level,
-                      *entry.key,
-                      entry.key->text,
-                      list_level_oncalls(*entry.value),
-                      {},
-                      !yaml::is_falsy(*entry.value));
+            check_entry(entry.key->text, [&] {
+                add_entry(level,
+                          *entry.key,
+                          entry.key->text,
+                          list_level_oncalls(*entry.value),
+                          {},
+                          !yaml::is_falsy(*entry.value));
+            });
             return;
         }
         add("entry-type",
@@ -394,8 +404,10 @@ private:
         }
         if (value.kind == Kind::mapping) {
             add("oncall-type",
-                "oncalls written as a mapping: under L1, L2 and L4 the relay reads one "
-                "comma-separated string; write 'owner/repo: oncall1, oncall2'",
+                fmt::format("oncalls of '{}' written as a mapping: under L1, L2 and L4 the relay "
+                            "reads one comma-separated string; write '{}: oncall1, oncall2'",
+                            m_repo,
+                            m_repo),
                 value.location);
             return oncalls;
         }
@@ -413,16 +425,17 @@ private:
                 mangled.back() += "]";
             }
             add("relay-mangles-oncall-list",
-                fmt::format("oncalls written as a YAML list: under L1, L2 and L4 the relay reads "
-                            "one comma-separated string and would notify \"{}\"; write "
-                            "'{}' instead",
+                fmt::format("oncalls of '{}' written as a YAML list: under L1, L2 and L4 the "
+                            "relay reads one comma-separated string and would notify \"{}\"; "
+                            "write '{}' instead",
+                            m_repo,
                             fmt::join(mangled, "\", \""),
                             fmt::join(written, ", ")),
                 value.location);
             return oncalls;
         }
         if (value.kind != Kind::string) {
-            check_coercion(value, "oncall");
+            check_coercion(value, oncall_of());
             return oncalls;
         }
         std::size_t start = 0;
@@ -449,8 +462,10 @@ private:
         }
         if (value.kind == Kind::string) {
             add("relay-mangles-oncall-string",
-                fmt::format("oncalls written as the string '{}': under L3 the relay iterates it "
-                            "character by character and would notify '{}'; write a list: [{}]",
+                fmt::format("oncalls of '{}' written as the string '{}': under L3 the relay "
+                            "iterates it character by character and would notify '{}'; write a "
+                            "list: [{}]",
+                            m_repo,
                             value.text,
                             first_character(value.text),
                             value.text),
@@ -459,8 +474,9 @@ private:
         }
         if (value.kind != Kind::sequence) {
             add("oncall-type",
-                fmt::format("oncalls written as {}: under L3 the relay expects a list of logins "
-                            "and {}; write [login1, login2]",
+                fmt::format("oncalls of '{}' written as {}: under L3 the relay expects a list "
+                            "of logins and {}; write [login1, login2]",
+                            m_repo,
                             describe(value),
                             value.kind == Kind::mapping ? "would take the keys"
                                                         : "its parser fails on this value"),
@@ -469,7 +485,7 @@ private:
         }
         for (const NodePtr& item : value.items) {
             if (item->kind != Kind::string) {
-                if (!check_coercion(*item, "oncall") && item->is_scalar()) {
+                if (!check_coercion(*item, oncall_of()) && item->is_scalar()) {
                     oncalls.push_back(check_login(yaml::python_str(*item), item->location));
                 }
                 continue;
@@ -514,12 +530,16 @@ private:
         return true;
     }
 
+    // "oncall of 'owner/repo'", for messages about one of the current entry's oncalls.
+    std::string oncall_of() const { return fmt::format("oncall of '{}'", m_repo); }
+
     std::string check_login(std::string login, SourceLocation location) {
         if (login.starts_with('@')) {
             add("oncall-at-sign",
-                fmt::format("oncall '{}' is written with '@'; the oncall bot adds its own, so "
-                            "write '{}'",
+                fmt::format("oncall '{}' of '{}' is written with '@'; the oncall bot adds its "
+                            "own, so write '{}'",
                             login,
+                            m_repo,
                             login.substr(1)),
                 location);
             login.erase(0, 1);
@@ -527,7 +547,8 @@ private:
         }
         if (std::optional<std::string> problem = login_problem(login)) {
             add("invalid-login",
-                fmt::format("oncall '{}' is not a GitHub login: {}", login, *problem),
+                fmt::format(
+                    "oncall '{}' of '{}' is not a GitHub login: {}", login, m_repo, *problem),
                 location);
         }
         return login;
@@ -602,13 +623,14 @@ private:
                     entry.key->location);
                 continue;
             }
-            std::vector<std::string> oncalls = l3_oncalls(*entry.value);
-            add_entry(Level::l3,
-                      *entry.key,
-                      entry.key->text,
-                      std::move(oncalls),
-                      device,
-                      !yaml::is_falsy(*entry.value));
+            check_entry(entry.key->text, [&] {
+                add_entry(Level::l3,
+                          *entry.key,
+                          entry.key->text,
+                          l3_oncalls(*entry.value),
+                          device,
+                          !yaml::is_falsy(*entry.value));
+            });
         }
     }
 
@@ -740,18 +762,21 @@ private:
             }
             const auto it = m_seen.find(fold_case(repo));
             if (it == m_seen.end() || m_result.allowlist.entries[it->second].level < Level::l2) {
-                add("buildkite-unknown-repo",
-                    fmt::format("Buildkite pipeline '{}' reports as '{}', which is not listed at "
-                                "L2 or above; its callbacks would be ignored",
-                                pipeline,
-                                repo),
-                    entry.value->location);
+                check_entry(repo, [&] {
+                    add("buildkite-unknown-repo",
+                        fmt::format("Buildkite pipeline '{}' reports as '{}', which is not listed "
+                                    "at L2 or above; its callbacks would be ignored",
+                                    pipeline,
+                                    repo),
+                        entry.value->location);
+                });
             }
         }
     }
 
     AllowlistCheck& m_result;
     std::unordered_map<std::string, std::size_t> m_seen; // folded name -> entry index
+    std::string m_repo; // the entry being checked, named by the findings added meanwhile
 };
 
 } // namespace
@@ -844,6 +869,7 @@ std::vector<Finding> change_findings(const std::vector<AllowlistChange>& changes
                                      std::string_view base_name) {
     std::vector<Finding> findings;
     for (const AllowlistChange& c : changes) {
+        const std::size_t first_of_change = findings.size();
         const std::string renamed =
             !c.base_repo.empty() && c.base_repo != c.repo
                 ? fmt::format(" (written '{}' in {})", c.base_repo, base_name)
@@ -914,6 +940,9 @@ std::vector<Finding> change_findings(const std::vector<AllowlistChange>& changes
                                                         renamed),
                                             c.location));
             break;
+        }
+        for (std::size_t i = first_of_change; i < findings.size(); ++i) {
+            findings[i].repository = c.repo;
         }
     }
     return findings;

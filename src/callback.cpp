@@ -200,10 +200,12 @@ Json callback_body(Json client_payload, const WorkflowReport& report) {
         {"check_run_id",
          report.check_run_id.empty() ? report.run_id + "-" + report.run_attempt
                                      : report.check_run_id},
-        {"url", report.url},
-        {"started_at", or_null(report.started_at)},
-        {"completed_at", or_null(report.completed_at)},
     };
+    if (!report.url.empty()) {
+        workflow["url"] = report.url;
+    }
+    workflow["started_at"] = or_null(report.started_at);
+    workflow["completed_at"] = or_null(report.completed_at);
     if (report.test_results) {
         workflow["test_results"] = {{"passed", report.test_results->passed},
                                     {"failed", report.test_results->failed},

@@ -434,6 +434,9 @@ private:
             } else {
                 throw_if_untrusted(api, transfer.request, transfer.exchange, code, m_trust);
                 done.error = failure_of(api, transfer.request, transfer.exchange, code);
+                long request_bytes = 0; // of headers sent, however many times libcurl sent them
+                api.easy_getinfo(curl, CURLINFO_REQUEST_SIZE, &request_bytes);
+                done.unsent = request_bytes == 0;
             }
             done.request = std::move(transfer.request);
             transfer.exchange.headers.reset();

@@ -2,6 +2,7 @@
 
 #include "crcr/error.hpp"
 #include "crcr/github_names.hpp"
+#include "crcr/relay.hpp"
 #include "crcr/utf8.hpp"
 
 #include <fmt/chrono.h>
@@ -641,7 +642,215 @@ Json build_push_event(const PayloadShape& shape, Random& random, Clock::time_poi
                 {"head_commit", head_commit}};
 }
 
+// The relay's GitHub App, as check runs and check suites name their app.
+constexpr std::string_view k_relay_app = "pytorch-fdn-cross-repo-ci-relay";
+constexpr std::uint64_t k_relay_app_id = 1'187'113;
+
+Json relay_app(Clock::time_point now) {
+    return Json{{"id", k_relay_app_id},
+                {"slug", k_relay_app},
+                {"node_id", node_id("Integration", k_relay_app_id)},
+                {"owner", user(account("pytorch"))},
+                {"name", k_relay_app},
+                {"description", "Cross-Repository CI Relay: PyTorch CI for out-of-tree backends"},
+                {"external_url", "https://github.com/pytorch/test-infra"},
+                {"html_url", fmt::format("{}/apps/{}", k_web, k_relay_app)},
+                {"created_at", iso8601(now - 24h * 300)},
+                {"updated_at", iso8601(now - 24h * 20)},
+                {"permissions",
+                 {{"actions", "write"},
+                  {"checks", "write"},
+                  {"contents", "write"},
+                  {"metadata", "read"},
+                  {"pull_requests", "read"}}},
+                {"events", {"check_run", "check_suite", "pull_request", "push"}}};
+}
+
+Json installation(Random& random) {
+    const std::uint64_t id = random.between(40'000'000, 90'000'000);
+    return Json{{"id", id}, {"node_id", node_id("IntegrationInstallation", id)}};
+}
+
+// What a re-run request is about: the pull request and commit its check runs belong to.
+struct CheckFacts {
+    std::uint64_t pr = 0;
+    std::string head_sha;
+    std::string head_ref;
+    std::string before; // the head before the last push
+    std::uint64_t suite_id = 0;
+    Json repository;
+    Json pull_requests; // GitHub's short form, as check runs and suites carry them
+};
+
+CheckFacts check_facts(const PayloadShape& shape, Random& random, Clock::time_point now) {
+    if (shape.action != "rerequested") {
+        throw Error(fmt::format("{} action '{}': crcr simulates 'rerequested', the one the relay "
+                                "acts on",
+                                shape.event,
+                                shape.action),
+                    ExitCode::usage);
+    }
+    CheckFacts facts;
+    facts.pr = shape.pr.value_or(random.between(150'000, 175'000));
+    facts.head_sha = or_random_sha(shape.head_sha, "--head-sha", random);
+    facts.head_ref = shape.head_ref.empty()
+                         ? fmt::format("gh/{}/{}/head", shape.sender, facts.pr % 1000)
+                         : shape.head_ref;
+    facts.before = random.hex(40);
+    facts.suite_id = shape.check_suite_id.value_or(random.between(30'000'000'000, 45'000'000'000));
+    const RepoFacts repo = repo_facts(shape.repo, random, now);
+    facts.repository = repository(shape.repo, repo, now, false);
+    const std::string api = fmt::format("{}/repos/{}", k_api, shape.repo);
+    const Json short_repo = {{"id", repo.id}, {"url", api}, {"name", facts.repository["name"]}};
+    facts.pull_requests = Json::array(
+        {Json{{"url", fmt::format("{}/pulls/{}", api, facts.pr)},
+              {"id", random.between(2'500'000'000, 3'200'000'000)},
+              {"number", facts.pr},
+              {"head", {{"ref", facts.head_ref}, {"sha", facts.head_sha}, {"repo", short_repo}}},
+              {"base", {{"ref", shape.base_ref}, {"sha", random.hex(40)}, {"repo", short_repo}}}}});
+    return facts;
+}
+
+// The check suite of the relay's App on the commit: `full` adds what check_suite events carry.
+Json check_suite(const PayloadShape& shape,
+                 const CheckFacts& facts,
+                 bool full,
+                 Random& random,
+                 Clock::time_point now) {
+    const std::string api = fmt::format("{}/repos/{}", k_api, shape.repo);
+    Json suite = {{"id", facts.suite_id},
+                  {"node_id", node_id("CheckSuite", facts.suite_id)},
+                  {"head_branch", facts.head_ref},
+                  {"head_sha", facts.head_sha},
+                  {"status", "completed"},
+                  {"conclusion", "failure"},
+                  {"url", fmt::format("{}/check-suites/{}", api, facts.suite_id)},
+                  {"before", facts.before},
+                  {"after", facts.head_sha},
+                  {"pull_requests", facts.pull_requests},
+                  {"app", relay_app(now)},
+                  {"created_at", iso8601(now - 2h)},
+                  {"updated_at", iso8601(now - 20min)}};
+    if (full) {
+        const Account author = account(shape.sender);
+        const Json person = {{"name", author.login}, {"email", noreply_email(author)}};
+        suite["latest_check_runs_count"] = random.between(1, 8);
+        suite["check_runs_url"] = fmt::format("{}/check-suites/{}/check-runs", api, facts.suite_id);
+        suite["head_commit"] = {{"id", facts.head_sha},
+                                {"tree_id", random.hex(40)},
+                                {"message", "Add a kernel for aten::addmm on the new backend"},
+                                {"timestamp", iso8601(now - 3h)},
+                                {"author", person},
+                                {"committer", person}};
+    }
+    return suite;
+}
+
+// check_run rerequested: what the relay reads is the name (crcr/<downstream>/<workflow>/<job>),
+// `external_id` (<downstream run id>:<pr number>) and, for the suite, `check_suite.id`.
+Json build_check_run_event(const PayloadShape& shape, Random& random, Clock::time_point now) {
+    const CheckFacts facts = check_facts(shape, random, now);
+    const std::string name = shape.check_name.empty()
+                                 ? check_run_name("pytorch/crcr-test", "PyTorch CI", "build")
+                                 : shape.check_name;
+    const std::uint64_t run_id =
+        shape.run_id.value_or(random.between(19'000'000'000, 21'000'000'000));
+    const std::uint64_t id = random.between(50'000'000'000, 60'000'000'000);
+    const std::string api = fmt::format("{}/repos/{}/check-runs/{}", k_api, shape.repo, id);
+    // The downstream run's page, where the relay's check run links.
+    std::string downstream = check_run_repo(name);
+    if (downstream.empty()) {
+        downstream = "pytorch/crcr-test";
+    }
+    Json check_run = {
+        {"id", id},
+        {"name", name},
+        {"node_id", node_id("CheckRun", id)},
+        {"head_sha", facts.head_sha},
+        {"external_id", fmt::format("{}:{}", run_id, facts.pr)},
+        {"url", api},
+        {"html_url", fmt::format("{}/{}/runs/{}", k_web, shape.repo, id)},
+        {"details_url", fmt::format("{}/{}/actions/runs/{}", k_web, downstream, run_id)},
+        {"status", "completed"},
+        {"conclusion", "failure"},
+        {"started_at", iso8601(now - 1h)},
+        {"completed_at", iso8601(now - 20min)},
+        {"output",
+         {{"title", "failure"},
+          {"summary", fmt::format("Downstream job in {}: failure", downstream)},
+          {"text", nullptr},
+          {"annotations_count", 0},
+          {"annotations_url", api + "/annotations"}}},
+        {"check_suite", check_suite(shape, facts, false, random, now)},
+        {"app", relay_app(now)},
+        {"pull_requests", facts.pull_requests}};
+    return Json{{"action", shape.action},
+                {"check_run", std::move(check_run)},
+                {"repository", facts.repository},
+                {"sender", user(account(shape.sender))},
+                {"installation", installation(random)}};
+}
+
+// check_suite rerequested ("Re-run all checks"): the relay reads `check_suite.id`.
+Json build_check_suite_event(const PayloadShape& shape, Random& random, Clock::time_point now) {
+    const CheckFacts facts = check_facts(shape, random, now);
+    return Json{{"action", shape.action},
+                {"check_suite", check_suite(shape, facts, true, random, now)},
+                {"repository", facts.repository},
+                {"sender", user(account(shape.sender))},
+                {"installation", installation(random)}};
+}
+
+// The ping GitHub sends when the App's webhook is set up or tested: the hook's configuration.
+Json build_ping_event(const PayloadShape& shape, Random& random, Clock::time_point now) {
+    if (!shape.action.empty()) {
+        throw Error(fmt::format("ping has no action, got '{}'", shape.action), ExitCode::usage);
+    }
+    const std::uint64_t hook_id = random.between(400'000'000, 600'000'000);
+    const std::string hook_api = fmt::format("{}/app/hook", k_api);
+    return Json{{"zen", "Design for failure."},
+                {"hook_id", hook_id},
+                {"hook",
+                 {{"type", "App"},
+                  {"id", hook_id},
+                  {"name", "web"},
+                  {"active", true},
+                  {"events", {"check_run", "check_suite", "pull_request", "push"}},
+                  {"config",
+                   {{"content_type", "json"},
+                    {"insecure_ssl", "0"},
+                    {"url", "https://relay.example.com/github/webhook"},
+                    {"secret", "********"}}},
+                  {"updated_at", iso8601(now - 1min)},
+                  {"created_at", iso8601(now - 1min)},
+                  {"app_id", k_relay_app_id},
+                  {"url", hook_api + "/config"},
+                  {"ping_url", hook_api + "/pings"},
+                  {"deliveries_url", hook_api + "/deliveries"}}},
+                {"sender", user(account(shape.sender))}};
+}
+
 } // namespace
+
+std::string check_run_repo(std::string_view name) {
+    if (!name.starts_with("crcr/")) {
+        return {};
+    }
+    name.remove_prefix(5);
+    const std::size_t owner_end = name.find('/');
+    const std::size_t repo_end =
+        owner_end == std::string_view::npos ? owner_end : name.find('/', owner_end + 1);
+    if (owner_end == 0 || repo_end == std::string_view::npos || repo_end == owner_end + 1) {
+        return {};
+    }
+    return std::string(name.substr(0, repo_end));
+}
+
+std::span<const std::string_view> simulated_events() {
+    static constexpr std::array<std::string_view, 5> k_events = {
+        "pull_request", "push", "check_run", "check_suite", "ping"};
+    return k_events;
+}
 
 std::span<const std::string_view> pull_request_actions() {
     return k_pr_actions;
@@ -669,13 +878,92 @@ Json build_payload(const PayloadShape& shape, Random& random, Clock::time_point 
     if (shape.event == "push") {
         return build_push_event(shape, random, now);
     }
-    throw Error(fmt::format("unknown event '{}': crcr simulates pull_request and push, the events "
-                            "the relay dispatches",
+    if (shape.event == "check_run" || shape.event == "check_suite") {
+        PayloadShape rerun = shape;
+        if (rerun.action.empty()) {
+            rerun.action = "rerequested";
+        }
+        return shape.event == "check_run" ? build_check_run_event(rerun, random, now)
+                                          : build_check_suite_event(rerun, random, now);
+    }
+    if (shape.event == "ping") {
+        return build_ping_event(shape, random, now);
+    }
+    throw Error(fmt::format("unknown event '{}': crcr simulates pull_request and push (which the "
+                            "relay dispatches), check_run and check_suite (rerequested) and ping",
                             shape.event),
                 ExitCode::usage);
 }
 
 namespace {
+
+// Where GitHub's webhook schemas (@octokit/webhooks-schemas and @octokit/openapi-webhooks, both)
+// let a field of the bodies crcr builds be null, as --set paths with [*] for any list item; found
+// by setting each field of every simulated event to null and validating.
+// tests/e2e/simulate_schemas.sh checks a --set null on each kind of field.
+// Left out: fields whose nullability depends on the action or event (pull_request.merged,
+// pull_request.head.repo, the repositories' pushed_at).
+constexpr std::array<std::string_view, 51> k_nullable = {
+    // the repository objects of every event
+    "repository.description",
+    "repository.homepage",
+    "repository.language",
+    "repository.license",
+    "pull_request.base.repo.description",
+    "pull_request.base.repo.homepage",
+    "pull_request.base.repo.language",
+    "pull_request.base.repo.license",
+    "pull_request.base.repo.license.url",
+    "pull_request.head.repo.description",
+    "pull_request.head.repo.homepage",
+    "pull_request.head.repo.language",
+    "pull_request.head.repo.license",
+    "pull_request.head.repo.license.url",
+    "repository.license.url",
+    // pull_request
+    "pull_request.body",
+    "pull_request.labels[*].description",
+    "label.description",
+    "pull_request.merge_commit_sha",
+    "pull_request.mergeable",
+    "pull_request.rebaseable",
+    "pull_request.merged_at",
+    "pull_request.merged_by",
+    "pull_request.assignee",
+    "pull_request.active_lock_reason",
+    "pull_request.auto_merge",
+    "pull_request.auto_merge.enabled_by",
+    "pull_request.auto_merge.commit_title",
+    "pull_request.auto_merge.commit_message",
+    // push
+    "head_commit",
+    "head_commit.author.email",
+    "head_commit.committer.email",
+    "commits[*].author.email",
+    "commits[*].committer.email",
+    "pusher.email",
+    // check_run, check_suite
+    "check_run.conclusion",
+    "check_run.output.title",
+    "check_run.output.summary",
+    "check_run.app.description",
+    "check_run.check_suite.head_branch",
+    "check_run.check_suite.before",
+    "check_run.check_suite.after",
+    "check_run.check_suite.app.description",
+    "check_suite.head_branch",
+    "check_suite.status",
+    "check_suite.conclusion",
+    "check_suite.before",
+    "check_suite.after",
+    "check_suite.app.description",
+    "check_suite.head_commit.author.email",
+    "check_suite.head_commit.committer.email",
+};
+
+bool nullable(std::string_view pattern) {
+    return std::find(k_nullable.begin(), k_nullable.end(), pattern) != k_nullable.end();
+}
 
 std::string_view json_type(const Json& value) {
     if (value.is_number()) {
@@ -689,6 +977,7 @@ std::string_view json_type(const Json& value) {
 void set_path(Json& payload, std::string_view path, const Json& value) {
     Json* node = &payload;
     std::string walked;
+    std::string pattern; // `walked` with [*] for list items, as k_nullable writes paths
     std::size_t pos = 0;
     while (pos < path.size()) {
         std::string key;
@@ -729,15 +1018,24 @@ void set_path(Json& payload, std::string_view path, const Json& value) {
                             ExitCode::usage);
             }
             node = &(*node)[std::stoul(key)];
+            pattern += "[*]";
         } else if (node->is_object() && !index && node->contains(key)) {
             node = &(*node)[key];
+            pattern += pattern.empty() ? key : "." + key;
         } else {
             throw Error(fmt::format("--set path '{}': there is no '{}' in the payload", path, here),
                         ExitCode::usage);
         }
         walked = here;
     }
-    if (!node->is_null() && json_type(*node) != json_type(value)) {
+    if (value.is_null() && !node->is_null() && !nullable(pattern)) {
+        throw Error(fmt::format("--set {}: GitHub's webhook schema does not allow null there; it "
+                                "wants a {}",
+                                path,
+                                json_type(*node)),
+                    ExitCode::usage);
+    }
+    if (!value.is_null() && !node->is_null() && json_type(*node) != json_type(value)) {
         throw Error(
             fmt::format(
                 "--set {}: the payload has a {} there, and the webhook schema wants one; got a {}",

@@ -751,6 +751,7 @@ private:
         HttpCompletion done{.tag = exchange.tag, .request = std::move(exchange.request)};
         done.error =
             fmt::format("{} {}: {}", done.request.method, redact_url(done.request.url), why);
+        done.unsent = exchange.sent == 0 && !exchange.retried;
         m_done.push_back(std::move(done));
     }
 

@@ -18,6 +18,16 @@ std::vector<std::string> pull_request_labels(const Json& payload) {
     return names;
 }
 
+std::vector<std::string> handled_actions(std::string_view event) {
+    if (event == "pull_request") {
+        return {"opened", "reopened", "synchronize", "closed", "labeled"};
+    }
+    if (event == "check_run" || event == "check_suite") {
+        return {"rerequested"};
+    }
+    return {};
+}
+
 Plan plan_event(const Allowlist& allowlist,
                 std::string_view event,
                 const Json& payload,
@@ -32,6 +42,11 @@ Plan plan_event(const Allowlist& allowlist,
     std::string added; // the label a `labeled` delivery adds
     if (plan.route.kind == Route::Kind::backfill) {
         added = payload.at("/label/name"_json_pointer).get<std::string>(); // routed on it
+    }
+    std::string rerun_repo; // check_run: the downstream repository its name gives
+    const Json::json_pointer check_name("/check_run/name");
+    if (payload.contains(check_name) && payload.at(check_name).is_string()) {
+        rerun_repo = check_run_repo(payload.at(check_name).get<std::string>());
     }
     for (const AllowlistEntry& entry : allowlist.entries) {
         PlanRow row{.repo = entry.repo, .level = entry.level, .device = entry.device};
@@ -48,6 +63,9 @@ Plan plan_event(const Allowlist& allowlist,
             row.check_run = entry.level == Level::l3 && added == "ciflow/crcr/" + entry.device;
             break;
         case Route::Kind::rerun:
+            row.rerun =
+                entry.level >= Level::l3 && (event == "check_suite" || entry.repo == rerun_repo);
+            break;
         case Route::Kind::ignored:
             break;
         }

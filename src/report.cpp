@@ -205,7 +205,10 @@ nlohmann::json to_json(const Finding& finding) {
             {"rule", finding.rule},
             {"message", finding.message},
             {"line", finding.location.line},
-            {"column", finding.location.column}};
+            {"column", finding.location.column},
+            {"repository",
+             finding.repository.empty() ? nlohmann::json(nullptr)
+                                        : nlohmann::json(finding.repository)}};
 }
 
 nlohmann::json to_sarif(std::span<const FileFindings> files, std::span<const Rule> rules) {
@@ -233,6 +236,9 @@ nlohmann::json to_sarif(std::span<const FileFindings> files, std::span<const Rul
                                      {"level", to_string(f.severity)},
                                      {"message", {{"text", f.message}}},
                                      {"locations", {{{"physicalLocation", physical}}}}};
+            if (!f.repository.empty()) {
+                result["properties"] = {{"repository", f.repository}};
+            }
             const auto it = std::find_if(
                 rules.begin(), rules.end(), [&f](const Rule& r) { return r.id == f.rule; });
             if (it != rules.end()) {

@@ -178,10 +178,10 @@ TEST_CASE("check_allowlist: messages say what to write instead") {
     }
     SUBCASE("a list of oncalls under L4") {
         const crcr::AllowlistCheck check = crcr::check_allowlist("L4:\n  - org/a: [x, y]\n");
-        CHECK(
-            message_of(check, "relay-mangles-oncall-list")
-            == "oncalls written as a YAML list: under L1, L2 and L4 the relay reads one "
-               "comma-separated string and would notify \"['x'\", \"'y']\"; write 'x, y' instead");
+        CHECK(message_of(check, "relay-mangles-oncall-list")
+              == "oncalls of 'org/a' written as a YAML list: under L1, L2 and L4 the relay reads "
+                 "one comma-separated string and would notify \"['x'\", \"'y']\"; write 'x, y' "
+                 "instead");
     }
     SUBCASE("case-insensitive duplicates") {
         const crcr::AllowlistCheck check =
@@ -189,6 +189,42 @@ TEST_CASE("check_allowlist: messages say what to write instead") {
         CHECK(message_of(check, "duplicate-repo")
               == "'org/a' and 'Org/A' (line 2, L1) are the same GitHub repository, since names are "
                  "case-insensitive; the relay would dispatch to it twice; keep one entry");
+    }
+}
+
+TEST_CASE("check_allowlist: a finding about one entry names its repository") {
+    // In the message and in `repository`, so a bot commenting on a PR can name it.
+    struct Case {
+        std::string yaml;
+        std::string rule;
+        std::string want_repository; // empty: about no single repository
+    };
+    const Case cases[] = {
+        {"L4:\n  - org/a: [x, y]\nL1: [org/b]\n", "relay-mangles-oncall-list", "org/a"},
+        {"L1: [org/b]\nL3:\n  dev:\n    org/a: \"x, y\"\n", "relay-mangles-oncall-string", "org/a"},
+        {"L1: [org/b]\nL4:\n  - org/a: {x: 1}\n", "oncall-type", "org/a"},
+        {"L3:\n  dev:\n    org/b: [x]\n    org/a: 5\n", "oncall-type", "org/a"},
+        {"L4:\n  - org/b: x\n  - org/a: \"@x, y\"\n", "oncall-at-sign", "org/a"},
+        {"L3:\n  dev:\n    org/b: [x]\n    org/a: [x_y]\n", "invalid-login", "org/a"},
+        {"L3:\n  dev:\n    org/a: [yes]\n", "yaml-type-coercion", "org/a"},
+        {"L4:\n  - org/b: x\n  - ' org/a/': x\n", "entry-padding", "org/a"},
+        {"L1:\n  - org/b\n  - org/a b\n", "invalid-repo-name", "org/a b"},
+        {"L1:\n  - org/b\nL4:\n  - org/a\n", "missing-oncall", "org/a"},
+        {"L1:\n  - Org/A\nL2:\n  - org/a\n", "duplicate-repo", "org/a"},
+        {"L1: [org/b]\nbuildkite_repos:\n  o/p: org/b\n", "buildkite-unknown-repo", "org/b"},
+        {"L3:\n  on:\n    org/a: [x]\n", "yaml-type-coercion", ""}, // the device name
+        {"l2:\n  - org/a\nL1: [org/b]\n", "unknown-level", ""},
+    };
+    for (const Case& c : cases) {
+        CAPTURE(c.yaml);
+        const crcr::AllowlistCheck check = crcr::check_allowlist(c.yaml);
+        REQUIRE(check.findings.size() == 1);
+        const crcr::Finding& finding = check.findings.front();
+        CHECK(finding.rule == c.rule);
+        CHECK(finding.repository == c.want_repository);
+        if (!c.want_repository.empty()) {
+            CHECK(finding.message.find("'" + c.want_repository + "'") != std::string::npos);
+        }
     }
 }
 
@@ -278,6 +314,20 @@ TEST_CASE("compare_allowlists") {
           == "'Ascend/pytorch' promoted L1 -> L2 (written 'ascend/pytorch' in base.yml)");
     CHECK(findings[4].severity == crcr::Severity::warning);
     CHECK(findings[0].severity == crcr::Severity::note);
+    std::vector<std::string> repositories;
+    for (const crcr::Finding& f : findings) {
+        repositories.push_back(f.repository);
+    }
+    CHECK(repositories
+          == std::vector<std::string>{"org/down",
+                                      "org/new",
+                                      "Ascend/pytorch",
+                                      "org/new2",
+                                      "org/new2",
+                                      "org/case",
+                                      "org/up2",
+                                      "org/up2",
+                                      "org/gone"});
 
     SUBCASE("a device change is a move") {
         const crcr::Allowlist from = crcr::check_allowlist("L3:\n  a:\n    org/x: [p]\n").allowlist;

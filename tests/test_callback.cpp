@@ -47,6 +47,8 @@ TEST_CASE(
     CHECK(body["workflow"]["check_run_id"] == "987654");
     CHECK_FALSE(body["workflow"].contains("test_results"));
     CHECK_FALSE(body["workflow"].contains("artifact_url"));
+    started.url.clear(); // the relay does not need it
+    CHECK_FALSE(crcr::callback_body(client_payload, started)["workflow"].contains("url"));
 }
 
 TEST_CASE("callback_body refuses what the relay would refuse or answer 500 to") {

@@ -248,6 +248,10 @@ TEST_CASE("concurrent clients: no answer is a completion with the reason") {
         for (std::uint64_t tag = 1; tag <= 3; ++tag) {
             CHECK_FALSE(by_tag[tag].response);
         }
+        // Only the refused one cannot have reached the server.
+        CHECK_FALSE(by_tag[1].unsent);
+        CHECK_FALSE(by_tag[2].unsent);
+        CHECK(by_tag[3].unsent);
         REQUIRE(by_tag[4].response);
         CHECK(by_tag[4].response->status == 204);
         CHECK(by_tag[4].error.empty());

@@ -1,3 +1,4 @@
+#include "crcr/delivery.hpp"
 #include "crcr/error.hpp"
 #include "crcr/payload.hpp"
 
@@ -143,6 +144,60 @@ TEST_CASE("build_payload: push") {
     }
 }
 
+TEST_CASE("build_payload: check_run and check_suite rerequested, with what the relay reads") {
+    crcr::PayloadShape shape;
+    shape.event = "check_run";
+    shape.pr = 4242;
+    shape.head_sha = std::string(40, 'c');
+    shape.run_id = 19876543210;
+    shape.check_suite_id = 31234567890;
+    const crcr::Json run = build(shape);
+    CHECK(run["action"] == "rerequested"); // the default, the one action the relay acts on
+    CHECK(run["check_run"]["name"] == "crcr/pytorch/crcr-test/PyTorch CI/build");
+    CHECK(run["check_run"]["external_id"] == "19876543210:4242");
+    CHECK(run["check_run"]["head_sha"] == std::string(40, 'c'));
+    CHECK(run["check_run"]["check_suite"]["id"] == 31234567890);
+    CHECK(run["check_run"]["check_suite"]["head_sha"] == std::string(40, 'c'));
+    CHECK(run["check_run"]["pull_requests"][0]["number"] == 4242);
+    CHECK(run["check_run"]["details_url"]
+          == "https://github.com/pytorch/crcr-test/actions/runs/19876543210");
+    CHECK(run["check_run"]["app"]["slug"] == "pytorch-fdn-cross-repo-ci-relay");
+    CHECK(run["repository"]["full_name"] == "pytorch/pytorch");
+    CHECK(crcr::route_webhook("check_run", run).kind == crcr::Route::Kind::rerun);
+
+    shape.check_name = "crcr/my-org/pytorch-ci/CI/test (cuda)";
+    CHECK(build(shape)["check_run"]["details_url"]
+          == "https://github.com/my-org/pytorch-ci/actions/runs/19876543210");
+
+    shape.event = "check_suite";
+    const crcr::Json suite = build(shape);
+    CHECK(suite["action"] == "rerequested");
+    CHECK(suite["check_suite"]["id"] == 31234567890);
+    CHECK(suite["check_suite"]["head_sha"] == std::string(40, 'c'));
+    CHECK(suite["check_suite"]["head_commit"]["id"] == std::string(40, 'c'));
+    CHECK(suite["check_suite"]["pull_requests"][0]["number"] == 4242);
+    CHECK(crcr::route_webhook("check_suite", suite).kind == crcr::Route::Kind::rerun);
+
+    shape.action = "completed";
+    CHECK_THROWS_WITH_AS(
+        build(shape),
+        doctest::Contains("crcr simulates 'rerequested', the one the relay acts on"),
+        crcr::Error);
+}
+
+TEST_CASE("build_payload: ping, the App's hook configuration") {
+    crcr::PayloadShape shape;
+    shape.event = "ping";
+    const crcr::Json ping = build(shape);
+    CHECK(ping["hook"]["type"] == "App");
+    CHECK(ping["hook"]["config"]["content_type"] == "json");
+    CHECK(ping["hook"]["events"] == crcr::Json{"check_run", "check_suite", "pull_request", "push"});
+    CHECK(ping["hook_id"] == ping["hook"]["id"]);
+    CHECK(crcr::route_webhook("ping", ping).kind == crcr::Route::Kind::ignored);
+    shape.action = "opened";
+    CHECK_THROWS_AS(build(shape), crcr::Error);
+}
+
 TEST_CASE("build_payload: bad shapes are errors that say what to do") {
     struct Case {
         std::string name;
@@ -190,6 +245,16 @@ TEST_CASE("set_path") {
     CHECK(payload["pull_request"]["head"]["repo"]["topics"][1] == "y");
     crcr::set_path(payload, "pull_request.milestone", crcr::Json{{"a", 1}}); // null takes anything
     crcr::set_path(payload, "number", 5);
+    // null where GitHub's schemas allow it
+    crcr::set_path(payload, "pull_request.body", nullptr);
+    CHECK(payload["pull_request"]["body"].is_null());
+    crcr::set_path(payload, "repository.homepage", nullptr);
+    crcr::set_path(payload, "pull_request.base.repo.description", nullptr);
+    crcr::Json labeled = build(pr("labeled"));
+    crcr::set_path(labeled, "pull_request.labels[0].description", nullptr);
+    CHECK(labeled["pull_request"]["labels"][0]["description"].is_null());
+    crcr::Json pushed = build(push());
+    crcr::set_path(pushed, "head_commit", nullptr);
 
     struct Case {
         std::string path;
@@ -208,7 +273,11 @@ TEST_CASE("set_path") {
          "12",
          "--set number: the payload has a number there, and the webhook schema wants one; got a "
          "string"},
-        {"pull_request.body", nullptr, "--set pull_request.body: the payload has a string there"},
+        {"pull_request.title",
+         nullptr,
+         "--set pull_request.title: GitHub's webhook schema does not allow null there; it wants a "
+         "string"},
+        {"pull_request.head.sha", nullptr, "--set pull_request.head.sha: GitHub's webhook"},
         {"a..b", 1, "--set path 'a..b': there is no 'a' in the payload"},
     };
     for (const Case& c : cases) {

@@ -104,3 +104,52 @@ TEST_CASE("plan_event: the relay's decisions per level, for each kind of event")
           == std::vector<std::string>{
               "org/one:0000", "org/two:0000", "org/three:0000", "org/four:0000", "org/five:0000"});
 }
+
+TEST_CASE("handled_actions: every one is acted on by the relay's routing, none other") {
+    for (const std::string event : {"pull_request", "check_run", "check_suite", "push", "ping"}) {
+        CAPTURE(event);
+        for (const std::string& action : crcr::handled_actions(event)) {
+            CAPTURE(action);
+            crcr::Json payload = {{"action", action},
+                                  {"repository", {{"full_name", "pytorch/pytorch"}}},
+                                  {"label", {{"name", "ciflow/crcr/npu"}}}};
+            CHECK(crcr::route_webhook(event, payload).kind != crcr::Route::Kind::ignored);
+        }
+    }
+    CHECK(crcr::handled_actions("pull_request").size() == 5);
+    CHECK(crcr::handled_actions("push").empty());
+    CHECK(crcr::handled_actions("ping").empty());
+}
+
+TEST_CASE("plan_event: a rerequested check run or suite re-runs L3 and up") {
+    const crcr::Allowlist allowlist = crcr::check_allowlist(k_allowlist).allowlist;
+    const crcr::Json repo = {{"full_name", "pytorch/pytorch"}};
+    const auto reruns = [&allowlist](std::string_view event, const crcr::Json& payload) {
+        std::vector<std::string> repos;
+        for (const crcr::PlanRow& row : crcr::plan_event(allowlist, event, payload).rows) {
+            if (row.rerun) {
+                repos.push_back(row.repo);
+            }
+            CHECK_FALSE(row.dispatched);
+        }
+        return repos;
+    };
+    const auto check_run = [&repo](const std::string& name) {
+        return crcr::Json{
+            {"action", "rerequested"}, {"check_run", {{"name", name}}}, {"repository", repo}};
+    };
+    CHECK(reruns("check_run", check_run("crcr/org/three/CI/build"))
+          == std::vector<std::string>{"org/three"});
+    CHECK(reruns("check_run", check_run("crcr/org/one/CI/build")).empty()); // L1
+    CHECK(reruns("check_run", check_run("lint")).empty());                  // not the relay's
+    CHECK(reruns("check_suite", crcr::Json{{"action", "rerequested"}, {"repository", repo}})
+          == std::vector<std::string>{"org/three", "org/four", "org/five"});
+}
+
+TEST_CASE("check_run_repo") {
+    CHECK(crcr::check_run_repo("crcr/org/a/CI/build (cuda)") == "org/a");
+    CHECK(crcr::check_run_repo("crcr/org/a/CI") == "org/a");
+    CHECK(crcr::check_run_repo("crcr/org/a").empty());
+    CHECK(crcr::check_run_repo("crcr//a/x").empty());
+    CHECK(crcr::check_run_repo("build").empty());
+}

@@ -7,7 +7,7 @@
 namespace {
 
 const crcr::Finding k_error{
-    crcr::Severity::error, "duplicate-repo", "'a/b' is listed twice", {2, 5, 3}};
+    crcr::Severity::error, "duplicate-repo", "'a/b' is listed twice", {2, 5, 3}, "a/b"};
 const crcr::Finding k_note{crcr::Severity::note, "repo-added", "'a/b' added at L1", {2, 5, 3}};
 
 } // namespace
@@ -60,7 +60,10 @@ TEST_CASE("to_json") {
                             {"rule", "duplicate-repo"},
                             {"message", "'a/b' is listed twice"},
                             {"line", 2},
-                            {"column", 5}});
+                            {"column", 5},
+                            {"repository", "a/b"}});
+    CHECK(crcr::to_json(crcr::Finding{crcr::Severity::error, "e", "m", {}})["repository"]
+          == nullptr);
 }
 
 TEST_CASE("to_sarif") {
@@ -83,6 +86,8 @@ TEST_CASE("to_sarif") {
     CHECK(first["locations"][0]["physicalLocation"]["region"]
           == nlohmann::json{{"startLine", 2}, {"startColumn", 5}, {"endColumn", 8}});
     CHECK(run["results"][1]["locations"][0]["physicalLocation"]["artifactLocation"]["index"] == 1);
+    CHECK(first["properties"] == nlohmann::json{{"repository", "a/b"}});
+    CHECK_FALSE(run["results"][1].contains("properties"));
 }
 
 TEST_CASE("count and to_string(Severity)") {

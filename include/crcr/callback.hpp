@@ -28,7 +28,7 @@ inline constexpr std::string_view k_production_callback_url =
 std::span<const std::string_view> check_run_conclusions();
 
 // The `workflow` object of a callback. Empty strings are nulls (conclusion, started_at,
-// completed_at) or absent (artifact_url, check_run_id: then RUN_ID-RUN_ATTEMPT).
+// completed_at) or absent (url, artifact_url; check_run_id: then RUN_ID-RUN_ATTEMPT).
 struct WorkflowReport {
     std::string status; // in_progress | completed
     std::string conclusion;

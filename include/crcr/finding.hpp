@@ -29,6 +29,9 @@ struct Finding {
     std::string rule;
     std::string message;
     SourceLocation location;
+    // The repository the finding is about ("owner/name" as the file writes it, the relay's
+    // stripping applied), so a bot can name it; empty when it is about no single repository.
+    std::string repository;
 
     bool operator==(const Finding&) const = default;
 };

@@ -59,6 +59,9 @@ struct HttpCompletion {
     HttpRequest request;   // handed back, to send again (a retry) without a copy
     std::optional<HttpResponse> response;
     std::string error; // without a response: what `HttpClient::send` would throw
+    // Without a response: true when not a byte of the request went out (the name not resolved,
+    // the connection refused or not made in time), so the server cannot have acted on it.
+    bool unsent = false;
 };
 
 // The concurrent HTTP port: many requests in flight at once, on connections kept alive and

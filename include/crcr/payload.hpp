@@ -1,7 +1,9 @@
 #pragma once
 
-// Realistic GitHub webhook bodies for `pull_request` (every action GitHub defines) and `push`,
-// valid against both of GitHub's descriptions (@octokit/webhooks-schemas and
+// Realistic GitHub webhook bodies for `pull_request` (every action GitHub defines), `push`, and
+// the other events the relay reads: `check_run` and `check_suite` `rerequested` (a crcr check
+// run, as the relay names them) and the App's `ping`; valid against both of GitHub's descriptions
+// (@octokit/webhooks-schemas and
 // @octokit/openapi-webhooks), with values that belong together agreeing: `number` and
 // `pull_request.number`, `synchronize`'s `after` and `pull_request.head.sha`, URLs built from the
 // repository name, node ids from database ids. Pure: randomness and time are parameters.
@@ -21,13 +23,20 @@ namespace crcr {
 
 using Json = nlohmann::ordered_json; // keeps keys in GitHub's order
 
+// The downstream repository in the name of a check run the relay created
+// (crcr/<owner>/<repo>/<workflow>/<job>, as the relay parses it), or "" for any other name.
+std::string check_run_repo(std::string_view name);
+
+// The events `build_payload` builds: pull_request, push, check_run, check_suite, ping.
+std::span<const std::string_view> simulated_events();
+
 // The pull_request actions GitHub defines, in its documentation's order.
 std::span<const std::string_view> pull_request_actions();
 
 // What a simulated delivery looks like. Empty or unset fields get realistic random values.
 struct PayloadShape {
-    std::string event;  // "pull_request" or "push"
-    std::string action; // pull_request only
+    std::string event;  // "pull_request", "push", "check_run", "check_suite" or "ping"
+    std::string action; // pull_request; check_run and check_suite: rerequested (the default)
     std::string repo = "pytorch/pytorch";
     std::string sender = "octocat";
     // pull_request
@@ -46,6 +55,10 @@ struct PayloadShape {
     std::string after;
     bool deleted = false;
     bool forced = false;
+    // check_run, check_suite (the pull request: `pr`, `head_sha`, `head_ref`, `base_ref`)
+    std::string check_name;                      // default crcr/pytorch/crcr-test/PyTorch CI/build
+    std::optional<std::uint64_t> run_id;         // the downstream run, in `external_id`
+    std::optional<std::uint64_t> check_suite_id; // the check suite the relay re-runs
 
     bool operator==(const PayloadShape&) const = default;
 };
@@ -60,8 +73,9 @@ Json build_payload(const PayloadShape& shape,
 
 // Sets the value at `path` (dots between keys, `[N]` or `.N` for list items, e.g.
 // `pull_request.labels[0].name`) in `payload`. The path must exist, and the new value must have
-// the JSON type of the old one (any type may replace null); otherwise throws `crcr::Error`
-// saying which part is missing or which type was expected.
+// the JSON type of the old one (any type may replace null), or be null where GitHub's webhook
+// schemas allow it; otherwise throws `crcr::Error` saying which part is missing or which type
+// was expected.
 void set_path(Json& payload, std::string_view path, const Json& value);
 
 // A `--set PATH=VALUE` argument: VALUE as JSON when it parses, otherwise as a string.

@@ -30,10 +30,12 @@ std::string format_text(const FileFindings& file, bool color);
 // escaped as the runner expects; notes become `::notice`.
 std::string format_github(const FileFindings& file);
 
-// `{"severity", "rule", "message", "line", "column"}`: the shape `--format json` documents.
+// `{"severity", "rule", "message", "line", "column", "repository"}` (repository null when the
+// finding is about no single one): the shape `--format json` documents.
 nlohmann::json to_json(const Finding& finding);
 
-// A SARIF 2.1.0 log with one run of tool crcr over `files`, its rule table taken from `rules`.
+// A SARIF 2.1.0 log with one run of tool crcr over `files`, its rule table taken from `rules`;
+// a result about one repository names it in `properties.repository`.
 nlohmann::json to_sarif(std::span<const FileFindings> files, std::span<const Rule> rules);
 
 // How many findings of `severity` there are in `findings`.

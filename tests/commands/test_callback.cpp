@@ -608,3 +608,26 @@ TEST_CASE(
     CHECK(again.code == 1);
     CHECK(crcr::Json::parse(again.out)["exit_code"] == 1);
 }
+
+TEST_CASE("callback outside GitHub Actions: the run URL from the token's repository, or none") {
+    CallbackFixture f;
+    for (const char* variable :
+         {"GITHUB_ACTIONS", "GITHUB_REPOSITORY", "GITHUB_SERVER_URL", "GITHUB_RUN_ID"}) {
+        f.env.erase(variable);
+    }
+    // Built from the token's `repository` claim, the relay's identity of the caller.
+    const auto from_token = f.run({"--status", "in_progress", "--run-id", "77"});
+    CAPTURE(from_token.err);
+    CHECK(from_token.code == 0);
+    REQUIRE(f.relay.accepted().size() == 1);
+    CHECK(f.relay.accepted()[0]["workflow"]["url"]
+          == "https://github.com/my-org/pytorch-ci/actions/runs/77");
+    // No token to read it from (a dry run needs none): sent without a URL, not refused.
+    f.env.erase("CRCR_OIDC_TOKEN");
+    const auto dry = f.run({"--status", "in_progress", "--run-id", "78", "--dry-run"});
+    CHECK(dry.code == 0);
+    CHECK(has(dry.err, "no run URL"));
+    const std::string body = dry.out.substr(dry.out.find("\n\n") + 2);
+    CHECK(crcr::Json::parse(body)["workflow"].contains("url") == false);
+    CHECK(crcr::Json::parse(body)["workflow"]["run_id"] == "78");
+}

@@ -101,8 +101,8 @@ TEST_CASE("replay: command line") {
     crcr::add_replay(app, [&got](const crcr::ReplayOptions& o) { got = o; });
     app.parse("replay a.jsonl dir - --to http://r/github/webhook --new-delivery-id --filter "
               "event=push --filter pr=3 --limit 5 "
-              "--concurrency 8 --rate 100 --timeout 2 --retries 1 --report r.jsonl --state s.jsonl "
-              "--resend-failed --event push",
+              "--concurrency 8 --rate 100 --timeout 2 --retries 1 --retry-unsafe --report r.jsonl "
+              "--state s.jsonl --resend-failed --event push",
               false);
     crcr::ReplayOptions want;
     want.inputs = {"a.jsonl", "dir", "-"};
@@ -114,6 +114,7 @@ TEST_CASE("replay: command line") {
     want.rate = 100;
     want.timeout = 2;
     want.retries = 1;
+    want.retry_unsafe = true;
     want.report = "r.jsonl";
     want.state = "s.jsonl";
     want.resend_failed = true;
@@ -251,49 +252,103 @@ TEST_CASE("replay --new-delivery-id, --filter, --limit, --dry-run") {
 
 TEST_CASE(
     "replay: receiver faults are retried or reported, the report accounts for every delivery") {
+    // Only what the relay cannot have acted on is retried by default: it may dispatch before any
+    // 5xx (a repeated delivery id is dispatched again, then answered 502) or a lost answer.
     struct Case {
         std::string name;
         std::function<Reply(const crcr::test::RecordedRequest&, int)> answer;
+        std::vector<std::string> extra_args;
         int want_code;
         std::string want_summary;
+        int want_requests;
+        int want_may_have_dispatched; // report lines saying so (delivered after a risky retry too)
     };
+    const auto first_then_ok = [](Reply first) {
+        return [first](const crcr::test::RecordedRequest&, int n) {
+            return n == 0 ? first : Reply{.status = 200};
+        };
+    };
+    const Reply error_500{.status = 500, .reason = "Error"};
+    const Reply dropped{.action = Reply::Action::close_silently};
+    const Reply slow{.status = 200, .delay = std::chrono::milliseconds(1'500)};
     const Case cases[] = {
-        {"a 500, then taken",
-         [](const auto&, int n) {
-             return n == 0 ? Reply{.status = 500, .reason = "Error"} : Reply{.status = 200};
-         },
-         0,
-         "6 delivered, 0 rejected, 0 failed"},
-        {"a 429 with Retry-After, then taken",
-         [](const auto&, int n) {
-             return n == 0 ? Reply{.status = 429, .headers = {{"Retry-After", "2"}}}
-                           : Reply{.status = 200};
-         },
-         0,
-         "6 delivered"},
-        {"a dropped connection, then taken",
-         [](const auto&, int n) {
-             return n == 0 ? Reply{.action = Reply::Action::close_silently} : Reply{.status = 200};
-         },
-         0,
-         "6 delivered"},
-        {"a 401 is a rejection, not retried",
-         [](const auto&, int n) {
-             return n == 0 ? Reply{.status = 401, .body = "bad signature"} : Reply{.status = 200};
-         },
-         1,
-         "5 delivered, 1 rejected, 0 failed"},
-        {"too slow: timed out, then taken",
-         [](const auto&, int n) {
-             return n == 0 ? Reply{.status = 200, .delay = std::chrono::milliseconds(1'500)}
-                           : Reply{.status = 200};
-         },
-         0,
-         "6 delivered"},
-        {"always 503: failed after the retries",
-         [](const auto&, int) { return Reply{.status = 503}; },
+        {"a 500 is not retried: it may have dispatched",
+         first_then_ok(error_500),
+         {},
          5,
-         "0 delivered, 0 rejected, 6 failed"},
+         "5 delivered, 0 rejected, 1 failed (1 may have dispatched)",
+         6,
+         1},
+        {"a 500 with --retry-unsafe, then taken",
+         first_then_ok(error_500),
+         {"--retry-unsafe"},
+         0,
+         "6 delivered, 0 rejected, 0 failed",
+         7,
+         1},
+        {"a 502 to every delivery (a redelivered id): one attempt each, not 4",
+         [](const auto&, int) { return Reply{.status = 502, .body = R"({"detail":"x"})"}; },
+         {},
+         5,
+         "0 delivered, 0 rejected, 6 failed (6 may have dispatched)",
+         6,
+         6},
+        {"a 429 with Retry-After, then taken",
+         first_then_ok(Reply{.status = 429, .headers = {{"Retry-After", "2"}}}),
+         {},
+         0,
+         "6 delivered, 0 rejected, 0 failed",
+         7,
+         0},
+        {"a 503 with Retry-After, then taken",
+         first_then_ok(Reply{.status = 503, .headers = {{"Retry-After", "1"}}}),
+         {},
+         0,
+         "6 delivered, 0 rejected, 0 failed",
+         7,
+         0},
+        {"a 503 without Retry-After is not retried",
+         first_then_ok(Reply{.status = 503}),
+         {},
+         5,
+         "1 failed (1 may have dispatched)",
+         6,
+         1},
+        {"a dropped connection is not retried: the request arrived",
+         first_then_ok(dropped),
+         {},
+         5,
+         "1 failed (1 may have dispatched)",
+         6,
+         1},
+        {"a dropped connection with --retry-unsafe, then taken",
+         first_then_ok(dropped),
+         {"--retry-unsafe"},
+         0,
+         "6 delivered, 0 rejected, 0 failed",
+         7,
+         1},
+        {"a 401 is a rejection, not retried",
+         first_then_ok(Reply{.status = 401, .body = "bad signature"}),
+         {},
+         1,
+         "5 delivered, 1 rejected, 0 failed",
+         6,
+         0},
+        {"too slow: timed out, not retried",
+         first_then_ok(slow),
+         {},
+         5,
+         "5 delivered, 0 rejected, 1 failed (1 may have dispatched)",
+         6,
+         1},
+        {"too slow with --retry-unsafe: timed out, then taken",
+         first_then_ok(slow),
+         {"--retry-unsafe"},
+         0,
+         "6 delivered",
+         7,
+         1},
     };
     for (const Case& c : cases) {
         CAPTURE(c.name);
@@ -302,20 +357,55 @@ TEST_CASE(
         Receiver receiver;
         receiver.answer = c.answer;
         const auto http = crcr::make_curl_http_client();
-        const auto result = replay({dir.path("c.jsonl"),
-                                    "--to",
-                                    receiver.server.url(),
-                                    "--timeout",
-                                    "0.5",
-                                    "--concurrency",
-                                    "1",
-                                    "--report",
-                                    dir.path("r.jsonl")},
-                                   *http);
+        std::vector<std::string> args = {dir.path("c.jsonl"),
+                                         "--to",
+                                         receiver.server.url(),
+                                         "--timeout",
+                                         "0.5",
+                                         "--concurrency",
+                                         "1",
+                                         "--report",
+                                         dir.path("r.jsonl")};
+        args.insert(args.end(), c.extra_args.begin(), c.extra_args.end());
+        const auto result = replay(args, *http); // the waits before retries pass at once
         CAPTURE(result.err);
         CHECK(result.code == c.want_code);
         CHECK(includes(result.err, c.want_summary));
-        CHECK(crcr::read_complete_lines(dir.path("r.jsonl")).size() == 6);
+        CHECK(includes(result.err, "may have dispatched") == (c.want_code == 5));
+        // Each receiver saw every request it was sent, however the answer went.
+        CHECK(receiver.seen == c.want_requests);
+        const auto report = crcr::read_complete_lines(dir.path("r.jsonl"));
+        CHECK(report.size() == 6);
+        int may_have_dispatched = 0;
+        for (const std::string& line : report) {
+            may_have_dispatched += crcr::Json::parse(line)["may_have_dispatched"] == true ? 1 : 0;
+        }
+        CHECK(may_have_dispatched == c.want_may_have_dispatched);
+    }
+}
+
+TEST_CASE("replay: a refused connection is retried: nothing was sent") {
+    const crcr::test::TempDir dir;
+    write_captures(dir, "c.jsonl", 2);
+    const auto http = crcr::make_curl_http_client();
+    const auto result = replay({dir.path("c.jsonl"),
+                                "--to",
+                                crcr::test::refused_url(),
+                                "--concurrency",
+                                "1",
+                                "--retries",
+                                "2",
+                                "--report",
+                                dir.path("r.jsonl")},
+                               *http);
+    CAPTURE(result.err);
+    CHECK(result.code == 5);
+    CHECK(includes(result.err, "0 delivered, 0 rejected, 2 failed, 0 skipped"));
+    CHECK_FALSE(includes(result.err, "may have"));
+    for (const std::string& line : crcr::read_complete_lines(dir.path("r.jsonl"))) {
+        const crcr::Json report = crcr::Json::parse(line);
+        CHECK(report["attempts"] == 3);
+        CHECK(report["may_have_dispatched"] == false);
     }
 }
 

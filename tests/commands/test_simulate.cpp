@@ -126,6 +126,23 @@ TEST_CASE("simulate: output is reproducible with --seed and --now (golden files)
 
 TEST_CASE("simulate: run") {
     const crcr::test::TempDir dir;
+    SUBCASE("--set null where GitHub's schema allows it, refused where it does not") {
+        const crcr::test::CliRun run = run_crcr({"simulate",
+                                                 "pull_request",
+                                                 "opened",
+                                                 "--set",
+                                                 "pull_request.body=null",
+                                                 "--set",
+                                                 "repository.homepage=null"});
+        CHECK(run.code == 0);
+        const crcr::Json body = crcr::Json::parse(run.out);
+        CHECK(body["pull_request"]["body"].is_null());
+        CHECK(body["repository"]["homepage"].is_null());
+        const crcr::test::CliRun refused =
+            run_crcr({"simulate", "pull_request", "opened", "--set", "pull_request.title=null"});
+        CHECK(refused.code == 2);
+        CHECK(refused.err.find("does not allow null there") != std::string::npos);
+    }
     SUBCASE("the body printed is the body signed") {
         const crcr::test::CliRun include =
             run_crcr({"simulate", "pull_request", "opened", "-i"}, with_secret());
@@ -452,4 +469,67 @@ TEST_CASE("simulate: --verbose traces the exchange on stderr") {
     CHECK(run.err.find("< Set-Cookie: ***\n") != std::string::npos);
     CHECK(run.err.find("session=abc") == std::string::npos);
     CHECK(run.err.find("s3cret") == std::string::npos);
+}
+
+TEST_CASE("simulate check_run, check_suite and ping: sent, replayed and planned") {
+    const std::unique_ptr<crcr::HttpClient> curl = crcr::make_curl_http_client();
+    const crcr::test::TempDir dir;
+    SUBCASE("--send: GitHub's event header; a warning only for what the relay ignores") {
+        TestServer relay([](const crcr::test::RecordedRequest&) {
+            return Reply{.body = R"({"ok":true,"rerun":[]})"};
+        });
+        const crcr::test::CliRun rerun = run_crcr(
+            {"simulate", "check_run", "--run-id", "77", "--pr", "5", "--send", relay.url("/")},
+            with_secret(),
+            curl.get());
+        CHECK(rerun.code == 0);
+        CHECK(rerun.err.empty());
+        const crcr::test::CliRun ping =
+            run_crcr({"simulate", "ping", "--send", relay.url("/")}, with_secret(), curl.get());
+        CHECK(ping.code == 0);
+        CHECK(ping.err
+              == "crcr: warning: the relay will ignore this delivery: the relay ignores 'ping' "
+                 "events\n");
+        const std::vector<crcr::test::RecordedRequest> seen = relay.requests();
+        REQUIRE(seen.size() == 2);
+        CHECK(seen[0].header("X-GitHub-Event") == "check_run");
+        const crcr::Json body = crcr::Json::parse(seen[0].body);
+        CHECK(body["action"] == "rerequested");
+        CHECK(body["check_run"]["external_id"] == "77:5");
+        CHECK(seen[1].header("X-GitHub-Event") == "ping");
+        CHECK(crcr::Json::parse(seen[1].body)["hook"]["type"] == "App");
+    }
+    SUBCASE("replay sends a captured check_suite again, byte for byte") {
+        const std::string capture = dir.path("suite.jsonl");
+        CHECK(run_crcr({"simulate", "check_suite", "--output", capture}, with_secret()).code == 0);
+        TestServer relay([](const crcr::test::RecordedRequest&) { return Reply{}; });
+        const crcr::test::CliRun replay =
+            run_crcr({"replay", capture, "--to", relay.url("/github/webhook")},
+                     with_secret(),
+                     curl.get(),
+                     "",
+                     nullptr,
+                     [] {
+                         return crcr::make_plain_concurrent_http_client(
+                             crcr::make_curl_concurrent_http_client(), false);
+                     });
+        CAPTURE(replay.err);
+        CHECK(replay.code == 0);
+        const std::vector<crcr::test::RecordedRequest> seen = relay.requests();
+        REQUIRE(seen.size() == 1);
+        CHECK(seen[0].header("X-GitHub-Event") == "check_suite");
+        const crcr::Json record = crcr::Json::parse(lines_of(capture).at(0));
+        CHECK(seen[0].body == record["body"]);
+    }
+    SUBCASE("plan reads a simulated check_run: a re-run") {
+        const crcr::test::CliRun body = run_crcr({"simulate", "check_run", "--seed", "3"});
+        const std::string payload = dir.write("run.json", body.out);
+        const crcr::test::CliRun plan =
+            run_crcr({"plan", "check_run", "--payload", payload, "--allowlist", "-", "--json"},
+                     crcr::Environment(),
+                     nullptr,
+                     "L3:\n  crcr-test:\n    pytorch/crcr-test: [a]\n");
+        CHECK(plan.code == 0);
+        CHECK(crcr::Json::parse(plan.out)["route"] == "rerun");
+    }
 }

@@ -155,8 +155,10 @@ TEST_CASE("validate-allowlist: json") {
     CHECK(file["path"] == bad);
     CHECK(file["repositories"] == nlohmann::json{{"L1", 1}, {"L2", 0}, {"L3", 0}, {"L4", 0}});
     CHECK(file["findings"][0]["rule"] == "repo-renamed");
+    CHECK(file["findings"][0]["repository"] == "org/a");
     CHECK(file["findings"][1]["rule"] == "unknown-level");
     CHECK(file["findings"][1]["line"] == 3);
+    CHECK(file["findings"][1]["repository"] == nullptr);
     CHECK(
         file["changes"]
         == nlohmann::json::parse(
@@ -171,6 +173,7 @@ TEST_CASE("validate-allowlist: sarif") {
     const nlohmann::json doc = nlohmann::json::parse(run.out);
     CHECK(doc["version"] == "2.1.0");
     CHECK(doc["runs"][0]["results"][0]["ruleId"] == "duplicate-repo");
+    CHECK(doc["runs"][0]["results"][0]["properties"]["repository"] == "org/a");
     CHECK(doc["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["region"]["startLine"]
           == 3);
 }

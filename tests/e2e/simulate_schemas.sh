@@ -40,6 +40,17 @@ add "force push" push - --forced
 add "branch deletion" push - --ref refs/heads/old --deleted
 add "tag push" push - --ref refs/tags/v2.11.0 --before 0000000000000000000000000000000000000000
 add "push from a bot" push - --sender "pytorch-fdn-cross-repo-ci-relay[bot]"
+# The other events the relay reads: re-runs of its check runs, and the App's ping.
+add "check_run rerequested" check_run rerequested
+add "check_run rerequested, named" check_run rerequested --check-name "crcr/my-org/pytorch-ci/PyTorch CI/test (cuda, 1)" --run-id 19876543210 --pr 4242 --head-sha "$(printf 'c%.0s' {1..40})" --check-suite-id 31234567890 --sender some-contributor
+add "check_suite rerequested" check_suite rerequested
+add "check_suite rerequested, on a branch" check_suite rerequested --head-ref feature --pr 7 --head-sha "$(printf 'd%.0s' {1..40})"
+add "ping" ping -
+# --set null wherever GitHub's schemas allow it (the table in src/payload.cpp).
+add "opened, --set null" pull_request opened --set pull_request.body=null --set repository.homepage=null --set repository.description=null --set repository.language=null --set repository.license=null --set pull_request.head.repo.homepage=null
+add "labeled, --set null" pull_request labeled --label y --set pull_request.labels[0].description=null --set label.description=null
+add "push, --set null" push - --set head_commit=null --set pusher.email=null --set repository.homepage=null
+add "check_run, --set null" check_run rerequested --set check_run.output.title=null --set check_run.check_suite.head_branch=null --set repository.homepage=null
 n=$((n + 1))
 "$crcr" simulate pull_request opened --seed "$n" --now "$now" --as-dispatch >"$tmp/$n.json" 2>/dev/null
 jobs+=("{\"name\":\"as-dispatch\",\"dispatch\":true,\"file\":\"$tmp/$n.json\"}")
