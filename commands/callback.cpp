@@ -367,7 +367,7 @@ void add_callback(CLI::App& parent, std::function<void(const CallbackOptions&)> 
         ->group(report_group);
     cmd->add_option("--run-id", opts->run_id, "The run (default GITHUB_RUN_ID)")
         ->type_name("ID")
-
+        ->transform(whole_number(k_github_id))
         ->group(report_group);
     cmd->add_option("--run-attempt", opts->run_attempt, "The attempt (default GITHUB_RUN_ATTEMPT)")
         ->type_name("N")

@@ -74,11 +74,13 @@ void add_payload_options(CLI::App& cmd, PayloadOptions& opts, const std::string&
                    "check_run: the downstream run in external_id (RUN_ID:PR), which the relay "
                    "re-runs")
         ->type_name("N")
+        ->transform(whole_number(k_github_id))
         ->group(shape_group);
     cmd.add_option("--check-suite-id",
                    opts.shape.check_suite_id,
                    "check_run, check_suite: the check suite's id")
         ->type_name("N")
+        ->transform(whole_number(k_github_id))
         ->group(shape_group);
     CLI::Option* payload =
         cmd.add_option("--payload",
