@@ -683,6 +683,7 @@ private:
         out.entries.reserve(all.size());
         std::unordered_map<std::string, std::size_t> index;
         std::vector<bool> is_explicit;
+        std::optional<std::string> where; // the mapping's path, made once for all its duplicates
         for (std::size_t i = 0; i < all.size(); ++i) {
             Entry& entry = all[i];
             const bool explicit_key = i >= merged_count;
@@ -697,7 +698,10 @@ private:
             // for.
             Entry& kept = out.entries[it->second];
             if (explicit_key && is_explicit[it->second]) {
-                m_duplicates.push_back({path(), kept.key, entry.key, kept.value});
+                if (!where) {
+                    where = path();
+                }
+                m_duplicates.push_back({*where, kept.key, entry.key, kept.value});
             }
             kept.value = std::move(entry.value);
             is_explicit[it->second] = is_explicit[it->second] || explicit_key;
@@ -705,15 +709,30 @@ private:
     }
 
     // The dotted path of the node being built just above the stack ("jobs.ci", "L1[0]"): the
-    // mapping that has just been popped.
+    // mapping that has just been popped. At most k_max_path bytes of it, then "...": a key may be
+    // as long as the file, and a path is kept with each duplicate found.
     std::string path() const {
+        constexpr std::size_t k_max_path = 200;
         std::string out;
         for (const Frame& frame : m_stack) {
+            if (out.size() > k_max_path) {
+                break;
+            }
             if (frame.node->kind == Kind::sequence) {
                 out += fmt::format("[{}]", frame.node->items.size());
             } else if (frame.key != nullptr) {
-                out += (out.empty() ? "" : ".") + python_str(*frame.key);
+                out += out.empty() ? "" : ".";
+                out += frame.key->kind == Kind::string ? frame.key->text.substr(0, k_max_path + 1)
+                                                       : python_str(*frame.key);
             }
+        }
+        if (out.size() > k_max_path) {
+            std::size_t end = k_max_path;
+            while (end > 0 && (static_cast<unsigned char>(out[end]) & 0xC0U) == 0x80U) {
+                --end; // not inside a UTF-8 character
+            }
+            out.resize(end);
+            out += "...";
         }
         return out;
     }

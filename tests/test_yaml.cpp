@@ -121,6 +121,18 @@ TEST_CASE("yaml::load keeps the last of duplicate keys at the first key's place"
         REQUIRE(ints.duplicates.size() == 2);
         CHECK(ints.duplicates[0].path == "x");
     }
+    SUBCASE("a key as long as the file is named by its first 200 bytes, once per mapping") {
+        // 40,000 duplicates under a 400 KB key: a whole path kept with each one was 16 GB.
+        std::string text = "? " + std::string(400'000, 'k') + "\n: {";
+        for (int i = 0; i < 40'000; ++i) {
+            text += "a: 1, ";
+        }
+        text += "}\n";
+        const crcr::yaml::Document big = crcr::yaml::load(text);
+        REQUIRE(big.duplicates.size() == 39'999);
+        CHECK(big.duplicates.front().path == std::string(200, 'k') + "...");
+        CHECK(big.duplicates.back().path == big.duplicates.front().path);
+    }
 }
 
 TEST_CASE("yaml::load applies merge keys and aliases") {
