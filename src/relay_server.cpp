@@ -13,6 +13,7 @@
 #include <list>
 #include <mutex>
 #include <semaphore>
+#include <system_error>
 #include <thread>
 #include <vector>
 
@@ -53,7 +54,12 @@ public:
         }
         if (m_threads.size() - m_finished.size() < k_max_connections) {
             join_finished();
-            m_threads.emplace_back([this] { work(); });
+            try {
+                m_threads.emplace_back([this] { work(); });
+            } catch (const std::system_error&) {
+                // No thread to be had now (a process limit): the connection waits in the queue
+                // for a running thread, instead of the exception ending the accept loop.
+            }
         }
     }
 
