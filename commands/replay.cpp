@@ -959,9 +959,9 @@ ExitCode Replay::run() {
                counts_[0],
                counts_[1],
                counts_[2],
-               may_have_dispatched_ > 0
-                   ? fmt::format(" ({} may have dispatched)", may_have_dispatched_)
-                   : "",
+               may_have_dispatched_ > 0 ? fmt::format(
+                   " ({} of the rejected and failed may have dispatched)", may_have_dispatched_)
+                                        : "",
                counts_[3],
                uncertain_ > 0 ? fmt::format(" ({} uncertain)", uncertain_) : "",
                filtered_ > 0 ? fmt::format(", {} filtered out", filtered_) : "",
