@@ -316,14 +316,21 @@ private:
         connection.watching_out = out;
     }
 
+    // A kept connection to `key` that the server has not closed (a look at the socket, without
+    // waiting, before anything is written to it: a closed one is dropped, and nothing was sent).
     Connection* idle_connection(const std::string& key) {
         const auto it = m_idle.find(key);
-        if (it == m_idle.end() || it->second.empty()) {
-            return nullptr;
+        while (it != m_idle.end() && !it->second.empty()) {
+            Connection* connection = it->second.back();
+            it->second.pop_back();
+            char byte = 0;
+            if (recv(connection->fd->get(), &byte, 1, MSG_PEEK | MSG_DONTWAIT) < 0
+                && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+                return connection; // open, and nothing unasked for waiting on it
+            }
+            close_connection(*connection);
         }
-        Connection* connection = it->second.back();
-        it->second.pop_back();
-        return connection;
+        return nullptr;
     }
 
     // A new connection for `exchange`, being made; nothing when it failed at once (the
@@ -696,10 +703,16 @@ private:
 
     // The connection failed. A kept connection that closed before a byte of answer most likely
     // timed out idle on the server's side just as the request went: send it once more on a new
-    // connection, as libcurl does.
+    // connection, as libcurl does, but only a request that may be sent twice (RFC 9110's
+    // idempotent methods) or that had not started to go. A POST that went may have been acted on
+    // (a webhook the relay dispatched): it fails, and its caller decides.
     void lost(Connection& connection, const std::string& why) {
         Exchange& exchange = *connection.exchange;
-        if (connection.used && exchange.in.empty() && !exchange.retried) {
+        const std::string& method = exchange.request.method;
+        const bool idempotent = method == "GET" || method == "HEAD" || method == "PUT"
+                                || method == "DELETE" || method == "OPTIONS";
+        if (connection.used && exchange.in.empty() && !exchange.retried
+            && (idempotent || exchange.sent == 0)) {
             const std::string connection_key = connection.key;
             Exchange again = std::move(exchange);
             connection.exchange.reset();

@@ -132,8 +132,10 @@ std::unique_ptr<HttpClient> make_curl_http_client(TlsTrust trust = {});
 std::unique_ptr<ConcurrentHttpClient> make_curl_concurrent_http_client(TlsTrust trust = {});
 
 // The concurrent port for plain http:// URLs without libcurl, for replay's load: HTTP/1.1 on
-// connections kept alive (and a request sent again once on a new connection when a kept one
-// closes unanswered, as libcurl does), one writev a request, the same `User-Agent` and
+// connections kept alive (a kept connection the server closed is seen before anything is
+// written to it; a GET, HEAD, PUT, DELETE or OPTIONS is sent again once on a new connection when
+// a kept one closes unanswered, a POST never: it may have been acted on), one writev a request,
+// the same `User-Agent` and
 // `Accept: */*` defaults, no redirects followed, errors worded as libcurl's. Requests it leaves
 // to `fallback` (libcurl's): https, credentials in the URL, and every request when `proxied` (a
 // proxy is configured in the environment, which libcurl honours).
