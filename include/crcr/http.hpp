@@ -136,9 +136,8 @@ std::unique_ptr<ConcurrentHttpClient> make_curl_concurrent_http_client(TlsTrust 
 // written to it; a GET, HEAD, PUT, DELETE or OPTIONS is sent again once on a new connection when
 // a kept one closes unanswered, a POST never: it may have been acted on), one writev a request,
 // the same `User-Agent` and `Accept: */*` defaults, no redirects followed, errors worded as
-// libcurl's. Requests it leaves
-// to `fallback` (libcurl's): https, credentials in the URL, and every request when `proxied` (a
-// proxy is configured in the environment, which libcurl honours).
+// libcurl's. Requests it leaves to `fallback` (libcurl's): https, credentials in the URL, and
+// every request when `proxied` (a proxy is configured in the environment, which libcurl honours).
 std::unique_ptr<ConcurrentHttpClient>
 make_plain_concurrent_http_client(std::unique_ptr<ConcurrentHttpClient> fallback, bool proxied);
 
