@@ -294,18 +294,29 @@ std::vector<std::string> files_under(const std::string& path,
     if (!std::filesystem::is_directory(status)) {
         return {path};
     }
+    // Folder by folder (recursive_directory_iterator ends the whole walk at the first folder it
+    // cannot list): a folder that cannot be listed is reported, and its siblings still read.
+    // Links to folders are not followed, so no loop of them makes the walk endless.
     std::vector<std::string> files;
-    for (std::filesystem::recursive_directory_iterator it(path, ec), end; !ec && it != end;
-         it.increment(ec)) {
-        std::error_code entry_ec;
-        if (it->is_regular_file(entry_ec)) {
-            files.push_back(it->path().string());
-        } else if (entry_ec) {
-            unreadable(cannot_read(it->path().string(), entry_ec));
+    std::vector<std::filesystem::path> folders{path};
+    while (!folders.empty()) {
+        const std::filesystem::path folder = std::move(folders.back());
+        folders.pop_back();
+        ec.clear();
+        for (std::filesystem::directory_iterator it(folder, ec), end; !ec && it != end;
+             it.increment(ec)) {
+            std::error_code entry_ec;
+            if (it->is_directory(entry_ec) && !it->is_symlink(entry_ec)) {
+                folders.push_back(it->path());
+            } else if (it->is_regular_file(entry_ec)) {
+                files.push_back(it->path().string());
+            } else if (entry_ec) {
+                unreadable(cannot_read(it->path().string(), entry_ec));
+            }
         }
-    }
-    if (ec) { // a folder that cannot be listed: what was found before it is kept
-        unreadable(cannot_read(path, ec));
+        if (ec) { // what was found in it before the error is kept
+            unreadable(cannot_read(folder.string(), ec));
+        }
     }
     std::sort(files.begin(), files.end());
     return files;

@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -200,4 +201,43 @@ TEST_CASE("AppendFile: a symbolic link is refused, never followed") {
                              .c_str(),
                          crcr::Error);
     CHECK(crcr::read_file(target) == "mine\n");
+}
+
+TEST_CASE(
+    "files_under: a folder that cannot be listed is reported, the folders after it are read") {
+    const crcr::test::TempDir dir;
+    std::filesystem::create_directories(dir.path("in/a"));
+    std::filesystem::create_directories(dir.path("in/b/c"));
+    dir.write("in/a/hidden.json", "{}");
+    dir.write("in/b/c/x.json", "{}");
+    dir.write("in/z.json", "{}");
+    std::filesystem::permissions(dir.path(), std::filesystem::perms::all);
+    std::filesystem::permissions(dir.path("in/a"), std::filesystem::perms::none);
+    // Root lists any folder: the walk runs as nobody, in a child, which reports through its exit
+    // status (1: wrong files, 2: wrong report).
+    const auto walk = [&] {
+        std::vector<std::string> reported;
+        const auto files = crcr::files_under(
+            dir.path("in"), [&](const crcr::Error& e) { reported.emplace_back(e.what()); });
+        if (files != std::vector<std::string>{dir.path("in/b/c/x.json"), dir.path("in/z.json")}) {
+            return 1;
+        }
+        return reported.size() == 1
+                       && reported[0].find("in/a': Permission denied") != std::string::npos
+                   ? 0
+                   : 2;
+    };
+    const pid_t child = fork();
+    REQUIRE(child >= 0);
+    if (child == 0) {
+        if (geteuid() == 0 && (setgid(65534) != 0 || setuid(65534) != 0)) {
+            _exit(3);
+        }
+        _exit(walk());
+    }
+    int status = 0;
+    REQUIRE(waitpid(child, &status, 0) == child);
+    std::filesystem::permissions(dir.path("in/a"), std::filesystem::perms::owner_all);
+    REQUIRE(WIFEXITED(status));
+    CHECK(WEXITSTATUS(status) == 0);
 }
