@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <charconv>
 #include <condition_variable>
 #include <deque>
 #include <list>
@@ -127,6 +128,71 @@ private:
     bool m_stopping = false;
 };
 
+// The bytes of request bodies held in memory, all connections together. Without it, each of
+// k_max_connections connections could hold 25 MB at once.
+class BodyBudget {
+public:
+    explicit BodyBudget(std::size_t bytes) : m_free(bytes) {}
+
+    // Takes `bytes`, waiting for other requests to give some back until `deadline`; false when
+    // they did not come.
+    bool take(std::size_t bytes, std::chrono::steady_clock::time_point deadline) {
+        std::unique_lock lock(m_mutex);
+        if (!m_given_back.wait_until(lock, deadline, [&] { return m_free >= bytes; })) {
+            return false;
+        }
+        m_free -= bytes;
+        return true;
+    }
+
+    void give_back(std::size_t bytes) {
+        {
+            const std::lock_guard lock(m_mutex);
+            m_free += bytes;
+        }
+        m_given_back.notify_all();
+    }
+
+private:
+    std::mutex m_mutex;
+    std::condition_variable m_given_back;
+    std::size_t m_free;
+};
+
+// What one request holds of the budget, given back when the request is done.
+class BodyShare {
+public:
+    explicit BodyShare(BodyBudget& budget) : m_budget(budget) {}
+    ~BodyShare() { m_budget.give_back(m_bytes); }
+    BodyShare(const BodyShare&) = delete;
+    BodyShare& operator=(const BodyShare&) = delete;
+
+    // Holds at least `bytes` in all.
+    bool grow_to(std::size_t bytes, std::chrono::steady_clock::time_point deadline) {
+        if (bytes <= m_bytes) {
+            return true;
+        }
+        if (!m_budget.take(bytes - m_bytes, deadline)) {
+            return false;
+        }
+        m_bytes = bytes;
+        return true;
+    }
+
+private:
+    BodyBudget& m_budget;
+    std::size_t m_bytes = 0;
+};
+
+// The body length a request declares, when it declares one the server will read.
+std::size_t declared_length(const httplib::Request& req, std::size_t max_body) {
+    const std::string value = req.get_header_value("Content-Length");
+    std::size_t length = 0;
+    const auto [end, error] = std::from_chars(value.data(), value.data() + value.size(), length);
+    return error == std::errc() && end == value.data() + value.size() && length <= max_body ? length
+                                                                                            : 0;
+}
+
 } // namespace
 
 struct RelayServer::Impl {
@@ -138,6 +204,7 @@ struct RelayServer::Impl {
     Log log;
     std::counting_semaphore<> handling{
         static_cast<std::ptrdiff_t>(std::max<std::size_t>(options.threads, 1))};
+    BodyBudget bodies{std::max<std::size_t>(options.threads, 1) * options.max_body};
     httplib::Server server;
     int port = 0;
     std::mutex mutex;
@@ -216,14 +283,31 @@ RelayServer::RelayServer(Relay& relay, RelayServerOptions options, Log log)
                                          httplib::Response& res,
                                          const httplib::ContentReader& read) {
         const_cast<httplib::Request&>(req).headers.erase("Content-Type"); // httplib's own object
+        // Bodies read at once share `threads` x `max_body` bytes; a request that finds no room
+        // for its body within the read timeout gets 503. Its body is still read (and dropped),
+        // so the connection stays in step for the next request.
+        const auto deadline = std::chrono::steady_clock::now() + impl.options.read_timeout;
+        BodyShare share(impl.bodies);
+        bool room = share.grow_to(declared_length(req, impl.options.max_body), deadline);
         std::string body;
-        const bool complete = read([&body](const char* data, std::size_t size) {
-            body.append(data, size);
+        const bool complete = read([&](const char* data, std::size_t size) {
+            room = room && share.grow_to(body.size() + size, deadline);
+            if (room) {
+                body.append(data, size);
+            }
             return true;
         });
-        if (complete) { // else httplib answers: 413 over the size limit, 400 when cut short
-            impl.route(req, body, res);
+        if (!complete) { // httplib answers: 413 over the size limit, 400 when cut short
+            return;
         }
+        if (!room) {
+            impl.log(LogEntry{.level = "warning",
+                              .message = "request bodies over the server's memory budget",
+                              .fields = {{"path", req.path}}});
+            res.set_header("Retry-After", "1");
+            return answer(res, 503, Json{{"detail", "Server busy"}});
+        }
+        impl.route(req, body, res);
     };
     const std::string all = ".*";
     server.Get(all, handler);

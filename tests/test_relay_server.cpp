@@ -265,6 +265,31 @@ TEST_CASE("relay server: huge, torn and stalled requests do not take it down") {
     CHECK(relay.send("GET", "/healthz").status == 200);
 }
 
+TEST_CASE("relay server: bodies read at once share threads x max_body bytes") {
+    // One thread and 1,000-byte bodies: the budget is 1,000 bytes.
+    ServedRelay relay(nullptr, 1, std::chrono::seconds(1), 1000);
+    const std::string body = pr_opened(4);
+    REQUIRE(body.size() < 1000);
+    auto holder = std::make_unique<RawConnection>(relay.port);
+    holder->write("POST /github/webhook HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n{");
+    std::thread trickle([&holder] { // a byte at a time, so its read never times out
+        for (int i = 0; i < 12; ++i) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(150));
+            holder->write(" ");
+        }
+    });
+    std::this_thread::sleep_for(std::chrono::milliseconds(200)); // its 1,000 bytes are taken
+    const crcr::HttpResponse busy = relay.webhook(body, "no-room");
+    trickle.join();
+    CHECK(busy.status == 503);
+    CHECK(busy.header("Retry-After") == "1");
+    CHECK(Json::parse(busy.body) == Json{{"detail", "Server busy"}});
+    CHECK(relay.store.count("deliveries") == 0);
+    holder.reset(); // gives its share back
+    CHECK(relay.webhook(body, "room-again").status == 200);
+    CHECK(relay.webhook(body, "and-again").status == 200); // each request gave its share back
+}
+
 TEST_CASE("relay server: the body is read as it is whatever its Content-Type") {
     ServedRelay relay;
     const std::string padding(9000, 'x'); // over httplib's 8 KB cap on form bodies

@@ -4,7 +4,9 @@
 // production routes them (404 for other paths, 405 for other methods, 413 over GitHub's 25 MB,
 // the body read as it is whatever its Content-Type), GET /healthz, a thread per connection so
 // that idle, slow or half-open clients delay nobody else (and are timed out), and a stop that
-// lets requests in flight finish. The only file that includes httplib.
+// lets requests in flight finish. Bodies being read share `threads` x `max_body` bytes of
+// memory; a request that finds no room within the read timeout gets 503 with Retry-After. The
+// only file that includes httplib.
 
 #include "crcr/relay.hpp"
 
