@@ -174,7 +174,7 @@ Exit status: 0 ok, 1 failure, 2 usage, 4 authentication, 5 unreachable or transi
         ->type_name("N")
         ->transform(whole_number({1, 100}))
         ->capture_default_str();
-    serve->add_option("--threads", serve_opts->threads, "Requests served at once")
+    serve->add_option("--threads", serve_opts->threads, "Requests handled at once; request bodies in memory are capped at N x 25 MB")
         ->type_name("N")
         ->transform(whole_number({1, 256}))
         ->capture_default_str();
