@@ -13,8 +13,10 @@
 #include <fmt/format.h>
 #include <fmt/ostream.h>
 
+#include <algorithm>
 #include <array>
 #include <cmath>
+#include <thread>
 
 namespace crcr {
 
@@ -30,25 +32,23 @@ void write_deliveries(const SimulateOptions& opts,
         file.emplace(opts.output, opts.force);
     }
     // One payload, then variants of it: each delivery a second later than the one before,
-    // with its own delivery id and SHAs.
+    // with its own delivery id and SHAs, built on every core.
     const Json payload = make_payload(opts.payload, random, now);
-    const std::string action = action_of(payload);
     const BodyVariants variants(payload.dump());
-    std::string record;
-    for (std::uint64_t i = 0; i < opts.count; ++i) {
-        const Delivery delivery = make_delivery(opts.payload.shape.event,
-                                                action,
-                                                variants.next(random, std::chrono::seconds(i)),
-                                                secret,
-                                                random);
-        record = capture_record(delivery);
-        record += '\n';
-        if (file) {
-            file->write(record);
-        } else {
-            fmt::print(ctx.out, "{}", record);
-        }
-    }
+    write_capture_records(opts.payload.shape.event,
+                          action_of(payload),
+                          variants,
+                          secret,
+                          random,
+                          opts.count,
+                          std::max(1U, std::thread::hardware_concurrency()),
+                          [&](std::string_view records) {
+                              if (file) {
+                                  file->write(records);
+                              } else {
+                                  fmt::print(ctx.out, "{}", records);
+                              }
+                          });
     if (file) {
         file->commit();
     }
