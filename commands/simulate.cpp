@@ -8,6 +8,7 @@
 #include "crcr/delivery.hpp"
 #include "crcr/error.hpp"
 #include "crcr/files.hpp"
+#include "crcr/utf8.hpp"
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
@@ -202,6 +203,10 @@ ExitCode run_simulate(const SimulateOptions& opts, Context& ctx) {
     }
     if (const auto problem = header_problem("X-GitHub-Delivery", opts.delivery_id)) {
         throw Error(fmt::format("--delivery-id cannot be sent: {}", *problem), ExitCode::usage);
+    }
+    if (!is_valid_utf8(opts.delivery_id)) {
+        // A capture record is JSON: its delivery_id must be text.
+        throw Error("--delivery-id is not UTF-8 text", ExitCode::usage);
     }
     if (opts.count > 1) {
         write_deliveries(opts, secret, random, now, ctx);

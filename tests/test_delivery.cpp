@@ -198,7 +198,7 @@ TEST_CASE("write_capture_records writes what capture_record gives in a loop, on 
     crcr::Random payload_random(5);
     const std::string body = crcr::build_payload(shape, payload_random, k_now).dump();
     const crcr::BodyVariants variants(body);
-    for (const std::optional<std::string> secret :
+    for (const std::optional<std::string>& secret :
          {std::optional<std::string>("s"), std::optional<std::string>()}) {
         for (const std::uint64_t count : {1ULL, 2ULL, 64ULL, 200ULL}) {
             crcr::Random random(9);
