@@ -25,7 +25,7 @@ export CRCR_WEBHOOK_SECRET="bench secret"
 # cpu CMD...: runs CMD; prints "CPU_SECONDS PEAK_KB WALL_SECONDS".
 cpu() {
   /usr/bin/time -f '%U %S %M %e' -o "$tmp/time" "$@" >/dev/null 2>&1
-  awk '{ printf "%.3f %d %.3f", $1 + $2, $3, $4 }' "$tmp/time"
+  awk '{ printf "%.3f %d %.3f\n", $1 + $2, $3, $4 }' "$tmp/time"
 }
 
 echo "machine: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg) at the start"
