@@ -8,13 +8,16 @@
 #include "crcr/delivery.hpp"
 #include "crcr/error.hpp"
 #include "crcr/files.hpp"
+#include "crcr/utf8.hpp"
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 #include <fmt/ostream.h>
 
+#include <algorithm>
 #include <array>
 #include <cmath>
+#include <thread>
 
 namespace crcr {
 
@@ -30,25 +33,23 @@ void write_deliveries(const SimulateOptions& opts,
         file.emplace(opts.output, opts.force);
     }
     // One payload, then variants of it: each delivery a second later than the one before,
-    // with its own delivery id and SHAs.
+    // with its own delivery id and SHAs, built on every core.
     const Json payload = make_payload(opts.payload, random, now);
-    const std::string action = action_of(payload);
     const BodyVariants variants(payload.dump());
-    std::string record;
-    for (std::uint64_t i = 0; i < opts.count; ++i) {
-        const Delivery delivery = make_delivery(opts.payload.shape.event,
-                                                action,
-                                                variants.next(random, std::chrono::seconds(i)),
-                                                secret,
-                                                random);
-        record = capture_record(delivery);
-        record += '\n';
-        if (file) {
-            file->write(record);
-        } else {
-            fmt::print(ctx.out, "{}", record);
-        }
-    }
+    write_capture_records(opts.payload.shape.event,
+                          action_of(payload),
+                          variants,
+                          secret,
+                          random,
+                          opts.count,
+                          std::max(1U, std::thread::hardware_concurrency()),
+                          [&](std::string_view records) {
+                              if (file) {
+                                  file->write(records);
+                              } else {
+                                  fmt::print(ctx.out, "{}", records);
+                              }
+                          });
     if (file) {
         file->commit();
     }
@@ -202,6 +203,10 @@ ExitCode run_simulate(const SimulateOptions& opts, Context& ctx) {
     }
     if (const auto problem = header_problem("X-GitHub-Delivery", opts.delivery_id)) {
         throw Error(fmt::format("--delivery-id cannot be sent: {}", *problem), ExitCode::usage);
+    }
+    if (!is_valid_utf8(opts.delivery_id)) {
+        // A capture record is JSON: its delivery_id must be text.
+        throw Error("--delivery-id is not UTF-8 text", ExitCode::usage);
     }
     if (opts.count > 1) {
         write_deliveries(opts, secret, random, now, ctx);

@@ -1,5 +1,6 @@
 #include "crcr/delivery.hpp"
 
+#include "crcr/error.hpp"
 #include "crcr/github_names.hpp"
 #include "crcr/signature.hpp"
 
@@ -7,7 +8,11 @@
 
 #include <algorithm>
 #include <array>
+#include <condition_variable>
 #include <cstring>
+#include <exception>
+#include <mutex>
+#include <thread>
 #include <unordered_map>
 
 namespace crcr {
@@ -50,14 +55,13 @@ Delivery make_delivery(std::string_view event,
 
 namespace {
 
-// `text` as a JSON string literal. A bulk run escapes one body per delivery, so this avoids
-// nlohmann's general serializer; the output is the same.
-void append_json_string(std::string& out, std::string_view text) {
+// `text` escaped for a JSON string literal, without the quotes: the same as nlohmann's
+// serializer writes it (control characters as \u00XX in lowercase, UTF-8 as it is).
+void append_json_chars(std::string& out, std::string_view text) {
     // Compact JSON bodies have no control characters: then only '"' and '\\' need escaping, and
     // memchr finds them far faster than a byte loop.
     const bool plain = std::none_of(
         text.begin(), text.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20; });
-    out += '"';
     if (plain) {
         const char* p = text.data();
         const char* const end = p + text.size();
@@ -79,7 +83,6 @@ void append_json_string(std::string& out, std::string_view text) {
             }
         }
         out.append(p, end);
-        out += '"';
         return;
     }
     for (const char ch : text) {
@@ -113,26 +116,61 @@ void append_json_string(std::string& out, std::string_view text) {
             out += fmt::format("u{:04x}", c);
         }
     }
+}
+
+// `text` as a JSON string literal.
+void append_json_string(std::string& out, std::string_view text) {
     out += '"';
+    append_json_chars(out, text);
+    out += '"';
+}
+
+// The capture record of `delivery` whose body is `body_literal` (the body as a JSON string
+// literal), as nlohmann's serializer would write the object, in one buffer: a bulk run writes
+// thousands a second, and building a Json object for each cost more than escaping the body.
+void append_capture_record(std::string& out,
+                           const Delivery& delivery,
+                           std::string_view body_literal) {
+    out += R"({"crcr_capture":1,"delivery_id":)";
+    append_json_string(out, delivery.id);
+    out += R"(,"event":)";
+    append_json_string(out, delivery.event);
+    out += R"(,"action":)";
+    if (delivery.action.empty()) {
+        out += "null";
+    } else {
+        append_json_string(out, delivery.action);
+    }
+    out += R"(,"headers":{)";
+    // As a JSON object: a name given twice keeps its first place and takes its last value.
+    const HttpHeaders& headers = delivery.headers;
+    bool first = true;
+    for (auto it = headers.begin(); it != headers.end(); ++it) {
+        const auto same_name = [&](const auto& header) { return header.first == it->first; };
+        if (std::any_of(headers.begin(), it, same_name)) {
+            continue;
+        }
+        const auto last = std::find_if(headers.rbegin(), headers.rend(), same_name);
+        out += first ? "" : ",";
+        first = false;
+        append_json_string(out, it->first);
+        out += ':';
+        append_json_string(out, last->second);
+    }
+    out += R"(},"body":)";
+    out += body_literal;
+    out += '}';
 }
 
 } // namespace
 
 std::string capture_record(const Delivery& delivery) {
-    Json headers = Json::object();
-    for (const auto& [name, value] : delivery.headers) {
-        headers[name] = value;
-    }
-    const Json head = {{"crcr_capture", 1},
-                       {"delivery_id", delivery.id},
-                       {"event", delivery.event},
-                       {"action", delivery.action.empty() ? Json(nullptr) : Json(delivery.action)},
-                       {"headers", headers}};
-    std::string record = head.dump();
-    record.pop_back(); // the closing brace: the body comes last
-    record += ",\"body\":";
-    append_json_string(record, delivery.body);
-    record += '}';
+    std::string literal;
+    literal.reserve(delivery.body.size() + delivery.body.size() / 8 + 2);
+    append_json_string(literal, delivery.body);
+    std::string record;
+    record.reserve(literal.size() + 1024);
+    append_capture_record(record, delivery, literal);
     return record;
 }
 
@@ -220,26 +258,198 @@ BodyVariants::BodyVariants(std::string body) : m_body(std::move(body)) {
             continue;
         }
         if (m_body[i] == '"' && timestamp_at(m_body, i + 1)) {
-            m_timestamps.push_back({i + 1, parse_time(std::string_view(m_body).substr(i + 1, 20))});
+            m_timestamps.push_back(
+                {i + 1, 0, parse_time(std::string_view(m_body).substr(i + 1, 20))});
             i += 21;
             continue;
         }
         ++i;
     }
+    // The literal, escaped a stretch at a time between the places variants patch, so that each
+    // place's offset in it is known.
+    std::vector<std::size_t*> patches;
+    for (Sha& sha : m_shas) {
+        sha.literal_offsets = sha.offsets;
+        for (std::size_t& offset : sha.literal_offsets) {
+            patches.push_back(&offset);
+        }
+    }
+    for (Timestamp& t : m_timestamps) {
+        t.literal_offset = t.offset;
+        patches.push_back(&t.literal_offset);
+    }
+    std::sort(patches.begin(), patches.end(), [](const std::size_t* a, const std::size_t* b) {
+        return *a < *b;
+    });
+    m_literal.reserve(m_body.size() + m_body.size() / 8 + 2);
+    m_literal += '"';
+    std::size_t done = 0;
+    for (std::size_t* offset : patches) {
+        append_json_chars(m_literal, std::string_view(m_body).substr(done, *offset - done));
+        done = *offset;
+        *offset = m_literal.size();
+    }
+    append_json_chars(m_literal, std::string_view(m_body).substr(done));
+    m_literal += '"';
 }
 
 std::string BodyVariants::next(Random& random, std::chrono::seconds shift) const {
-    std::string out = m_body;
+    Variant variant;
+    next(random, shift, variant);
+    return std::move(variant.body);
+}
+
+void BodyVariants::next(Random& random, std::chrono::seconds shift, Variant& out) const {
+    if (out.literal.empty()) {
+        out.body = m_body;
+        out.literal = m_literal;
+    }
     for (const Sha& sha : m_shas) {
         const std::string fresh = random.hex(40);
         for (const std::size_t offset : sha.offsets) {
-            out.replace(offset, 40, fresh);
+            out.body.replace(offset, 40, fresh);
+        }
+        for (const std::size_t offset : sha.literal_offsets) {
+            out.literal.replace(offset, 40, fresh);
         }
     }
     for (const Timestamp& t : m_timestamps) {
-        out.replace(t.offset, 20, iso8601(t.when + shift));
+        const std::string when = iso8601(t.when + shift);
+        out.body.replace(t.offset, 20, when);
+        out.literal.replace(t.literal_offset, 20, when);
     }
-    return out;
+}
+
+namespace {
+
+// Records a chunk at a time: about 1.5 MB of 21 KB bodies, few enough writes and turns.
+constexpr std::uint64_t k_chunk = 64;
+
+// The threads of write_capture_records: each builds whole chunks (chunk k by thread k mod n)
+// into its own buffer, then waits for its turn to write them, in order.
+class RecordWriters {
+public:
+    RecordWriters(std::string_view event,
+                  std::string_view action,
+                  const BodyVariants& variants,
+                  const std::optional<std::string>& secret,
+                  const Random& start,
+                  std::uint64_t draws,
+                  std::uint64_t first,
+                  std::uint64_t count,
+                  const std::function<void(std::string_view)>& write)
+        : m_event(event), m_action(action), m_variants(variants), m_secret(secret), m_start(start),
+          m_draws(draws), m_first(first), m_count(count), m_write(write) {}
+
+    void run(unsigned threads) {
+        const std::uint64_t chunks = (m_count - m_first + k_chunk - 1) / k_chunk;
+        threads = static_cast<unsigned>(std::min<std::uint64_t>(threads, chunks));
+        std::vector<std::thread> helpers;
+        for (unsigned t = 1; t < threads; ++t) {
+            helpers.emplace_back([this, t, threads] { work(t, threads); });
+        }
+        work(0, std::max(threads, 1U));
+        for (std::thread& helper : helpers) {
+            helper.join();
+        }
+        if (m_failure) {
+            std::rethrow_exception(m_failure);
+        }
+    }
+
+private:
+    void work(unsigned thread, unsigned threads) {
+        try {
+            BodyVariants::Variant variant;
+            std::string buffer;
+            for (std::uint64_t chunk = thread;; chunk += threads) {
+                const std::uint64_t begin = m_first + chunk * k_chunk;
+                if (begin >= m_count) {
+                    return;
+                }
+                const std::uint64_t end = std::min(m_count, begin + k_chunk);
+                buffer.clear();
+                for (std::uint64_t i = begin; i < end; ++i) {
+                    build(i, variant, buffer);
+                }
+                std::unique_lock lock(m_mutex);
+                m_turn_changed.wait(lock, [&] { return m_next_chunk == chunk || m_failure; });
+                if (m_failure) {
+                    return;
+                }
+                m_write(buffer);
+                ++m_next_chunk;
+                m_turn_changed.notify_all();
+            }
+        } catch (...) {
+            const std::lock_guard lock(m_mutex);
+            if (!m_failure) {
+                m_failure = std::current_exception();
+            }
+            m_turn_changed.notify_all();
+        }
+    }
+
+    // Delivery `i`'s record, appended to `out`.
+    void build(std::uint64_t i, BodyVariants::Variant& variant, std::string& out) const {
+        Random random = m_start;
+        random.skip(i * m_draws);
+        const Random before = random;
+        m_variants.next(random, std::chrono::seconds(i), variant);
+        Delivery delivery =
+            make_delivery(m_event, m_action, std::move(variant.body), m_secret, random);
+        if (random.draws_since(before) != m_draws) {
+            throw Error("simulate: deliveries took different numbers of random draws; "
+                        "write them with one thread");
+        }
+        append_capture_record(out, delivery, variant.literal);
+        out += '\n';
+        variant.body = std::move(delivery.body); // patched in place by the next one
+    }
+
+    std::string_view m_event;
+    std::string_view m_action;
+    const BodyVariants& m_variants;
+    const std::optional<std::string>& m_secret;
+    Random m_start;
+    std::uint64_t m_draws;
+    std::uint64_t m_first;
+    std::uint64_t m_count;
+    const std::function<void(std::string_view)>& m_write;
+    std::mutex m_mutex;
+    std::condition_variable m_turn_changed;
+    std::uint64_t m_next_chunk = 0;
+    std::exception_ptr m_failure;
+};
+
+} // namespace
+
+void write_capture_records(std::string_view event,
+                           std::string_view action,
+                           const BodyVariants& variants,
+                           const std::optional<std::string>& secret,
+                           Random& random,
+                           std::uint64_t count,
+                           unsigned threads,
+                           const std::function<void(std::string_view)>& write) {
+    if (count == 0) {
+        return;
+    }
+    // The first delivery alone, which says how many draws each one takes.
+    const Random start = random;
+    BodyVariants::Variant variant;
+    variants.next(random, std::chrono::seconds(0), variant);
+    const Delivery first = make_delivery(event, action, std::move(variant.body), secret, random);
+    const std::uint64_t draws = random.draws_since(start);
+    std::string record;
+    append_capture_record(record, first, variant.literal);
+    record += '\n';
+    write(record);
+    if (count > 1) {
+        RecordWriters(event, action, variants, secret, start, draws, 1, count, write).run(threads);
+    }
+    random = start;
+    random.skip(count * draws);
 }
 
 Route route_webhook(std::string_view event, const Json& payload, std::string_view upstream) {

@@ -5,7 +5,7 @@
 namespace crcr {
 
 std::uint64_t Random::next() {
-    std::uint64_t z = (m_state += 0x9E3779B97F4A7C15ULL);
+    std::uint64_t z = (m_state += k_gamma);
     z = (z ^ (z >> 30U)) * 0xBF58476D1CE4E5B9ULL;
     z = (z ^ (z >> 27U)) * 0x94D049BB133111EBULL;
     return z ^ (z >> 31U);

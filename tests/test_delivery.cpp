@@ -174,6 +174,65 @@ TEST_CASE("BodyVariants") {
     CHECK(two["at"] == "2026-11-26T10:01:30Z");
 }
 
+TEST_CASE("BodyVariants: a variant patched in place, with its literal, equals a fresh one") {
+    const std::string sha(40, 'a');
+    const std::string body = R"({"sha":")" + sha + R"(","text":"a \"quoted\"\n\\ line","at":)"
+                             + R"("2026-11-26T10:00:00Z","head":")" + sha + R"("})";
+    const crcr::BodyVariants variants(body);
+    crcr::Random fresh(3);
+    crcr::Random patched(3);
+    crcr::BodyVariants::Variant variant;
+    for (int i = 0; i < 3; ++i) {
+        CAPTURE(i);
+        const std::string expected = variants.next(fresh, std::chrono::seconds(i * 100));
+        variants.next(patched, std::chrono::seconds(i * 100), variant);
+        CHECK(variant.body == expected);
+        CHECK(variant.literal == crcr::Json(expected).dump());
+    }
+}
+
+TEST_CASE("write_capture_records writes what capture_record gives in a loop, on any threads") {
+    crcr::PayloadShape shape;
+    shape.event = "pull_request";
+    shape.action = "synchronize";
+    crcr::Random payload_random(5);
+    const std::string body = crcr::build_payload(shape, payload_random, k_now).dump();
+    const crcr::BodyVariants variants(body);
+    for (const std::optional<std::string>& secret :
+         {std::optional<std::string>("s"), std::optional<std::string>()}) {
+        for (const std::uint64_t count : {1ULL, 2ULL, 64ULL, 200ULL}) {
+            crcr::Random random(9);
+            std::string expected;
+            for (std::uint64_t i = 0; i < count; ++i) {
+                const crcr::Delivery d =
+                    crcr::make_delivery("pull_request",
+                                        "synchronize",
+                                        variants.next(random, std::chrono::seconds(i)),
+                                        secret,
+                                        random);
+                expected += crcr::capture_record(d) + "\n";
+            }
+            const std::uint64_t after = random.next();
+            for (const unsigned threads : {1U, 2U, 3U}) {
+                CAPTURE(count);
+                CAPTURE(threads);
+                crcr::Random again(9);
+                std::string written;
+                crcr::write_capture_records("pull_request",
+                                            "synchronize",
+                                            variants,
+                                            secret,
+                                            again,
+                                            count,
+                                            threads,
+                                            [&](std::string_view records) { written += records; });
+                CHECK(written == expected);
+                CHECK(again.next() == after);
+            }
+        }
+    }
+}
+
 TEST_CASE("capture_record escapes bodies exactly as JSON does") {
     crcr::Random random(1);
     for (const std::string& body : {std::string(R"({"a":"x\"y\\z","b":"\u00e9"})"),

@@ -33,3 +33,19 @@ TEST_CASE("Random::uuid_v4 and hex") {
         CHECK((n >= 5 && n <= 7));
     }
 }
+
+TEST_CASE("Random::skip lands where the draws would, and draws_since counts them") {
+    for (const std::uint64_t draws : {0ULL, 1ULL, 7ULL, 1'000ULL}) {
+        CAPTURE(draws);
+        crcr::Random walked(42);
+        const crcr::Random start = walked;
+        for (std::uint64_t i = 0; i < draws; ++i) {
+            walked.next();
+        }
+        crcr::Random jumped = start;
+        jumped.skip(draws);
+        CHECK(walked.draws_since(start) == draws);
+        CHECK(jumped.draws_since(start) == draws);
+        CHECK(jumped.next() == walked.next());
+    }
+}

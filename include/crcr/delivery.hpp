@@ -9,6 +9,8 @@
 #include "crcr/random.hpp"
 
 #include <chrono>
+#include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -65,18 +67,47 @@ public:
     // The body with fresh SHAs from `random` and timestamps `shift` later.
     std::string next(Random& random, std::chrono::seconds shift) const;
 
+    // A variant and the JSON string literal of it that capture_record writes.
+    struct Variant {
+        std::string body;
+        std::string literal;
+    };
+    // The same as `next`, in `out`, with its literal: SHAs and timestamps never need escaping, so
+    // both are the template escaped once, patched in place (`out` is only ever filled by this
+    // BodyVariants). A bulk run copies and escapes nothing per delivery.
+    void next(Random& random, std::chrono::seconds shift, Variant& out) const;
+
 private:
     struct Sha {
         std::vector<std::size_t> offsets;
+        std::vector<std::size_t> literal_offsets;
     };
     struct Timestamp {
         std::size_t offset;
+        std::size_t literal_offset;
         std::chrono::system_clock::time_point when;
     };
     std::string m_body;
+    std::string m_literal;
     std::vector<Sha> m_shas;
     std::vector<Timestamp> m_timestamps;
 };
+
+// The capture records of `count` deliveries of `event` built from `variants`, delivery i with
+// its timestamps i seconds later, each record followed by a newline: the same bytes as
+//   capture_record(make_delivery(event, action, variants.next(random, i s), secret, random))
+// for i = 0, 1, ... in turn, with `random` left where that loop leaves it. They are passed to
+// `write` in order, many records at a time, never two calls at once. Up to `threads` threads
+// build them (both HMACs are most of the cost): each delivery takes the same number of random
+// draws, so a thread starts delivery i where the loop would be (Random::skip).
+void write_capture_records(std::string_view event,
+                           std::string_view action,
+                           const BodyVariants& variants,
+                           const std::optional<std::string>& secret,
+                           Random& random,
+                           std::uint64_t count,
+                           unsigned threads,
+                           const std::function<void(std::string_view)>& write);
 
 // What the relay does with a delivery, in its order of decisions.
 struct Route {

@@ -22,7 +22,27 @@ public:
     // A version 4 UUID in its canonical lowercase form, as X-GitHub-Delivery carries.
     std::string uuid_v4();
 
+    // Moves on as `draws` calls of next() would, at once: a thread can start where a sequential
+    // loop would be when every step of the loop takes the same number of draws.
+    void skip(std::uint64_t draws) { m_state += draws * k_gamma; }
+    // How many calls of next() led from `earlier` to this state.
+    std::uint64_t draws_since(const Random& earlier) const {
+        return (m_state - earlier.m_state) * k_gamma_inverse;
+    }
+
 private:
+    static constexpr std::uint64_t k_gamma = 0x9E3779B97F4A7C15ULL; // SplitMix64's increment
+    // k_gamma's inverse modulo 2^64 (it is odd), by Newton's iteration: each step doubles the
+    // correct low bits.
+    static constexpr std::uint64_t k_gamma_inverse = [] {
+        std::uint64_t inverse = k_gamma;
+        for (int i = 0; i < 6; ++i) {
+            inverse *= 2 - k_gamma * inverse;
+        }
+        return inverse;
+    }();
+    static_assert(k_gamma * k_gamma_inverse == 1);
+
     std::uint64_t m_state;
 };
 

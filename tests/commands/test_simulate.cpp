@@ -334,6 +334,11 @@ TEST_CASE("simulate: bad input") {
          2,
          "crcr: error: --delivery-id cannot be sent: header 'X-GitHub-Delivery' has a CR in its "
          "value (byte 2)"},
+        {"--delivery-id not UTF-8",
+         {"simulate", "push", "--delivery-id", "d-\xFF", "--output", "-"},
+         with_secret(),
+         2,
+         "crcr: error: --delivery-id is not UTF-8 text"},
         {"--title not UTF-8",
          {"simulate", "pull_request", "opened", "--title", "caf\xE9"},
          with_secret(),
