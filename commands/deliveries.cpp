@@ -319,7 +319,7 @@ void add_deliveries(CLI::App& parent,
         "GitHub's log of webhook deliveries to the relay: list, show, pull and redeliver the "
         "failed ones after an outage");
     deliveries->require_subcommand(1);
-    deliveries->footer(R"(Examples (after an outage of the relay):
+    deliveries->footer(R"(Examples: recovering after an outage of the relay
   crcr deliveries list --failed --since 6h
   crcr deliveries redeliver --since 6h --dry-run --explain
   crcr deliveries redeliver --since 6h --state redeliver.state
