@@ -3,6 +3,7 @@
 #include "callback.hpp"
 #include "complete.hpp"
 #include "completion.hpp"
+#include "deliveries.hpp"
 #include "dispatch_test.hpp"
 #include "gen_workflow.hpp"
 #include "option_checks.hpp"
@@ -134,6 +135,20 @@ void add_commands(CLI::App& app, const CommandRunner& run) {
         },
         [run](const RelayTokenOptions& opts) {
             run([opts](Context& ctx) { return run_relay_token(opts, ctx); });
+        });
+    add_deliveries(
+        app,
+        [run](const DeliveriesListOptions& opts) {
+            run([opts](Context& ctx) { return run_deliveries_list(opts, ctx); });
+        },
+        [run](const DeliveriesShowOptions& opts) {
+            run([opts](Context& ctx) { return run_deliveries_show(opts, ctx); });
+        },
+        [run](const DeliveriesPullOptions& opts) {
+            run([opts](Context& ctx) { return run_deliveries_pull(opts, ctx); });
+        },
+        [run](const DeliveriesRedeliverOptions& opts) {
+            run([opts](Context& ctx) { return run_deliveries_redeliver(opts, ctx); });
         });
     add_callback(app, [run](const CallbackOptions& opts) {
         run([opts](Context& ctx) { return run_callback(opts, ctx); });

@@ -37,19 +37,6 @@ std::string duration_text(seconds elapsed) {
     return s % 60 == 0 ? fmt::format("{} min", s / 60) : fmt::format("{} min {} s", s / 60, s % 60);
 }
 
-// Percent-encodes a query value.
-std::string query_value(std::string_view value) {
-    std::string out;
-    for (const char c : value) {
-        if (std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '-' || c == '_' || c == '.') {
-            out += c;
-        } else {
-            out += fmt::format("%{:02X}", static_cast<unsigned char>(c));
-        }
-    }
-    return out;
-}
-
 void print_preflight(const Preflight& check, bool force, Context& ctx) {
     if (!check.near_limit() && check.problems.empty()) {
         return;
@@ -117,7 +104,7 @@ std::optional<ExitCode> watch_runs(const DispatchTestOptions& opts,
     const std::string path =
         fmt::format("/repos/{}/actions/runs?event=repository_dispatch&created={}&per_page=100",
                     opts.repo,
-                    query_value(">=" + iso8601(since)));
+                    percent_encode(">=" + iso8601(since)));
     std::map<std::uint64_t, WorkflowRun> runs;
     bool progress_shown = false;
     const auto progress = [&](const std::string& line) {

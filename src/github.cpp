@@ -53,33 +53,6 @@ std::string clock_time(system_clock::time_point when) {
     return iso.substr(11, 8) + " UTC";
 }
 
-// Why GitHub refused the App's JWT, and what to do about it.
-Error jwt_refused(const HttpResponse& response,
-                  const GitHubCredentials& credentials,
-                  system_clock::time_point now) {
-    std::string hint = fmt::format(
-        "check that App id '{}' belongs to the key in {} and that the key was not deleted",
-        credentials.app_id,
-        credentials.private_key_source);
-    if (const auto date = response.header("date")) {
-        if (const auto github_now = parse_http_date(*date)) {
-            const auto skew = std::chrono::duration_cast<seconds>(now - *github_now).count();
-            if (skew > 30 || skew < -30) {
-                hint = fmt::format("this machine's clock is {} s {} GitHub's, and GitHub checks "
-                                   "the JWT's iat and exp against its own: set the clock "
-                                   "(timedatectl set-ntp true)",
-                                   skew > 0 ? skew : -skew,
-                                   skew > 0 ? "ahead of" : "behind");
-            }
-        }
-    }
-    return Error(fmt::format("GitHub refused the App's JWT ({} {}): {}",
-                             response.status,
-                             github_error_message(response),
-                             hint),
-                 ExitCode::auth);
-}
-
 } // namespace
 
 std::optional<system_clock::time_point> parse_http_date(std::string_view text) {
@@ -301,7 +274,7 @@ std::uint64_t GitHubAuth::installation_of(std::string_view repo, const std::stri
                     ExitCode::auth);
     }
     if (response.status == 401) {
-        throw jwt_refused(response, m_credentials, m_api.now());
+        throw app_jwt_refused(response, m_credentials, m_api.now());
     }
     if (response.status != 200) {
         throw github_failure(fmt::format("looking up the App's installation on '{}'", repo),
@@ -329,7 +302,7 @@ GitHubAuth::mint(std::uint64_t installation, std::string_view repo, const std::s
                                  jwt,
                                  request.dump()));
     if (response.status == 401) {
-        throw jwt_refused(response, m_credentials, m_api.now());
+        throw app_jwt_refused(response, m_credentials, m_api.now());
     }
     if (response.status == 404) {
         throw Error(fmt::format("GitHub has no installation {} of App '{}': check "
@@ -369,6 +342,32 @@ GitHubAuth::mint(std::uint64_t installation, std::string_view repo, const std::s
         }
     }
     return token;
+}
+
+Error app_jwt_refused(const HttpResponse& response,
+                      const GitHubCredentials& credentials,
+                      system_clock::time_point now) {
+    std::string hint = fmt::format(
+        "check that App id '{}' belongs to the key in {} and that the key was not deleted",
+        credentials.app_id,
+        credentials.private_key_source);
+    if (const auto date = response.header("date")) {
+        if (const auto github_now = parse_http_date(*date)) {
+            const auto skew = std::chrono::duration_cast<seconds>(now - *github_now).count();
+            if (skew > 30 || skew < -30) {
+                hint = fmt::format("this machine's clock is {} s {} GitHub's, and GitHub checks "
+                                   "the JWT's iat and exp against its own: set the clock "
+                                   "(timedatectl set-ntp true)",
+                                   skew > 0 ? skew : -skew,
+                                   skew > 0 ? "ahead of" : "behind");
+            }
+        }
+    }
+    return Error(fmt::format("GitHub refused the App's JWT ({} {}): {}",
+                             response.status,
+                             github_error_message(response),
+                             hint),
+                 ExitCode::auth);
 }
 
 Error github_failure(std::string_view what, const HttpResponse& response, std::string_view hint) {

@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cctype>
 #include <ostream>
 
 namespace crcr {
@@ -151,6 +152,19 @@ std::string tls_trust_hint(const TlsTrust& trust) {
                        "of {}: check that they hold the server's CA (PEM; a folder needs "
                        "'openssl rehash')",
                        from);
+}
+
+std::string percent_encode(std::string_view text) {
+    std::string out;
+    for (const char c : text) {
+        if (std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '-' || c == '_' || c == '.'
+            || c == '~') {
+            out += c;
+        } else {
+            out += fmt::format("%{:02X}", static_cast<unsigned char>(c));
+        }
+    }
+    return out;
 }
 
 bool is_secret_header(std::string_view name) {

@@ -1165,11 +1165,15 @@ std::optional<std::string> json_problem(std::string_view text) {
 
 } // namespace
 
-Json parse_webhook_body(std::string_view text, std::string_view source) {
+Json parse_json_document(std::string_view text, std::string_view source) {
     if (const std::optional<std::string> problem = json_problem(text)) {
         throw Error(fmt::format("{} is not JSON: {}", source, *problem));
     }
-    Json body = Json::parse(text);
+    return Json::parse(text);
+}
+
+Json parse_webhook_body(std::string_view text, std::string_view source) {
+    Json body = parse_json_document(text, source);
     if (!body.is_object()) {
         throw Error(fmt::format("{} is a JSON {}, not an object: a webhook body is an object",
                                 source,

@@ -128,6 +128,12 @@ private:
     std::map<std::string, InstallationToken, std::less<>> m_tokens; // by repository, lowercase
 };
 
+// Why GitHub refused an App's JWT (a 401), as a `crcr::Error` (auth): the App id and key to
+// check, or this machine's clock when GitHub's `Date` shows it off by more than 30 s.
+Error app_jwt_refused(const HttpResponse& response,
+                      const GitHubCredentials& credentials,
+                      std::chrono::system_clock::time_point now);
+
 // Why a GitHub answer failed, as a `crcr::Error` with the exit code of cli.md: 401/403 auth,
 // 5xx unavailable, other 4xx failure. `what` says what was attempted ("dispatch to 'o/r'").
 // `hint`, when given, is appended: what to do about it.

@@ -141,6 +141,10 @@ std::unique_ptr<ConcurrentHttpClient> make_curl_concurrent_http_client(TlsTrust 
 std::unique_ptr<ConcurrentHttpClient>
 make_plain_concurrent_http_client(std::unique_ptr<ConcurrentHttpClient> fallback, bool proxied);
 
+// `text` as a URL query value: everything but ASCII letters, digits, '-', '_', '.' and '~'
+// percent-encoded (RFC 3986's unreserved set).
+std::string percent_encode(std::string_view text);
+
 // True when a header named `name` carries a credential (Authorization, cookies, signatures,
 // anything named like a token or secret), so traces print its value as `***`.
 bool is_secret_header(std::string_view name);

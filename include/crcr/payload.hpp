@@ -81,6 +81,10 @@ void set_path(Json& payload, std::string_view path, const Json& value);
 // A `--set PATH=VALUE` argument: VALUE as JSON when it parses, otherwise as a string.
 std::pair<std::string, Json> parse_assignment(std::string_view assignment);
 
+// `text` as any JSON value, nested at most 512 levels. Throws `crcr::Error` starting with
+// `source` and giving the line and column of a syntax error.
+Json parse_json_document(std::string_view text, std::string_view source);
+
 // `text` as a webhook body: a JSON object, nested at most 512 levels (deeper JSON would overflow
 // the stack of the parser). Throws `crcr::Error` starting with `source` ("--payload 'x.json'")
 // and giving the line and column of a syntax error.

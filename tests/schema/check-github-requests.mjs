@@ -4,7 +4,9 @@
 // DIR holds files "<operation>.<n>.json" written by tests/support/fake_github.cpp, where
 // <operation> is an operationId with "--" for "/". A file is a request body, validated against
 // the operation's requestBody schema; for GET operations it is the query parameters, each of
-// which must be a query parameter the operation declares (and valid against its schema).
+// which must be a query parameter the operation declares (and valid against its schema). A file
+// "answer@<status>@<operation>.<n>.json" is the fake's answer, validated against the operation's
+// response schema for that status: the fake must answer in GitHub's shapes.
 import { readFileSync, readdirSync } from "node:fs";
 import { createRequire } from "node:module";
 import Ajv from "ajv";
@@ -35,16 +37,34 @@ const dir = process.argv[2];
 const files = readdirSync(dir).filter((f) => f.endsWith(".json"));
 const seen = new Set();
 let failures = 0;
+const answered = new Set();
 for (const file of files) {
-  const id = file.slice(0, file.indexOf(".")).replaceAll("--", "/");
+  let name = file.slice(0, file.indexOf("."));
+  let status = null;
+  if (name.startsWith("answer@")) {
+    [, status, name] = name.split("@");
+  }
+  const id = name.replaceAll("--", "/");
   const found = operations.get(id);
   if (!found) {
     console.error(`${file}: no operation '${id}' in @octokit/openapi`);
     failures++;
     continue;
   }
-  seen.add(id);
   const data = JSON.parse(readFileSync(`${dir}/${file}`, "utf8"));
+  if (status !== null) {
+    answered.add(id);
+    const schema = found.operation.responses?.[status]?.content?.["application/json"]?.schema;
+    if (!schema) {
+      console.error(`${file}: ${found.path} documents no JSON answer ${status}`);
+      failures++;
+    } else if (!ajv.validate(schema, data)) {
+      console.error(`${file}: answer ${status} of ${found.path}: ${ajv.errorsText(ajv.errors, { separator: "\n  " })}`);
+      failures++;
+    }
+    continue;
+  }
+  seen.add(id);
   if (found.method === "get") {
     const declared = new Map((found.operation.parameters ?? []).filter((p) => p.in === "query").map((p) => [p.name, p]));
     for (const [name, value] of Object.entries(data)) {
@@ -65,10 +85,28 @@ for (const file of files) {
     failures++;
   }
 }
-const required = ["repos/create-dispatch-event", "apps/create-installation-access-token", "actions/list-workflow-runs-for-repo"];
+const required = [
+  "repos/create-dispatch-event",
+  "apps/create-installation-access-token",
+  "actions/list-workflow-runs-for-repo",
+  "apps/list-webhook-deliveries",
+  "repos/list-webhook-deliveries",
+];
 for (const id of required) {
   if (!seen.has(id)) {
     console.error(`no request for ${id} was captured`);
+    failures++;
+  }
+}
+const requiredAnswers = [
+  "apps/list-webhook-deliveries",
+  "apps/get-webhook-delivery",
+  "apps/redeliver-webhook-delivery",
+  "repos/list-webhook-deliveries",
+];
+for (const id of requiredAnswers) {
+  if (!answered.has(id)) {
+    console.error(`no answer of the fake for ${id} was captured`);
     failures++;
   }
 }

@@ -66,17 +66,6 @@ std::map<std::string, std::string> parse_query(std::string_view query) {
     return out;
 }
 
-// Writes a request body GitHub's REST description must accept into CRCR_TEST_CAPTURE_DIR (set by
-// the e2e test that validates them against @octokit/openapi).
-void capture(const std::string& operation, const std::string& body) {
-    static std::atomic<int> counter{0};
-    const char* dir = std::getenv("CRCR_TEST_CAPTURE_DIR");
-    if (dir == nullptr || *dir == '\0') {
-        return;
-    }
-    std::ofstream(fmt::format("{}/{}.{}.json", dir, operation, counter++)) << body;
-}
-
 struct PkeyFree {
     void operator()(EVP_PKEY* key) const { EVP_PKEY_free(key); }
 };
@@ -97,6 +86,15 @@ std::string pem_of(EVP_PKEY* key, bool private_key) {
 }
 
 } // namespace
+
+void capture(const std::string& operation, const std::string& body) {
+    static std::atomic<int> counter{0};
+    const char* dir = std::getenv("CRCR_TEST_CAPTURE_DIR");
+    if (dir == nullptr || *dir == '\0') {
+        return;
+    }
+    std::ofstream(fmt::format("{}/{}.{}.json", dir, operation, counter++)) << body;
+}
 
 const RsaKeyPair& test_rsa_key() {
     static const RsaKeyPair pair = rsa_key_of(2048);
@@ -239,7 +237,8 @@ Reply FakeGitHub::handle(const RecordedRequest& request) {
                            "Request forbidden by administrative rules. Please make sure your "
                            "request has a User-Agent header");
     }
-    if (request.method == "POST" && request.header("Content-Type") != "application/json") {
+    if (request.method == "POST" && !request.body.empty()
+        && request.header("Content-Type") != "application/json") {
         m_problems.push_back(call + ": Content-Type is not application/json");
     }
     Reply handled = route(request, path);
@@ -264,6 +263,9 @@ Reply FakeGitHub::route(const RecordedRequest& request, const std::string& path)
     const std::string query = request.target.find('?') == std::string::npos
                                   ? ""
                                   : request.target.substr(request.target.find('?') + 1);
+    if (auto answered = route_deliveries(request, parts, query)) {
+        return *answered;
+    }
     if (parts.size() >= 3 && parts[0] == "repos") {
         const std::string repo = lower(parts[1] + "/" + parts[2]);
         if (parts.size() == 4 && parts[3] == "installation" && request.method == "GET") {

@@ -46,6 +46,30 @@ struct FakeApp {
     std::set<std::string> permissions = {"contents:write", "actions:read", "metadata:read"};
 };
 
+// One webhook delivery attempt in a hook's log (GitHub's "webhook delivery").
+struct FakeDelivery {
+    std::uint64_t id = 0; // 0: the fake numbers it
+    std::string guid;
+    std::chrono::system_clock::time_point delivered_at;
+    bool redelivery = false;
+    double duration = 0.2;
+    std::string status = "OK";
+    int status_code = 200;
+    std::string event = "pull_request";
+    std::string action = "opened";
+    std::string payload = "{}";                  // the request's JSON body
+    std::string response_body = "{\"ok\":true}"; // the relay's answer
+};
+
+// A hook's delivery log: "app", "repos/OWNER/NAME/hooks/ID" or "orgs/ORG/hooks/ID".
+struct FakeHook {
+    std::vector<FakeDelivery> deliveries;
+    std::set<std::string> tokens; // tokens allowed to read it (repo and org hooks); empty: any
+    // What a redelivery records: the relay's answer to it.
+    std::string redelivery_status = "OK";
+    int redelivery_code = 200;
+};
+
 class FakeGitHub {
 public:
     using Clock = std::function<std::chrono::system_clock::time_point()>;
@@ -67,6 +91,11 @@ public:
     // The next request starting with `prefix` is handled as usual (a dispatch starts its runs),
     // and then answered with `reply`: GitHub took it but said otherwise (a 502 from its edge).
     void inject_after_handling(const std::string& prefix, Reply reply);
+    // Webhook delivery logs (tests/support/fake_github_deliveries.cpp), listed at most
+    // `page_size` a page.
+    void add_hook(const std::string& name, FakeHook hook, std::size_t page_size = 100);
+    // The delivery ids GitHub was asked to redeliver (and did), in order.
+    std::vector<std::uint64_t> redelivered() const;
     // Moves the fake's clock (GitHub's) relative to the test's.
     void set_clock_offset(std::chrono::seconds offset);
 
@@ -93,6 +122,9 @@ private:
     Reply error_reply(int status, const std::string& message, const std::string& docs = "") const;
     std::optional<Reply> check_jwt(const RecordedRequest& request);
     Reply dispatch(const RecordedRequest& request, const std::string& repo);
+    std::optional<Reply> route_deliveries(const RecordedRequest& request,
+                                          const std::vector<std::string>& parts,
+                                          std::string_view query);
     Reply
     runs_list(const RecordedRequest& request, const std::string& repo, std::string_view query);
     std::chrono::system_clock::time_point now() const;
@@ -111,9 +143,17 @@ private:
     std::vector<std::string> m_problems;
     std::vector<std::string> m_dispatches;
     std::vector<Run> m_runs;
+    std::map<std::string, FakeHook> m_hooks;
+    std::size_t m_delivery_page_size = 100;
+    std::vector<std::uint64_t> m_redelivered;
     std::uint64_t m_next_id = 9'000'000'001;
     TestServer m_server; // last: it calls back into the members above
 };
+
+// Writes `body` (a request's JSON, a GET's query parameters, or with operation
+// "answer@STATUS@OPERATION" an answer) into CRCR_TEST_CAPTURE_DIR, for the e2e test that checks
+// them against @octokit/openapi; nothing when it is unset.
+void capture(const std::string& operation, const std::string& body);
 
 // A fresh RSA key pair in PEM ("PRIVATE KEY" PKCS#8, "PUBLIC KEY"), generated once per process.
 struct RsaKeyPair {
