@@ -60,16 +60,24 @@ print(f"kill -9 and resume: {sum(counts.values())} received once each, {len(unce
 PY
 
 # --- --rate holds within 10 % --------------------------------------------------------------
-start_receiver rate
+# Faster than 55/s always fails. Slower than 45/s may be a starved machine (the receiver and
+# replay share the cores with the rest of the suite), so that alone gets one second try.
 "$crcr" simulate push --count 61 --output "$tmp/rate.jsonl" --seed 8 2>/dev/null
-"$crcr" replay "$tmp/rate.jsonl" --to "$url" --rate 50 --concurrency 4 2>/dev/null
-stats "$url" | python3 -c '
-import json, sys
+measure_rate() { # prints "ok", "slow" or fails the script
+  start_receiver "rate$1"
+  "$crcr" replay "$tmp/rate.jsonl" --to "$url" --rate 50 --concurrency 4 2>/dev/null
+  stats "$url" | python3 -c '
+import json, os, sys
 times = sorted(json.load(sys.stdin)["times"])
 assert len(times) == 61, len(times)
 rate = 60 / (times[-1] - times[0])
-print(f"--rate 50: measured {rate:.1f}/s")
-assert 45 <= rate <= 55, f"measured {rate:.1f}/s for --rate 50"'
+print(f"--rate 50: measured {rate:.1f}/s (load average {os.getloadavg()[0]:.1f})", file=sys.stderr)
+assert rate <= 55, f"measured {rate:.1f}/s for --rate 50: faster than asked"
+print("ok" if rate >= 45 else "slow")'
+}
+rate_result=$(measure_rate 1)
+[ "$rate_result" = ok ] || rate_result=$(measure_rate 2)
+[ "$rate_result" = ok ] || { echo "--rate 50 measured under 45/s twice" >&2; exit 1; }
 
 # --- GitHub's own delivery records ---------------------------------------------------------
 "$schema_dir/install.sh"
