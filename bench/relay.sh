@@ -55,7 +55,7 @@ print("L3:\n  npu:"); [print(f"    {r}: [oncall]") for r in repos[2::4]]
 print("L4:"); [print(f"  - {r}: oncall") for r in repos[3::4]]
 PY
   rm -f "$tmp/relay.db"*
-  "$crcr" relay serve --listen 127.0.0.1:0 --allowlist "$tmp/allowlist.yml" --rate-limit 100000000 \
+  "$crcr" relay serve --listen 127.0.0.1:0 --allowlist "$tmp/allowlist.yml" --rate-limit 1000000 \
     --oidc-jwks "$root/examples/relay/demo-jwks.json" --state "$tmp/relay.db" >"$tmp/url" 2>/dev/null &
   relay_pid=$!
   pids+=("$relay_pid")
