@@ -17,7 +17,7 @@ trap 'rm -rf "$tmp"' EXIT
 CRCR_WEBHOOK_SECRET="bench secret" build/crcr simulate pull_request synchronize --count "$count" \
   --output "$tmp/load.jsonl" --seed 1 2>/dev/null
 read -r engine floor n < <(build/tests/replay_bench "$tmp/load.jsonl" "$rounds")
-body_kb=$(head -c 2000000 "$tmp/load.jsonl" | python3 -c 'import json,sys; print("%.1f" % (len(json.loads(sys.stdin.readline())["body"]) / 1024))')
+body_kb=$(head -n1 "$tmp/load.jsonl" | python3 -c 'import json,sys; print("%.1f" % (len(json.loads(sys.stdin.readline())["body"]) / 1024))')
 echo "replay's engine, $n pull_request deliveries of $body_kb KB, CPU per delivery, best of $rounds ($(nproc) cores, $(date -u +%F))"
 printf '  %-52s %8s us\n' "engine (read, parse, sign, request, state, report)" "$engine"
 printf '  %-52s %8s us\n' "floor (HMAC-SHA256 + one copy of the body)" "$floor"
