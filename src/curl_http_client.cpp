@@ -214,7 +214,13 @@ void configure(const CurlApi& api, CURL* curl, Exchange& exchange, const TlsTrus
 
 // `request`'s own options on `curl`, configured for its method: URL, headers (its own, a
 // User-Agent, no Expect), timeouts, body. `request` and `exchange` must outlive the transfer.
-void set_request(const CurlApi& api, CURL* curl, const HttpRequest& request, Exchange& exchange) {
+// `may_reuse`: the transfer may go on a kept connection, so its body must not be rewindable
+// (`on_upload`); on a new connection libcurl never resends, and takes the body whole.
+void set_request(const CurlApi& api,
+                 CURL* curl,
+                 const HttpRequest& request,
+                 Exchange& exchange,
+                 bool may_reuse) {
     check_request_headers(request);
     std::string line; // each header line, its memory reused
     const auto add_line = [&] {
@@ -252,13 +258,17 @@ void set_request(const CurlApi& api, CURL* curl, const HttpRequest& request, Exc
         if (request.method != "POST") { // a body makes it a POST
             api.easy_setopt(curl, CURLOPT_CUSTOMREQUEST, request.method.c_str());
         }
-        // The body from a read callback, not CURLOPT_POSTFIELDS (which libcurl can always
-        // rewind): see `on_upload`.
-        exchange.upload = request.body;
-        exchange.uploaded = 0;
-        api.easy_setopt(curl, CURLOPT_POST, 1L);
-        api.easy_setopt(curl, CURLOPT_READFUNCTION, &on_upload);
-        api.easy_setopt(curl, CURLOPT_READDATA, &exchange);
+        if (may_reuse) {
+            // The body from a read callback, not CURLOPT_POSTFIELDS (which libcurl can always
+            // rewind): see `on_upload`.
+            exchange.upload = request.body;
+            exchange.uploaded = 0;
+            api.easy_setopt(curl, CURLOPT_POST, 1L);
+            api.easy_setopt(curl, CURLOPT_READFUNCTION, &on_upload);
+            api.easy_setopt(curl, CURLOPT_READDATA, &exchange);
+        } else {
+            api.easy_setopt(curl, CURLOPT_POSTFIELDS, request.body.data());
+        }
         api.easy_setopt(
             curl, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(request.body.size()));
     }
@@ -326,14 +336,15 @@ public:
         // API answers are JSON: take them compressed. (Webhooks replayed by the concurrent
         // client carry no Accept-Encoding, as GitHub sends none.)
         api.easy_setopt(curl, CURLOPT_ACCEPT_ENCODING, "");
-        set_request(api, curl, request, exchange);
         // One connection for every request of a run (dispatch-test: installation, token,
         // dispatch, polls). libcurl never sends a body twice (`on_upload`), but a POST on a
         // connection that a server closes as it arrives fails without an answer; servers close
         // idle connections after some seconds, so a POST after a pause takes a new one.
         const bool safe = request.method == "GET" || request.method == "HEAD";
-        const bool idle = std::chrono::steady_clock::now() - m_last_used > k_reuse_for_unsafe;
-        api.easy_setopt(curl, CURLOPT_FRESH_CONNECT, !safe && idle ? 1L : 0L);
+        const bool fresh =
+            !safe && std::chrono::steady_clock::now() - m_last_used > k_reuse_for_unsafe;
+        set_request(api, curl, request, exchange, !fresh);
+        api.easy_setopt(curl, CURLOPT_FRESH_CONNECT, fresh ? 1L : 0L);
         const CURLcode code = api.easy_perform(curl);
         m_last_used = std::chrono::steady_clock::now();
         if (code != CURLE_OK) {
@@ -400,7 +411,7 @@ public:
             configure(api, curl, transfer.exchange, m_trust);
             transfer.method = transfer.request.method;
         }
-        set_request(api, curl, transfer.request, transfer.exchange);
+        set_request(api, curl, transfer.request, transfer.exchange, true);
         check(api.multi_add_handle(m_multi.get(), curl));
         m_idle.pop_back();
         transfer.running = true;
