@@ -34,3 +34,13 @@ CONF
   nginx_pid=$!
   for _ in $(seq 50); do (echo >"/dev/tcp/127.0.0.1/$nginx_port") 2>/dev/null && break; sleep 0.1; done
 }
+
+# goal TEXT MET: one line of a benchmark's verdict, "met" or "MISSED" then TEXT (the figure, its
+# baseline and the goal); MET is 1 or 0. A miss sets goal_status to 1, the script's exit status.
+goal_status=0
+goal() {
+  if [ "$2" = 1 ]; then echo "met     $1"; else echo "MISSED  $1"; goal_status=1; fi
+}
+
+# at_least A B: 1 when A >= B (numbers, decimals allowed), else 0.
+at_least() { awk -v a="$1" -v b="$2" 'BEGIN { print (a >= b) ? 1 : 0 }'; }

@@ -8,6 +8,8 @@
 #   - callbacks/s (in_progress, each a verified RS256 token, a rate-limit window, a state-machine
 #     step in the state), driven by wrk with 16 connections for 10 s;
 #   - the relay's peak memory (VmHWM) in each run.
+# Each figure is printed beside its baseline and goal, met or MISSED; exits 1 when a goal is
+# missed, and when any callback was answered other than 200.
 #   bench/relay.sh [COUNT]     (default 5000)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -53,7 +55,7 @@ print("L3:\n  npu:"); [print(f"    {r}: [oncall]") for r in repos[2::4]]
 print("L4:"); [print(f"  - {r}: oncall") for r in repos[3::4]]
 PY
   rm -f "$tmp/relay.db"*
-  "$crcr" relay serve --listen 127.0.0.1:0 --allowlist "$tmp/allowlist.yml" --rate-limit 100000000 \
+  "$crcr" relay serve --listen 127.0.0.1:0 --allowlist "$tmp/allowlist.yml" --rate-limit 1000000 \
     --oidc-jwks "$root/examples/relay/demo-jwks.json" --state "$tmp/relay.db" >"$tmp/url" 2>/dev/null &
   relay_pid=$!
   pids+=("$relay_pid")
@@ -82,23 +84,42 @@ head -n1 "$tmp/load.jsonl" >"$tmp/one.jsonl"
 "$crcr" replay "$tmp/one.jsonl" --to "$url/github/webhook" >/dev/null 2>&1
 token=$("$crcr" relay token --private-key "$root/examples/relay/demo-oidc-key.pem" \
   --repository bench-org/callbacks --lifetime 3600)
+# Each wrk thread has its own Lua state: its id (from setup) keeps the job names of the two
+# threads apart, or half the callbacks would repeat a job's in_progress and be refused (400
+# "invalid state transition"). done() prints the requests and errors wrk counted.
 cat >"$tmp/callback.lua" <<LUA
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
 wrk.headers["Authorization"] = "Bearer $token"
+local threads = 0
+function setup(thread)
+  threads = threads + 1
+  thread:set("id", threads)
+end
 local n = 0
 request = function()
   n = n + 1
   local body = '{"event_type":"pull_request","delivery_id":"$delivery","payload":{},'
     .. '"workflow":{"schema_version":"1","status":"in_progress","conclusion":null,"name":"CI",'
-    .. '"job_name":"job-' .. n .. '-' .. math.random(1e9) .. '","run_id":"1","run_attempt":"1",'
+    .. '"job_name":"job-' .. id .. '-' .. n .. '","run_id":"1","run_attempt":"1",'
     .. '"check_run_id":"1-1"}}'
   return wrk.format(nil, "/github/callback", nil, body)
 end
+function done(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format("wrk: %d %d %d\n", summary.requests, e.status,
+    e.connect + e.read + e.write + e.timeout))
+end
 LUA
-callbacks=$(wrk -t2 -c16 -d10s -s "$tmp/callback.lua" "$url" | awk '/Requests\/sec/ { printf "%.0f", $2 }')
-accepted=$("$crcr" relay status --state "$tmp/relay.db" --json --limit 1 |
-  python3 -c 'import json,sys; d=json.load(sys.stdin); print(sum(1 for c in d["deliveries"][0]["callbacks"] if c["answer_status"] == 200))')
+wrk -t2 -c16 -d10s -s "$tmp/callback.lua" "$url" >"$tmp/wrk.out"
+callbacks=$(awk '/Requests\/sec/ { printf "%.0f", $2 }' "$tmp/wrk.out")
+read -r _ wrk_requests wrk_non2xx wrk_socket_errors < <(grep '^wrk: ' "$tmp/wrk.out")
+# Every callback the relay recorded, by the status it answered.
+read -r accepted refused < <("$crcr" relay status --state "$tmp/relay.db" --json --limit 1 |
+  python3 -c 'import json,sys
+d = json.load(sys.stdin)
+answers = [c["answer_status"] for c in d["deliveries"][0]["callbacks"]] + [c["answer_status"] for c in d["other_callbacks"]]
+print(sum(1 for a in answers if a == 200), sum(1 for a in answers if a != 200))')
 memcb=$(stop_relay)
 
 cat <<REPORT
@@ -106,6 +127,16 @@ relay emulator, $count signed pull_request deliveries ($(nproc) cores, $(date -u
   replay -c16 to nginx (baseline, no relay)        $baseline deliveries/s
   relay serve, 10 repositories                     $hooks10 webhooks/s ($((hooks10 * 10)) dispatches/s), peak $mem10 MB
   relay serve, 100 repositories                    $hooks100 webhooks/s ($((hooks100 * 100)) dispatches/s), peak $mem100 MB
-  callbacks (in_progress, wrk -c16, 10 s)          $callbacks callbacks/s ($accepted accepted), peak $memcb MB
+  callbacks (in_progress, wrk -c16, 10 s)          $callbacks callbacks/s ($wrk_requests answered, $accepted recorded 200, $refused other), peak $memcb MB
   dispatches recorded in the 100-repository run    $dispatches
 REPORT
+# Goals: every answer 200 (a refused callback is not a callback handled); a webhook with 100
+# repositories at most 1/100 as fast as the baseline replay per dispatch, i.e. dispatches/s at
+# least the baseline's deliveries/s (the relay's work per dispatch no more than the sender's per
+# delivery); callbacks at least 1,000/s (a run of a thousand jobs reporting at once).
+goal "every callback answered 200: $wrk_non2xx non-2xx and $wrk_socket_errors socket errors (wrk), $refused recorded not 200; goal 0" \
+  "$([ "$wrk_non2xx" = 0 ] && [ "$wrk_socket_errors" = 0 ] && [ "$refused" = 0 ] && echo 1 || echo 0)"
+goal "dispatches/s, 100 repositories: $((hooks100 * 100)) beside the baseline's $baseline deliveries/s; goal >= the baseline" \
+  "$(at_least $((hooks100 * 100)) "$baseline")"
+goal "callbacks/s: $callbacks; goal >= 1000" "$(at_least "$callbacks" 1000)"
+exit $goal_status

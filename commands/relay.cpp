@@ -7,18 +7,14 @@
 #include "crcr/files.hpp"
 #include "crcr/github_names.hpp"
 #include "crcr/relay.hpp"
-#include "crcr/relay_server.hpp"
+#include "crcr/relay_emulator.hpp"
+#include "crcr/relay_store.hpp"
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 #include <fmt/ostream.h>
 
-#include <pthread.h>
 #include <unistd.h>
-
-#include <csignal>
-#include <mutex>
-#include <thread>
 
 namespace crcr {
 
@@ -56,62 +52,6 @@ ListenAddress parse_listen(const std::string& text) {
 
 bool is_loopback(const std::string& host) {
     return host == "localhost" || host == "::1" || host.starts_with("127.");
-}
-
-// Log lines on stderr: "TIME LEVEL message key=value ..." or one JSON object per line.
-class LogWriter {
-public:
-    LogWriter(std::ostream& out,
-              bool json,
-              std::function<std::chrono::system_clock::time_point()> now)
-        : m_out(out), m_json(json), m_now(std::move(now)) {}
-
-    void operator()(const LogEntry& entry) {
-        std::string line;
-        if (m_json) {
-            Json object{
-                {"time", iso8601(m_now())}, {"level", entry.level}, {"message", entry.message}};
-            for (const auto& [key, value] : entry.fields) {
-                if (!value.empty()) {
-                    object[key] = value;
-                }
-            }
-            line = object.dump();
-        } else {
-            line = fmt::format("{} {:<7} {}", iso8601(m_now()), entry.level, entry.message);
-            for (const auto& [key, value] : entry.fields) {
-                if (value.empty()) {
-                    continue;
-                }
-                const bool quote = value.find_first_of(" \"=") != std::string::npos;
-                line += fmt::format(" {}={}", key, quote ? Json(value).dump() : value);
-            }
-        }
-        const std::lock_guard lock(m_mutex);
-        m_out << line << '\n' << std::flush;
-    }
-
-private:
-    std::ostream& m_out;
-    bool m_json;
-    std::function<std::chrono::system_clock::time_point()> m_now;
-    std::mutex m_mutex;
-};
-
-Jwks load_jwks(const std::string& source, Context& ctx) {
-    if (source.empty()) {
-        return Jwks{};
-    }
-    if (source.starts_with("http://") || source.starts_with("https://")) {
-        const HttpResponse response = ctx.http.send(HttpRequest{.method = "GET", .url = source});
-        if (response.status != 200) {
-            throw Error(
-                fmt::format("--oidc-jwks '{}': answered {}", redact_url(source), response.status),
-                ExitCode::unavailable);
-        }
-        return Jwks::parse(response.body, source);
-    }
-    return Jwks::parse(read_file(source), source);
 }
 
 } // namespace
@@ -261,99 +201,36 @@ ExitCode run_relay_serve(const RelayServeOptions& opts, Context& ctx) {
                     "CRCR_WEBHOOK_SECRET_FILE or CRCR_WEBHOOK_SECRET",
                     ExitCode::usage);
     }
-    // SIGINT and SIGTERM are taken by one thread (blocked everywhere else, before any thread
-    // starts: the dispatch pool and the server's workers inherit the mask), which stops the server:
-    // requests in flight are answered, the state is closed.
-    sigset_t signals;
-    sigemptyset(&signals);
-    sigaddset(&signals, SIGINT);
-    sigaddset(&signals, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-    LogWriter writer(ctx.err, opts.log_format == "json", ctx.now);
-    const Log log = [&writer](const LogEntry& entry) { writer(entry); };
-    AllowlistFile allowlist(opts.allowlist);
-    Jwks jwks = load_jwks(opts.oidc_jwks, ctx);
-    if (opts.oidc_jwks.empty()) {
-        log(LogEntry{.level = "warning",
-                     .message = "no --oidc-jwks: every callback will be refused (401)"});
-    }
-    const std::string state_path =
-        opts.state.empty()
-            ? default_relay_state_path(ctx.env.get("XDG_STATE_HOME"), ctx.env.get("HOME"))
-            : opts.state;
-    RelayStore store(state_path);
     // --dispatch github: the client of dispatch-test, alive as long as the server.
     std::optional<GitHubApi> api;
     std::optional<GitHubAuth> auth;
-    Dispatcher dispatcher = [](const std::string&, const Json&) { return DispatchResult{}; };
+    RelayEmulatorSettings settings{.host = address.host,
+                                   .port = address.port,
+                                   .allowlist = opts.allowlist,
+                                   .secret = *secret,
+                                   .upstream_repo = opts.upstream_repo,
+                                   .oidc_jwks = opts.oidc_jwks,
+                                   .rate_limit = opts.rate_limit,
+                                   .dispatch = opts.dispatch,
+                                   .dispatch_workers = opts.dispatch_workers,
+                                   .threads = opts.threads,
+                                   .state = opts.state,
+                                   .json_log = opts.log_format == "json"};
     if (opts.dispatch == "github") {
-        std::optional<GitHubCredentials> credentials = resolve_credentials(opts.github, ctx);
-        if (!credentials) {
-            throw Error("--dispatch github needs GitHub credentials: GH_TOKEN or GITHUB_TOKEN, "
-                        "--token-file, or a GitHub App's --app-id and --private-key",
-                        ExitCode::auth);
-        }
-        api.emplace(ctx.http, resolve_api_url(opts.github, ctx), github_waits(opts.github, ctx));
-        auth.emplace(*api, std::move(*credentials));
-        dispatcher = github_dispatcher(*api, *auth, log);
+        settings.make_dispatcher = [&](const Log& log) {
+            std::optional<GitHubCredentials> credentials = resolve_credentials(opts.github, ctx);
+            if (!credentials) {
+                throw Error("--dispatch github needs GitHub credentials: GH_TOKEN or GITHUB_TOKEN, "
+                            "--token-file, or a GitHub App's --app-id and --private-key",
+                            ExitCode::auth);
+            }
+            api.emplace(
+                ctx.http, resolve_api_url(opts.github, ctx), github_waits(opts.github, ctx));
+            auth.emplace(*api, std::move(*credentials));
+            return github_dispatcher(*api, *auth, log);
+        };
     }
-    const std::size_t repos = allowlist.current().entries.size();
-    Relay relay(RelaySettings{.upstream = opts.upstream_repo,
-                              .secret = *secret,
-                              .rate_limit = opts.rate_limit,
-                              .dispatch_workers = opts.dispatch_workers},
-                allowlist.current(),
-                std::move(jwks),
-                store,
-                std::move(dispatcher),
-                ctx.now,
-                log);
-    std::mutex allowlist_mutex;
-    RelayServer server(
-        relay,
-        RelayServerOptions{.host = address.host,
-                           .port = address.port,
-                           .threads = opts.threads,
-                           .health =
-                               [&] {
-                                   const std::lock_guard lock(allowlist_mutex);
-                                   return Json{{"upstream", opts.upstream_repo},
-                                               {"dispatch", opts.dispatch},
-                                               {"repos", allowlist.current().entries.size()}};
-                               },
-                           .every_second =
-                               [&] {
-                                   const std::lock_guard lock(allowlist_mutex);
-                                   if (auto fresh = allowlist.refresh(log)) {
-                                       relay.set_allowlist(std::move(*fresh));
-                                   }
-                               }},
-        log);
-    const int port = server.bind();
-    fmt::print(ctx.out,
-               "http://{}:{}\n",
-               address.host.find(':') != std::string::npos ? "[" + address.host + "]"
-                                                           : address.host,
-               port);
-    ctx.out.flush();
-    log(LogEntry{.level = "info",
-                 .message = "relay ready",
-                 .fields = {{"allowlist", opts.allowlist},
-                            {"repos", std::to_string(repos)},
-                            {"dispatch", opts.dispatch},
-                            {"state", state_path}}});
-    std::thread waiter([&] {
-        int signal = 0;
-        sigwait(&signals, &signal);
-        log(LogEntry{.level = "info",
-                     .message = "stopping: answering the requests in flight",
-                     .fields = {{"signal", signal == SIGINT ? "SIGINT" : "SIGTERM"}}});
-        server.stop();
-    });
-    server.serve();
-    waiter.join();
-    log(LogEntry{.level = "info", .message = "stopped"});
-    return ExitCode::ok;
+    return serve_relay_emulator(settings, ctx);
 }
 
 namespace {

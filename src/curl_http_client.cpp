@@ -14,6 +14,7 @@
 
 #include <algorithm>
 #include <array>
+#include <chrono>
 #include <cstring>
 #include <mutex>
 
@@ -119,6 +120,8 @@ struct Exchange {
     CurlHeaders headers;
     HttpResponse response;
     std::array<char, CURL_ERROR_SIZE> error_text{};
+    std::string_view upload; // the request's body, handed to libcurl by `on_upload`
+    std::size_t uploaded = 0;
     bool too_large = false;
     bool answered = false; // a status line came
 };
@@ -131,6 +134,20 @@ std::size_t on_body(char* data, std::size_t size, std::size_t count, void* user)
         return 0; // makes curl fail with CURLE_WRITE_ERROR
     }
     exchange->response.body.append(data, n);
+    return n;
+}
+
+// Hands libcurl the request's body. There is deliberately no seek callback: libcurl sends a
+// request again on a new connection when a reused one closes without a byte of answer
+// ("Connection died, retrying a fresh connect"), and to send a body again it must rewind it,
+// which without a seek callback fails (CURLE_SEND_FAIL_REWIND) once any of it was read. So a
+// body that may have reached the server is never sent twice behind crcr's back; a request that
+// died before its body was read is still retried, which is safe.
+std::size_t on_upload(char* buffer, std::size_t size, std::size_t count, void* user) {
+    auto* exchange = static_cast<Exchange*>(user);
+    const std::size_t n = std::min(size * count, exchange->upload.size() - exchange->uploaded);
+    std::memcpy(buffer, exchange->upload.data() + exchange->uploaded, n);
+    exchange->uploaded += n;
     return n;
 }
 
@@ -197,7 +214,13 @@ void configure(const CurlApi& api, CURL* curl, Exchange& exchange, const TlsTrus
 
 // `request`'s own options on `curl`, configured for its method: URL, headers (its own, a
 // User-Agent, no Expect), timeouts, body. `request` and `exchange` must outlive the transfer.
-void set_request(const CurlApi& api, CURL* curl, const HttpRequest& request, Exchange& exchange) {
+// `may_reuse`: the transfer may go on a kept connection, so its body must not be rewindable
+// (`on_upload`); on a new connection libcurl never resends, and takes the body whole.
+void set_request(const CurlApi& api,
+                 CURL* curl,
+                 const HttpRequest& request,
+                 Exchange& exchange,
+                 bool may_reuse) {
     check_request_headers(request);
     std::string line; // each header line, its memory reused
     const auto add_line = [&] {
@@ -235,7 +258,17 @@ void set_request(const CurlApi& api, CURL* curl, const HttpRequest& request, Exc
         if (request.method != "POST") { // a body makes it a POST
             api.easy_setopt(curl, CURLOPT_CUSTOMREQUEST, request.method.c_str());
         }
-        api.easy_setopt(curl, CURLOPT_POSTFIELDS, request.body.data());
+        if (may_reuse) {
+            // The body from a read callback, not CURLOPT_POSTFIELDS (which libcurl can always
+            // rewind): see `on_upload`.
+            exchange.upload = request.body;
+            exchange.uploaded = 0;
+            api.easy_setopt(curl, CURLOPT_POST, 1L);
+            api.easy_setopt(curl, CURLOPT_READFUNCTION, &on_upload);
+            api.easy_setopt(curl, CURLOPT_READDATA, &exchange);
+        } else {
+            api.easy_setopt(curl, CURLOPT_POSTFIELDS, request.body.data());
+        }
         api.easy_setopt(
             curl, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(request.body.size()));
     }
@@ -250,6 +283,10 @@ std::string failure_of(const CurlApi& api,
     const bool header_too_large = exchange.answered && code == CURLE_OUT_OF_MEMORY;
     const std::string why =
         exchange.too_large ? fmt::format("response larger than {} bytes", k_max_body)
+        // libcurl would send it again on a new connection, and cannot (`on_upload`).
+        : code == CURLE_SEND_FAIL_REWIND
+            ? "the connection closed after the request was sent, without an answer (not sent "
+              "again: the server may have acted on it)"
         : header_too_large ? "the answer has a header line over 100 KB, more than libcurl reads: "
                              "not an answer crcr can use; check that the URL is the right server"
         : exchange.error_text[0] != '\0' ? std::string(exchange.error_text.data())
@@ -299,13 +336,17 @@ public:
         // API answers are JSON: take them compressed. (Webhooks replayed by the concurrent
         // client carry no Accept-Encoding, as GitHub sends none.)
         api.easy_setopt(curl, CURLOPT_ACCEPT_ENCODING, "");
-        set_request(api, curl, request, exchange);
-        // libcurl sends a request again, on a new connection, when a reused one closes without
-        // a byte of answer. For a POST (a dispatch, a callback) the server may have acted on the
-        // first: such requests go on a connection of their own, so they are sent once.
+        // One connection for every request of a run (dispatch-test: installation, token,
+        // dispatch, polls). libcurl never sends a body twice (`on_upload`), but a POST on a
+        // connection that a server closes as it arrives fails without an answer; servers close
+        // idle connections after some seconds, so a POST after a pause takes a new one.
         const bool safe = request.method == "GET" || request.method == "HEAD";
-        api.easy_setopt(curl, CURLOPT_FRESH_CONNECT, safe ? 0L : 1L);
+        const bool fresh =
+            !safe && std::chrono::steady_clock::now() - m_last_used > k_reuse_for_unsafe;
+        set_request(api, curl, request, exchange, !fresh);
+        api.easy_setopt(curl, CURLOPT_FRESH_CONNECT, fresh ? 1L : 0L);
         const CURLcode code = api.easy_perform(curl);
+        m_last_used = std::chrono::steady_clock::now();
         if (code != CURLE_OK) {
             throw_if_untrusted(api, request, exchange, code, m_trust);
             throw Error(failure_of(api, request, exchange, code), ExitCode::unavailable);
@@ -314,8 +355,13 @@ public:
     }
 
 private:
+    // How long a kept connection may have been idle for a POST (or any request not safe to
+    // repeat) to go on it.
+    static constexpr std::chrono::seconds k_reuse_for_unsafe{2};
+
     TlsTrust m_trust;
     CurlHandle m_curl;
+    std::chrono::steady_clock::time_point m_last_used; // of the last transfer; none: long ago
 };
 
 // One curl multi handle drives every transfer. A finished transfer's easy handle goes back to
@@ -365,7 +411,7 @@ public:
             configure(api, curl, transfer.exchange, m_trust);
             transfer.method = transfer.request.method;
         }
-        set_request(api, curl, transfer.request, transfer.exchange);
+        set_request(api, curl, transfer.request, transfer.exchange, true);
         check(api.multi_add_handle(m_multi.get(), curl));
         m_idle.pop_back();
         transfer.running = true;

@@ -118,15 +118,20 @@ struct TlsTrust {
 std::string tls_trust_hint(const TlsTrust& trust);
 
 // The libcurl implementation: TLS verification on, HTTP(S) only, no redirects followed,
-// `User-Agent: crcr/<version>` unless the request sets one, connections kept alive between
-// GET and HEAD requests; other methods get a connection of their own, so libcurl never sends
-// them twice. libcurl is loaded on the first request (a missing libcurl is a `crcr::Error` then).
-// One client serves one thread at a time. https:// servers are verified against `trust`.
+// `User-Agent: crcr/<version>` unless the request sets one, one connection kept alive for every
+// request of a run (dispatch-test: installation, token, dispatch and --watch polls). libcurl
+// never sends a request body twice: when a reused connection closes without an answer it resends
+// only what has not started sending its body (the body is read through a callback it cannot
+// rewind), and a POST (or any method but GET and HEAD) after the connection has been idle for
+// 2 s goes on a new one, since servers close idle connections. libcurl is loaded on the first
+// request (a missing libcurl is a `crcr::Error` then). One client serves one thread at a time.
+// https:// servers are verified against `trust`.
 std::unique_ptr<HttpClient> make_curl_http_client(TlsTrust trust = {});
 
 // The libcurl implementation of the concurrent port, with the same behaviour per request except
-// that every connection is kept and reused, POSTs included (libcurl may then send a webhook twice
-// when its connection closes unanswered: the relay takes a repeated delivery as a redelivery):
+// that every connection is kept and reused, POSTs included (libcurl sends a webhook again on a
+// new connection only when its reused one closed before any of its body went out; otherwise it
+// fails, and the caller decides):
 // one event loop (a curl multi handle) on the caller's thread, its easy handles kept and reused.
 // libcurl is loaded on the first request.
 std::unique_ptr<ConcurrentHttpClient> make_curl_concurrent_http_client(TlsTrust trust = {});

@@ -583,6 +583,15 @@ TEST_CASE("dispatch-test --watch with an App asks for actions: read too") {
         == R"({"repositories":["pytorch-ci"],"permissions":{"actions":"read","contents":"write"}})");
 }
 
+TEST_CASE("dispatch-test --watch with an App: one connection for every request of the run") {
+    DispatchFixture f;
+    const auto result = f.run({"--repo", k_repo, "--watch"}, f.app_env());
+    CHECK(result.code == 0);
+    // The installation, the token, the dispatch and the polls of the runs list, kept alive.
+    CHECK(f.github.calls().size() >= 5);
+    CHECK(f.github.connections() == 1);
+}
+
 TEST_CASE("dispatch-test: pre-flight refuses an oversized payload before anything is sent") {
     DispatchFixture f;
     const auto big = f.run({"--repo", k_repo, "--title", std::string(70'000, 't')});

@@ -100,6 +100,8 @@ public:
     void set_clock_offset(std::chrono::seconds offset);
 
     std::vector<RecordedRequest> requests() const { return m_server.requests(); }
+    // How many TCP connections crcr opened to it so far.
+    int connections() const { return m_server.connections(); }
     // "METHOD /path" of every request, prefix and query removed.
     std::vector<std::string> calls() const;
     // What crcr sent that GitHub or the contract would not accept; empty when all was right.

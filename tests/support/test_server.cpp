@@ -227,7 +227,7 @@ void TestServer::serve(int fd) {
         if (request.method != "HEAD") {
             response += reply.body;
         }
-        if (!send_all(fd, response)) {
+        if (!send_all(fd, response) || reply.action == Reply::Action::close_after) {
             break;
         }
     }

@@ -35,6 +35,7 @@ struct Reply {
         close_silently, // read the request, close without a byte of answer
         reset_mid_body, // send the headers and half the body, then reset the connection
         malformed,      // answer with bytes that are not HTTP
+        close_after,    // answer (keep-alive not refused), then close the connection
     };
     int status = 200;
     std::string reason = "OK";
