@@ -264,6 +264,9 @@ Reply FakeGitHub::route(const RecordedRequest& request, const std::string& path)
     const std::string query = request.target.find('?') == std::string::npos
                                   ? ""
                                   : request.target.substr(request.target.find('?') + 1);
+    if (auto reply = route_repo_data(request, parts, query)) {
+        return *reply;
+    }
     if (parts.size() >= 3 && parts[0] == "repos") {
         const std::string repo = lower(parts[1] + "/" + parts[2]);
         if (parts.size() == 4 && parts[3] == "installation" && request.method == "GET") {
