@@ -169,8 +169,9 @@ void add_doctor(CLI::App& parent, std::function<void(const DoctorOptions&)> on_p
                   opts->verbose,
                   "Trace each request on stderr and print how many were sent")
         ->group(output_group);
-    cmd->footer(R"(Example (a vendor's first command after onboarding):
-  GH_TOKEN=$(cat token.txt) crcr doctor --repo my-org/pytorch-ci
+    cmd->footer(R"(Examples:
+  GH_TOKEN=$(cat token.txt) crcr doctor --repo my-org/pytorch-ci   # after onboarding
+  crcr doctor --repo my-org/pytorch-ci --allowlist .github/allowlist.yml --dry-run
 
 Each check prints passed, failed or unknown (what it could not see, and why), with the fix:
 onboarding in the allowlist, the App installed, a repository_dispatch workflow on the default
