@@ -32,7 +32,7 @@ const std::string k_doctor_lint = "name: lint\non: push\njobs:\n  lint:\n    run
 // thing each before `run`.
 struct DoctorFixture {
     TestClock clock;
-    FakeGitHub github{[this] { return clock.now(); }};
+    FakeGitHub github;
     std::unique_ptr<crcr::HttpClient> http = crcr::make_curl_http_client();
     FakeRepoData upstream{.full_name = "pytorch/pytorch"};
     FakeRepoData downstream{.full_name = k_doctor_repo};
@@ -42,7 +42,9 @@ struct DoctorFixture {
         std::chrono::hours(1), std::chrono::hours(5), std::chrono::hours(30)};
     crcr::test::TempDir dir;
 
-    DoctorFixture() {
+    // `prefix`: the API's path, "/api/v3" for Enterprise Server.
+    explicit DoctorFixture(std::string prefix = "")
+        : github([this] { return clock.now(); }, std::move(prefix)) {
         upstream.files["main"][".github/allowlist.yml"] =
             "L1:\n  - other-org/other-ci\nL2:\n  - my-org/pytorch-ci: alice, bob\n";
         downstream.files["main"][k_doctor_workflow] =
@@ -366,6 +368,13 @@ TEST_CASE("doctor: --json, --dry-run, --verbose, App credentials") {
         for (const std::string& call : f.github.calls()) {
             CHECK(call.starts_with("GET "));
         }
+    }
+    SUBCASE("GitHub Enterprise Server: the API under /api/v3") {
+        DoctorFixture f("/api/v3");
+        const crcr::test::CliRun got = f.run();
+        CHECK(got.code == 0);
+        CHECK(doctor_has(got.out, "my-org/pytorch-ci: 6 passed, 0 failed, 0 unknown"));
+        CHECK(f.github.problems().empty());
     }
     SUBCASE("--allowlist FILE instead of the upstream's") {
         DoctorFixture f;
