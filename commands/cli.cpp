@@ -5,6 +5,7 @@
 #include "completion.hpp"
 #include "deliveries.hpp"
 #include "dispatch_test.hpp"
+#include "doctor.hpp"
 #include "gen_workflow.hpp"
 #include "option_checks.hpp"
 #include "plan.hpp"
@@ -118,6 +119,9 @@ void add_commands(CLI::App& app, const CommandRunner& run) {
     });
     add_dispatch_test(app, [run](const DispatchTestOptions& opts) {
         run([opts](Context& ctx) { return run_dispatch_test(opts, ctx); });
+    });
+    add_doctor(app, [run](const DoctorOptions& opts) {
+        run([opts](Context& ctx) { return run_doctor(opts, ctx); });
     });
     add_replay(app, [run](const ReplayOptions& opts) {
         run([opts](Context& ctx) { return run_replay(opts, ctx); });

@@ -83,7 +83,8 @@ void print_start_checklist(const DispatchTestOptions& opts, Context& ctx) {
                "'{1}' (check with: crcr gen-workflow --check FILE)\n"
                "hint:   - are enabled, in a repository with Actions enabled\n"
                "hint: and the relay's App must be installed on '{0}' with onboarding done (the "
-               "repository listed in the allowlist)\n",
+               "repository listed in the allowlist)\n"
+               "hint: crcr doctor --repo {0} checks each of these against GitHub\n",
                opts.repo,
                event);
 }

@@ -1,5 +1,6 @@
 #include "crcr/workflow_check.hpp"
 
+#include "crcr/callback.hpp"
 #include "crcr/workflow.hpp"
 #include "crcr/yaml.hpp"
 
@@ -417,6 +418,7 @@ private:
         }
     }
 
+public:
     struct Callback {
         const Node* step = nullptr;
         bool action = false;
@@ -446,6 +448,7 @@ private:
         return found;
     }
 
+private:
     static bool grants_id_token(const Node* permissions) {
         if (permissions == nullptr) {
             return false;
@@ -640,6 +643,41 @@ std::vector<Finding> check_workflow(std::string_view text) {
                < std::pair(b.location.line, b.location.column);
     });
     return findings;
+}
+
+WorkflowCallbacks workflow_callbacks(std::string_view text) {
+    WorkflowCallbacks out;
+    const yaml::Document doc = yaml::load(text);
+    const Node* jobs = doc.errors.empty() ? get(doc.root.get(), "jobs") : nullptr;
+    if (jobs != nullptr && jobs->kind == Kind::mapping) {
+        for (const yaml::Entry& job : jobs->entries) {
+            for (const Checker::Callback& callback :
+                 Checker::callbacks_of(get(job.value.get(), "steps"))) {
+                ++(callback.completed ? out.completed : out.in_progress);
+            }
+        }
+    }
+    // A hand-made token request: `audience=<value>` in the text, other than the relay's.
+    const SourceMap map(text);
+    constexpr std::string_view k_key = "audience=";
+    for (std::size_t pos = text.find(k_key); pos != std::string_view::npos;
+         pos = text.find(k_key, pos + 1)) {
+        std::size_t end = pos + k_key.size();
+        while (end < text.size() && (is_name_char(text[end]) || text[end] == '.')) {
+            ++end;
+        }
+        const std::string_view value = text.substr(pos + k_key.size(), end - pos - k_key.size());
+        if (!value.empty() && value != k_relay_audience) {
+            out.wrong_audience.push_back(
+                make("callback-audience",
+                     fmt::format("an OIDC token is requested for audience '{}', and the relay "
+                                 "accepts only '{}'",
+                                 value,
+                                 k_relay_audience),
+                     map.location(pos, static_cast<int>(end - pos))));
+        }
+    }
+    return out;
 }
 
 std::vector<Finding>

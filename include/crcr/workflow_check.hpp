@@ -20,6 +20,17 @@ std::span<const Rule> workflow_rules();
 // relay needs. Text that is not YAML, or not a workflow, is a finding too. Never throws.
 std::vector<Finding> check_workflow(std::string_view text);
 
+// The callbacks a workflow sends the relay: steps using the official callback action or running
+// `crcr callback` (both ask for the relay's audience), and any hand-made OIDC token request
+// (`audience=...`) for another audience (rule `callback-audience`). Text that is not YAML has no
+// callback steps. Never throws.
+struct WorkflowCallbacks {
+    int in_progress = 0;
+    int completed = 0;
+    std::vector<Finding> wrong_audience;
+};
+WorkflowCallbacks workflow_callbacks(std::string_view text);
+
 // A `generated-drift` finding: `text`, a generated workflow, differs from `expected`, what its
 // header's options generate now; the finding points at the first line that differs and says how
 // to generate it again (`command`).

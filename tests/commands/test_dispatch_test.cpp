@@ -529,6 +529,7 @@ TEST_CASE("dispatch-test --watch follows the run the dispatch started") {
          {},
          {"hint:   - are on the default branch of 'my-org/pytorch-ci'",
           "including 'pull_request'",
+          "hint: crcr doctor --repo my-org/pytorch-ci checks each of these against GitHub",
           "crcr: error: no workflow run started in 'my-org/pytorch-ci' within 30 s of the "
           "dispatch"}},
         {"still running at --timeout",

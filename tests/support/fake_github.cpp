@@ -263,6 +263,9 @@ Reply FakeGitHub::route(const RecordedRequest& request, const std::string& path)
     const std::string query = request.target.find('?') == std::string::npos
                                   ? ""
                                   : request.target.substr(request.target.find('?') + 1);
+    if (auto reply = route_repo_data(request, parts, query)) {
+        return *reply;
+    }
     if (auto answered = route_deliveries(request, parts, query)) {
         return *answered;
     }

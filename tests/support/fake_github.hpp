@@ -14,6 +14,7 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -44,6 +45,26 @@ struct FakeApp {
     std::string id;
     std::string public_key_pem;
     std::set<std::string> permissions = {"contents:write", "actions:read", "metadata:read"};
+    std::string slug = "pytorch-fdn-cross-repo-ci-relay";
+};
+
+// What `crcr doctor` reads of a repository (tests/support/fake_github_doctor.cpp): its metadata,
+// files by branch, workflows, Actions' settings. Served without a token when it is public.
+struct FakeRepoData {
+    std::string full_name; // GitHub's canonical case
+    std::string default_branch = "main";
+    std::string owner_type = "Organization";
+    std::chrono::seconds pushed_ago{3600}; // the last push, before the fake's clock
+    std::map<std::string, std::map<std::string, std::string>> files; // branch -> path -> text
+    std::set<std::string> disabled_workflows;                        // paths
+    bool actions_enabled = true;
+    std::set<std::string> admin_tokens; // may read Actions' settings; empty: any token
+};
+
+// An organization: the Apps installed on it, and the tokens of its owners (who may list them).
+struct FakeOrg {
+    std::vector<std::string> app_slugs;
+    std::set<std::string> owner_tokens;
 };
 
 // One webhook delivery attempt in a hook's log (GitHub's "webhook delivery").
@@ -98,6 +119,14 @@ public:
     std::vector<std::uint64_t> redelivered() const;
     // Moves the fake's clock (GitHub's) relative to the test's.
     void set_clock_offset(std::chrono::seconds offset);
+    // For `crcr doctor` (fake_github_doctor.cpp): a repository's data (adds the repository), an
+    // organization, a user, a past repository_dispatch run, and a problem for any request that
+    // is not a GET.
+    void set_repo_data(FakeRepoData data, bool is_private = false);
+    void set_org(const std::string& login, FakeOrg org);
+    void add_user(const std::string& login);
+    void add_run(const std::string& repo, std::chrono::system_clock::time_point created_at);
+    void expect_read_only();
 
     std::vector<RecordedRequest> requests() const { return m_server.requests(); }
     // How many TCP connections crcr opened to it so far.
@@ -120,6 +149,9 @@ private:
     };
     Reply handle(const RecordedRequest& request);
     Reply route(const RecordedRequest& request, const std::string& path);
+    std::optional<Reply> route_repo_data(const RecordedRequest& request,
+                                         const std::vector<std::string>& parts,
+                                         const std::string& query);
     Reply json_reply(int status, const std::string& body) const;
     Reply error_reply(int status, const std::string& message, const std::string& docs = "") const;
     std::optional<Reply> check_jwt(const RecordedRequest& request);
@@ -149,6 +181,10 @@ private:
     std::size_t m_delivery_page_size = 100;
     std::vector<std::uint64_t> m_redelivered;
     std::uint64_t m_next_id = 9'000'000'001;
+    std::map<std::string, FakeRepoData> m_repo_data; // by lowercase name
+    std::map<std::string, FakeOrg> m_orgs;           // by lowercase login
+    std::set<std::string> m_users;                   // lowercase logins
+    bool m_read_only = false;
     TestServer m_server; // last: it calls back into the members above
 };
 
