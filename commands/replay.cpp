@@ -904,7 +904,8 @@ ExitCode Replay::run() {
         std::optional<GitHubCredentials> credentials = resolve_credentials(opts_.github, ctx_);
         if (!credentials) {
             throw Error("no GitHub credentials for --dispatch-to: GH_TOKEN or GITHUB_TOKEN, "
-                        "--token-file, or an App's --app-id and --private-key",
+                        "--token-file, or an App's --app-id and --private-key"
+                            + std::string(k_token_hint),
                         ExitCode::auth);
         }
         GitHubWaits waits = github_waits(opts_.github, ctx_);
