@@ -19,3 +19,33 @@ execute_process(COMMAND gzip -9nf "${usr}/share/man/man1/crcr.1" RESULT_VARIABLE
 if(NOT gzip_result EQUAL 0)
   message(FATAL_ERROR "deb_layout: gzip failed on the man page: ${gzip_result}")
 endif()
+
+# Debian policy 12.5 and 12.7: the license as a machine-readable copyright file, and the changelog
+# (packaging/changelog, Debian's format; this is a native package, so changelog.gz), both in
+# /usr/share/doc/crcr.
+set(doc "${usr}/share/doc/crcr")
+file(MAKE_DIRECTORY "${doc}")
+file(READ "${CPACK_CRCR_SOURCE_DIR}/LICENSE" license)
+# The license text after its title and copyright lines, each line indented, blank lines as " .".
+string(REGEX REPLACE "^.*All rights reserved\\.\n\n" "" terms "${license}")
+string(REGEX REPLACE "\n+$" "" terms "${terms}")
+string(REGEX REPLACE "\n\n" "\n.\n" terms "${terms}")
+string(REGEX REPLACE "\n" "\n " terms "${terms}")
+string(REGEX MATCH "Copyright \\(c\\) ([^\n]*)" copyright_line "${license}")
+file(WRITE "${doc}/copyright"
+"Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/
+Upstream-Name: crcr
+Source: https://github.com/${CPACK_CRCR_GITHUB_REPOSITORY}
+
+Files: *
+Copyright: ${CMAKE_MATCH_1}
+License: BSD-3-Clause
+
+License: BSD-3-Clause
+ ${terms}
+")
+file(COPY_FILE "${CPACK_CRCR_SOURCE_DIR}/packaging/changelog" "${doc}/changelog")
+execute_process(COMMAND gzip -9nf "${doc}/changelog" RESULT_VARIABLE gzip_result)
+if(NOT gzip_result EQUAL 0)
+  message(FATAL_ERROR "deb_layout: gzip failed on the changelog: ${gzip_result}")
+endif()

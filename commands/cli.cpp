@@ -7,6 +7,7 @@
 #include "dispatch_test.hpp"
 #include "doctor.hpp"
 #include "gen_workflow.hpp"
+#include "help_format.hpp"
 #include "option_checks.hpp"
 #include "plan.hpp"
 #include "relay.hpp"
@@ -77,7 +78,19 @@ std::string usage_message(const CLI::App* app, const CLI::Error& e) {
     while (!what.empty() && (what.back() == '.' || what.back() == '\n')) {
         what.pop_back();
     }
-    if (app->get_subcommands().empty() && !app->remaining().empty()) {
+    // The word CLI11 stopped at, in the command that was being parsed.
+    const CLI::App* parsed = app;
+    while (!parsed->get_subcommands().empty()) {
+        parsed = parsed->get_subcommands().front();
+    }
+    std::vector<std::string> rest = parsed->remaining();
+    if (rest.empty()) {
+        rest = app->remaining();
+    }
+    if (dynamic_cast<const CLI::ExtrasError*>(&e) != nullptr && !rest.empty()
+        && rest.front().starts_with('-')) {
+        what = fmt::format("unknown option '{}'", rest.front().substr(0, rest.front().find('=')));
+    } else if (app->get_subcommands().empty() && !app->remaining().empty()) {
         what = fmt::format("'{}' is not a crcr command", app->remaining().front());
         const std::string suggestion = closest_command(*app, app->remaining().front());
         if (!suggestion.empty()) {
@@ -106,6 +119,41 @@ Context ctx_with_http(const Context& ctx,
                    ctx.random_seed,
                    ctx.out_is_terminal,
                    ctx.err_is_terminal};
+}
+
+// `crcr help [COMMAND...]`, as in git and gh: the help of crcr or of a command.
+void add_help(CLI::App& app, const CommandRunner& run) {
+    auto words = std::make_shared<std::vector<std::string>>();
+    CLI::App* cmd = app.add_subcommand("help", "Show the help of crcr or of a command");
+    cmd->add_option("COMMAND", *words, "The command, e.g. gen-workflow or relay serve")
+        ->type_name("");
+    cmd->footer("Examples:\n  crcr help\n  crcr help gen-workflow\n  crcr help relay serve");
+    cmd->callback([&app, run, words] {
+        run([&app, words](Context& ctx) {
+            const CLI::App* target = &app;
+            std::string command = app.get_name();
+            for (const std::string& word : *words) {
+                const auto subs = target->get_subcommands([&word](const CLI::App* s) {
+                    return s->get_name() == word && !s->get_group().empty();
+                });
+                if (subs.empty()) {
+                    throw Error(
+                        fmt::format(
+                            "'{}' is not a {} command; see '{} --help'", word, command, command),
+                        ExitCode::usage);
+                }
+                target = subs.front();
+                command += " " + word;
+            }
+            // What `COMMAND --help` prints (App::help would describe `help` itself, the command
+            // being run).
+            fmt::print(
+                ctx.out,
+                "{}",
+                target->get_formatter()->make_help(target, command, CLI::AppFormatMode::Normal));
+            return ExitCode::ok;
+        });
+    });
 }
 
 } // namespace
@@ -170,6 +218,7 @@ void add_commands(CLI::App& app, const CommandRunner& run) {
     add_complete(app, [run, &app](const CompleteOptions& opts) {
         run([opts, &app](Context& ctx) { return run_complete(app, opts, ctx); });
     });
+    add_help(app, run);
     refuse_empty_names(app);
 }
 
@@ -183,6 +232,8 @@ int run_cli(int argc, const char* const* argv, Context& ctx) {
     app.footer("Run 'crcr <command> --help' for a command's options and examples; 'man crcr' for "
                "everything.\nExit status: 0 ok, 1 failure, 2 usage, 4 authentication, 5 "
                "unreachable or transient.");
+    // Before the commands are added: each takes its parent's formatter.
+    app.formatter(std::make_shared<HelpFormatter>(help_width(ctx)));
     bool verbose = false;
     app.add_flag("-v,--verbose", verbose, "Trace every HTTP exchange on stderr (secrets as ***)");
 

@@ -218,7 +218,8 @@ ExitCode dispatch(const DispatchTestOptions& opts, Json& result, Context& ctx) {
         if (!opts.dry_run) {
             throw Error("no GitHub credentials: set GH_TOKEN or GITHUB_TOKEN, or --token-file, or "
                         "a GitHub App's --app-id and --private-key (CRCR_APP_ID, "
-                        "CRCR_APP_PRIVATE_KEY_FILE)",
+                        "CRCR_APP_PRIVATE_KEY_FILE)"
+                            + std::string(k_token_hint),
                         ExitCode::auth);
         }
         fmt::print(ctx.err,

@@ -4,8 +4,10 @@
 
 #include "crcr/error.hpp"
 #include "crcr/files.hpp"
+#include "crcr/github_names.hpp"
 #include "crcr/report.hpp"
 #include "crcr/shell.hpp"
+#include "crcr/version.hpp"
 #include "crcr/workflow_check.hpp"
 #include "crcr/yaml_writer.hpp"
 
@@ -48,6 +50,7 @@ Level level_from_option(const std::string& level) {
 struct CheckedWorkflowFile {
     std::string source;
     FileFindings report;
+    std::string diff; // how a generated file differs from what its header generates now
 };
 
 std::string count_of(std::size_t n, std::string_view word) {
@@ -55,14 +58,15 @@ std::string count_of(std::size_t n, std::string_view word) {
 }
 
 // `generated-drift` for a file whose header records how it was generated: the options are read
-// back with this very command line, the workflow generated again and compared.
+// back with this very command line, the workflow generated again and compared (`diff` says how
+// it differs). A note: editing the generated file is normal.
 std::vector<Finding>
-workflow_drift(const std::string& path, const std::string& text, Context& ctx) {
+workflow_drift(const std::string& path, const std::string& text, Context& ctx, std::string& diff) {
     std::string why;
     const std::optional<WorkflowHeader> header = read_workflow_header(text, &why);
     const auto problem = [](std::string message) {
         return std::vector<Finding>{
-            Finding{Severity::error, "generated-drift", std::move(message), {1, 1, 0}}};
+            Finding{Severity::note, "generated-drift", std::move(message), {1, 1, 0}}};
     };
     if (!header) {
         return why.empty() ? std::vector<Finding>{}
@@ -99,6 +103,7 @@ workflow_drift(const std::string& path, const std::string& text, Context& ctx) {
     command.insert(command.end(), header->arguments.begin(), header->arguments.end());
     command.push_back("--output=" + path);
     command.emplace_back("--force");
+    diff = drift_diff(text, expected);
     return drift_findings(text, expected, shell_join(command));
 }
 
@@ -114,7 +119,13 @@ ExitCode run_workflow_check(const GenWorkflowOptions& opts, Context& ctx) {
         file.source = read_input(path, ctx.in);
         std::vector<Finding> findings = check_workflow(file.source);
         if (path != "-") {
-            for (Finding& f : workflow_drift(path, file.source, ctx)) {
+            for (Finding& f : workflow_drift(path, file.source, ctx, file.diff)) {
+                if (opts.strict) {
+                    f.severity = Severity::error;
+                }
+                if (format == "github" && !file.diff.empty()) {
+                    f.message += "\n" + file.diff; // annotations carry no other text
+                }
                 findings.push_back(std::move(f));
             }
         }
@@ -132,9 +143,13 @@ ExitCode run_workflow_check(const GenWorkflowOptions& opts, Context& ctx) {
             for (const Finding& f : file.report.findings) {
                 findings.push_back(to_json(f));
             }
-            out["files"].push_back({{"path", file.report.path},
+            nlohmann::json entry = {{"path", file.report.path},
                                     {"errors", count(file.report.findings, Severity::error)},
-                                    {"findings", findings}});
+                                    {"findings", findings}};
+            if (!file.diff.empty()) {
+                entry["diff"] = file.diff;
+            }
+            out["files"].push_back(std::move(entry));
         }
         fmt::print(
             ctx.out, "{}\n", out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace));
@@ -145,6 +160,9 @@ ExitCode run_workflow_check(const GenWorkflowOptions& opts, Context& ctx) {
                        "{}",
                        format == "github" ? format_github(file.report)
                                           : format_text(file.report, color));
+            if (format == "text") {
+                fmt::print(ctx.out, "{}", file.diff);
+            }
             const std::size_t n = count(file.report.findings, Severity::error);
             fmt::print(ctx.out,
                        "{}: {}\n",
@@ -214,8 +232,10 @@ void add_gen_workflow(CLI::App& parent, std::function<void(const GenWorkflowOpti
         ->group(generate);
     cmd->add_option("--crcr-repo",
                     opts->crcr_repo,
-                    "With --callback crcr: git URL to build crcr from when the runner lacks it")
-        ->type_name("GIT_URL")
+                    "With --callback crcr: the GitHub repository whose action installs crcr (a "
+                    "fork or mirror; default "
+                        + std::string(k_github_repository) + ")")
+        ->type_name("OWNER/NAME")
         ->group(generate);
     cmd->add_option("-o,--output",
                     opts->output,
@@ -240,6 +260,11 @@ void add_gen_workflow(CLI::App& parent, std::function<void(const GenWorkflowOpti
         ->type_name("FORMAT")
         ->check(CLI::IsMember({"text", "json", "github"}))
         ->group(check);
+    cmd->add_flag("--strict",
+                  opts->strict,
+                  "Fail when a generated file differs from what its header generates now (by "
+                  "default a note: editing it is fine)")
+        ->group(check);
 
     cmd->footer(R"(Examples:
   crcr gen-workflow --runs-on ubuntu-latest --build 'pip install -e .' --test 'pytest -x tests'
@@ -247,6 +272,7 @@ void add_gen_workflow(CLI::App& parent, std::function<void(const GenWorkflowOpti
       --job-name 'npu-build' --timeout-minutes 240 --steps-file ci-steps.yml --force
   crcr gen-workflow --level L2 --callback crcr --build make --output - | less
   crcr gen-workflow --check .github/workflows/*.yml
+  crcr gen-workflow --check --strict .github/workflows/pytorch_ci.yml   # hand edits fail too
 
 Values are literal: a '${{' in a command, name or label is written so that GitHub does not
 evaluate it (use the shell's $GITHUB_SHA and such in commands).
@@ -314,11 +340,10 @@ WorkflowSpec make_workflow_spec(const GenWorkflowOptions& opts, std::istream& in
     } else {
         spec.workflow_name = std::string(k_default_workflow_name);
     }
-    const std::array<std::pair<std::string_view, const std::string*>, 4> texts = {{
+    const std::array<std::pair<std::string_view, const std::string*>, 3> texts = {{
         {"--job-name", &opts.job_name},
         {"--build", &opts.build},
         {"--test", &opts.test},
-        {"--crcr-repo", &opts.crcr_repo},
     }};
     for (const auto& [name, value] : texts) {
         if (!value->empty()) {
@@ -328,6 +353,12 @@ WorkflowSpec make_workflow_spec(const GenWorkflowOptions& opts, std::istream& in
     spec.job_name = opts.job_name;
     spec.build = opts.build;
     spec.test = opts.test;
+    if (!opts.crcr_repo.empty()) {
+        if (const auto problem = full_name_problem(opts.crcr_repo)) {
+            throw Error(fmt::format("--crcr-repo '{}': {}", opts.crcr_repo, *problem),
+                        ExitCode::usage);
+        }
+    }
     spec.crcr_repo = opts.crcr_repo;
     spec.timeout_minutes = opts.timeout_minutes;
     if (!opts.steps_file.empty()) {
@@ -344,7 +375,7 @@ WorkflowSpec make_workflow_spec(const GenWorkflowOptions& opts, std::istream& in
 ExitCode run_gen_workflow(const GenWorkflowOptions& opts, Context& ctx) {
     if (opts.check) {
         const GenWorkflowOptions check_only{
-            .check = true, .files = opts.files, .format = opts.format};
+            .check = true, .files = opts.files, .format = opts.format, .strict = opts.strict};
         if (!(opts == check_only)) {
             throw Error("--check takes only FILE... and --format: it checks workflows, it does "
                         "not generate one",
@@ -363,8 +394,9 @@ ExitCode run_gen_workflow(const GenWorkflowOptions& opts, Context& ctx) {
                                 opts.files.front()),
                     ExitCode::usage);
     }
-    if (!opts.format.empty()) {
-        throw Error("--format goes with --check", ExitCode::usage);
+    if (!opts.format.empty() || opts.strict) {
+        throw Error(fmt::format("{} goes with --check", opts.strict ? "--strict" : "--format"),
+                    ExitCode::usage);
     }
     const WorkflowSpec spec = make_workflow_spec(opts, ctx.in);
     const std::string text = render_workflow(spec);

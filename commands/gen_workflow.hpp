@@ -24,12 +24,13 @@ struct GenWorkflowOptions {
     std::string workflow_name;        // empty: "PyTorch CI"
     std::string level = "L1";         // L1..L4
     std::string callback;             // crcr or action; empty: action from L2 up
-    std::string crcr_repo;            // git URL to build crcr from (--callback crcr)
+    std::string crcr_repo;            // OWNER/NAME whose action installs crcr (--callback crcr)
     std::string output;               // empty: .github/workflows/pytorch_ci.yml; - stdout
     bool force = false;               // overwrite an existing file
     bool check = false;               // lint `files` instead of generating
     std::vector<std::string> files;   // the workflows to check
     std::string format;               // text, json, github; empty: github in Actions, else text
+    bool strict = false;              // generated-drift fails the check too
 
     bool operator==(const GenWorkflowOptions&) const = default;
 };

@@ -77,8 +77,8 @@ void add_github_options(CLI::App& cmd, GitHubOptions& opts) {
     const std::string group = "GitHub";
     cmd.add_option("--api-url",
                    opts.api_url,
-                   "API base (default GITHUB_API_URL, then https://api.github.com; Enterprise "
-                   "Server: https://HOST/api/v3)")
+                   "API base (default GITHUB_API_URL, then GH_HOST as gh reads it, then "
+                   "https://api.github.com; Enterprise Server: https://HOST/api/v3)")
         ->type_name("URL")
         ->group(group);
     CLI::Option* token_file =
@@ -114,10 +114,14 @@ void add_github_options(CLI::App& cmd, GitHubOptions& opts) {
 }
 
 std::string resolve_api_url(const GitHubOptions& opts, Context& ctx) {
-    std::string url =
-        !opts.api_url.empty()
-            ? opts.api_url
-            : non_empty(ctx.env, "GITHUB_API_URL").value_or(std::string(k_github_api_url));
+    std::string url = opts.api_url;
+    if (url.empty()) {
+        const std::optional<std::string> host = non_empty(ctx.env, "GH_HOST");
+        url =
+            non_empty(ctx.env, "GITHUB_API_URL")
+                .value_or(!host || *host == "github.com" ? std::string(k_github_api_url)
+                                                         : fmt::format("https://{}/api/v3", *host));
+    }
     while (url.ends_with('/')) {
         url.pop_back();
     }

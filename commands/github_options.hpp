@@ -31,8 +31,9 @@ struct GitHubOptions {
 // `cmd`, in the group "GitHub".
 void add_github_options(CLI::App& cmd, GitHubOptions& opts);
 
-// The API base: --api-url, GITHUB_API_URL, then https://api.github.com. Warns when a GitHub
-// Enterprise Server URL lacks its /api/v3.
+// The API base: --api-url, GITHUB_API_URL, the host GH_HOST names as gh reads it (github.com:
+// https://api.github.com; any other: https://GH_HOST/api/v3), then https://api.github.com. Warns
+// when a GitHub Enterprise Server URL lacks its /api/v3.
 std::string resolve_api_url(const GitHubOptions& opts, Context& ctx);
 
 // The credentials, most explicit first: --token-file; --app-id/--private-key; CRCR_APP_ID with
@@ -40,6 +41,10 @@ std::string resolve_api_url(const GitHubOptions& opts, Context& ctx);
 // private key file is readable by other users. Throws `crcr::Error` (auth) for an empty token
 // file, half of an App's credentials, or a key that is not an RSA PEM key.
 std::optional<GitHubCredentials> resolve_credentials(const GitHubOptions& opts, Context& ctx);
+
+// What the missing-credentials errors add: where a token can come from without a file.
+inline constexpr std::string_view k_token_hint =
+    "; logged in with the GitHub CLI? GH_TOKEN=$(gh auth token)";
 
 // Waits through `ctx` (its clock and sleep), notices on stderr, the --max-wait budget.
 GitHubWaits github_waits(const GitHubOptions& opts, Context& ctx);

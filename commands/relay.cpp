@@ -221,7 +221,8 @@ ExitCode run_relay_serve(const RelayServeOptions& opts, Context& ctx) {
             std::optional<GitHubCredentials> credentials = resolve_credentials(opts.github, ctx);
             if (!credentials) {
                 throw Error("--dispatch github needs GitHub credentials: GH_TOKEN or GITHUB_TOKEN, "
-                            "--token-file, or a GitHub App's --app-id and --private-key",
+                            "--token-file, or a GitHub App's --app-id and --private-key"
+                            + std::string(k_token_hint),
                             ExitCode::auth);
             }
             api.emplace(

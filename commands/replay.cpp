@@ -181,7 +181,8 @@ ExitCode run_replay(const ReplayOptions& opts, Context& ctx) {
         std::optional<GitHubCredentials> credentials = resolve_credentials(opts.github, ctx);
         if (!credentials) {
             throw Error("no GitHub credentials for --dispatch-to: GH_TOKEN or GITHUB_TOKEN, "
-                        "--token-file, or an App's --app-id and --private-key",
+                        "--token-file, or an App's --app-id and --private-key"
+                            + std::string(k_token_hint),
                         ExitCode::auth);
         }
         GitHubWaits waits = github_waits(opts.github, ctx);

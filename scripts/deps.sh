@@ -15,6 +15,8 @@ packages=(
   clang libclang-rt-14-dev libfuzzer-14-dev
   # the completion tests run each shell's script for real; the package test builds a .deb
   bash-completion zsh fish dpkg-dev
+  # the package test runs lintian; the release test makes a bare Debian root with debootstrap
+  lintian debootstrap
 )
 
 missing=()

@@ -55,7 +55,8 @@ TlsTrust tls_trust(const Environment& env) {
 }
 
 bool use_color(bool is_terminal, const Environment& env) {
-    return is_terminal && !env.get("NO_COLOR") && env.get("TERM").value_or("") != "dumb";
+    return is_terminal && env.get("NO_COLOR").value_or("").empty()
+           && env.get("TERM").value_or("") != "dumb";
 }
 
 } // namespace crcr

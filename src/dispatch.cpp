@@ -222,6 +222,27 @@ WorkflowRun parse_workflow_run(const std::string& body) {
     return to_run(parse_json_answer(body, "the workflow run"));
 }
 
+namespace {
+
+// Whether `title` names `delivery_id` as a whole word (a generated run-name ends with
+// `delivery <id>`), so that id "12" does not match a run of delivery "123".
+bool names_delivery(std::string_view title, std::string_view delivery_id) {
+    const auto id_char = [](char c) {
+        return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
+               || c == '-' || c == '_';
+    };
+    for (std::size_t at = title.find(delivery_id); at != std::string_view::npos;
+         at = title.find(delivery_id, at + 1)) {
+        const std::size_t end = at + delivery_id.size();
+        if ((at == 0 || !id_char(title[at - 1])) && (end == title.size() || !id_char(title[end]))) {
+            return true;
+        }
+    }
+    return false;
+}
+
+} // namespace
+
 std::vector<WorkflowRun> runs_started_by(const std::vector<WorkflowRun>& runs,
                                          std::chrono::system_clock::time_point since,
                                          std::string_view delivery_id) {
@@ -231,11 +252,12 @@ std::vector<WorkflowRun> runs_started_by(const std::vector<WorkflowRun>& runs,
     });
     const bool any_named =
         !delivery_id.empty() && std::any_of(started.begin(), started.end(), [&](const auto& r) {
-            return contains(r.display_title, delivery_id);
+            return names_delivery(r.display_title, delivery_id);
         });
     if (any_named) {
-        std::erase_if(
-            started, [&](const WorkflowRun& r) { return !contains(r.display_title, delivery_id); });
+        std::erase_if(started, [&](const WorkflowRun& r) {
+            return !names_delivery(r.display_title, delivery_id);
+        });
     }
     std::sort(started.begin(), started.end(), [](const WorkflowRun& a, const WorkflowRun& b) {
         return a.id < b.id;

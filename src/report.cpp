@@ -119,8 +119,8 @@ std::string path_to_uri(std::string_view path) {
     return out;
 }
 
-// `text` safe to print on a terminal: control characters (ESC, BEL, NUL, ...) that could move
-// the cursor or retitle the window become "^[" style notation; tabs stay.
+} // namespace
+
 std::string printable(std::string_view text) {
     std::string out;
     out.reserve(text.size());
@@ -135,8 +135,6 @@ std::string printable(std::string_view text) {
     }
     return out;
 }
-
-} // namespace
 
 std::size_t count(const std::vector<Finding>& findings, Severity severity) {
     return static_cast<std::size_t>(

@@ -1,6 +1,7 @@
 #include "crcr/workflow_check.hpp"
 
 #include "crcr/callback.hpp"
+#include "crcr/report.hpp"
 #include "crcr/workflow.hpp"
 #include "crcr/yaml.hpp"
 
@@ -8,6 +9,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstdint>
 
 namespace crcr {
 
@@ -54,9 +56,29 @@ constexpr std::array<Rule, 19> k_rules = {{
      Severity::error,
      "the callback action used with an input it does not have, or without one it needs"},
     {"generated-drift",
-     Severity::error,
+     Severity::note,
      "a generated workflow that differs from what its header's options generate now"},
 }};
+
+// The lines of `text`, each without its line break (nor a CR before it: a checkout with CRLF line
+// ends is no drift).
+std::vector<std::string_view> lines_of(std::string_view text) {
+    std::vector<std::string_view> lines;
+    std::size_t start = 0;
+    while (start < text.size()) {
+        std::size_t end = text.find('\n', start);
+        if (end == std::string_view::npos) {
+            end = text.size();
+        }
+        std::string_view line = text.substr(start, end - start);
+        if (line.ends_with('\r')) {
+            line.remove_suffix(1);
+        }
+        lines.push_back(line);
+        start = end + 1;
+    }
+    return lines;
+}
 
 Finding make(std::string_view rule, std::string message, SourceLocation location) {
     return Finding{Severity::error, std::string(rule), std::move(message), location};
@@ -682,43 +704,133 @@ WorkflowCallbacks workflow_callbacks(std::string_view text) {
 
 std::vector<Finding>
 drift_findings(std::string_view text, std::string_view expected, std::string_view command) {
-    if (text == expected) {
+    // The header's first line names the version that wrote it; only what follows must match.
+    const std::vector<std::string_view> a = lines_of(text);
+    const std::vector<std::string_view> b = lines_of(expected);
+    std::size_t line = 1;
+    while (line < a.size() && line < b.size() && a[line] == b[line]) {
+        ++line;
+    }
+    if (line == a.size() && line == b.size()) {
         return {};
     }
-    // The header's first line names the version that wrote it; only what follows must match.
-    int line = 1;
-    std::size_t a = 0;
-    std::size_t b = 0;
-    while (true) {
-        const std::size_t a_end = text.find('\n', a);
-        const std::size_t b_end = expected.find('\n', b);
-        std::string_view a_line = text.substr(a, a_end - std::min(a_end, a));
-        if (a_line.ends_with('\r')) {
-            a_line.remove_suffix(1); // a checkout with CRLF line ends is no drift
-        }
-        const std::string_view b_line = expected.substr(b, b_end - std::min(b_end, b));
-        if (line > 1 && a_line != b_line) {
-            break;
-        }
-        const bool a_last = a_end == std::string_view::npos;
-        const bool b_last = b_end == std::string_view::npos;
-        if (a_last && b_last) {
-            return {};
-        }
-        ++line;
-        if (a_last || b_last) {
-            break;
-        }
-        a = a_end + 1;
-        b = b_end + 1;
+    Finding note = make("generated-drift",
+                        fmt::format("this file differs from what its header's options generate "
+                                    "now (first at line {}): edited by hand, which is fine, or "
+                                    "written by another version; to generate it again: {}",
+                                    line + 1,
+                                    command),
+                        {static_cast<int>(line + 1), 1, 0});
+    note.severity = Severity::note;
+    return {note};
+}
+
+std::string drift_diff(std::string_view text, std::string_view expected) {
+    const std::vector<std::string_view> a = lines_of(expected);
+    const std::vector<std::string_view> b = lines_of(text);
+    // The common start (the header's first line always counts as common) and end, then the
+    // longest common subsequence of the middle when it is small enough to tabulate; a bigger
+    // middle shows as removed and added whole.
+    std::size_t head = std::min<std::size_t>(1, std::min(a.size(), b.size()));
+    while (head < a.size() && head < b.size() && a[head] == b[head]) {
+        ++head;
     }
-    return {make("generated-drift",
-                 fmt::format("this file differs from what its header's options generate now "
-                             "(first at line {}): it was edited by hand or written by another "
-                             "version; generate it again with: {}",
-                             line,
-                             command),
-                 {line, 1, 0})};
+    std::size_t tail = 0;
+    while (tail < a.size() - head && tail < b.size() - head
+           && a[a.size() - 1 - tail] == b[b.size() - 1 - tail]) {
+        ++tail;
+    }
+    if (head == a.size() && head == b.size()) {
+        return {};
+    }
+    const std::size_t n = a.size() - head - tail;
+    const std::size_t m = b.size() - head - tail;
+    // The edit script over the whole files: ' ' kept, '-' only in `expected`, '+' only in `text`.
+    struct Edit {
+        char op;
+        std::string_view line;
+        std::size_t a_line; // 1-based line in `expected` (next one, for '+')
+        std::size_t b_line; // likewise in `text`
+    };
+    std::vector<Edit> edits;
+    for (std::size_t i = 0; i < head; ++i) {
+        edits.push_back({' ', a[i], i + 1, i + 1});
+    }
+    constexpr std::size_t k_max_table = 4'000'000;
+    std::size_t i = 0;
+    std::size_t j = 0;
+    if (n > 0 && m > 0 && (n + 1) * (m + 1) <= k_max_table) {
+        std::vector<std::uint32_t> lcs((n + 1) * (m + 1), 0); // lcs[x][y]: of a[x..], b[y..]
+        const auto at = [&lcs, m](std::size_t x, std::size_t y) -> std::uint32_t& {
+            return lcs[x * (m + 1) + y];
+        };
+        for (std::size_t x = n; x-- > 0;) {
+            for (std::size_t y = m; y-- > 0;) {
+                at(x, y) = a[head + x] == b[head + y] ? at(x + 1, y + 1) + 1
+                                                      : std::max(at(x + 1, y), at(x, y + 1));
+            }
+        }
+        while (i < n && j < m) {
+            if (a[head + i] == b[head + j]) {
+                edits.push_back({' ', a[head + i], head + i + 1, head + j + 1});
+                ++i;
+                ++j;
+            } else if (at(i + 1, j) >= at(i, j + 1)) {
+                edits.push_back({'-', a[head + i], head + i + 1, head + j + 1});
+                ++i;
+            } else {
+                edits.push_back({'+', b[head + j], head + i + 1, head + j + 1});
+                ++j;
+            }
+        }
+    }
+    for (; i < n; ++i) {
+        edits.push_back({'-', a[head + i], head + i + 1, head + j + 1});
+    }
+    for (; j < m; ++j) {
+        edits.push_back({'+', b[head + j], head + n + 1, head + j + 1});
+    }
+    for (std::size_t k = 0; k < tail; ++k) {
+        edits.push_back({' ', a[head + n + k], head + n + k + 1, head + m + k + 1});
+    }
+    // Hunks: each change with three lines of context, hunks closer than that merged.
+    constexpr std::size_t k_context = 3;
+    std::string out = "--- generated now\n+++ this file\n";
+    std::size_t e = 0;
+    while (e < edits.size()) {
+        if (edits[e].op == ' ') {
+            ++e;
+            continue;
+        }
+        const std::size_t first = e - std::min(e, k_context);
+        std::size_t last = e; // one past the hunk's last change
+        for (std::size_t k = e; k < edits.size(); ++k) {
+            if (edits[k].op != ' ') {
+                last = k + 1;
+            } else if (k - last >= 2 * k_context) {
+                break;
+            }
+        }
+        const std::size_t end = std::min(edits.size(), last + k_context);
+        std::size_t a_count = 0;
+        std::size_t b_count = 0;
+        for (std::size_t k = first; k < end; ++k) {
+            a_count += edits[k].op != '+' ? 1 : 0;
+            b_count += edits[k].op != '-' ? 1 : 0;
+        }
+        out += fmt::format("@@ -{},{} +{},{} @@\n",
+                           edits[first].a_line - (a_count == 0 ? 1 : 0),
+                           a_count,
+                           edits[first].b_line - (b_count == 0 ? 1 : 0),
+                           b_count);
+        for (std::size_t k = first; k < end; ++k) {
+            out += edits[k].op;
+            out += printable(edits[k].line); // no control character reaches the terminal
+            out += '\n';
+        }
+        e = end;
+    }
+    return out;
 }
 
 } // namespace crcr

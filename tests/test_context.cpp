@@ -13,8 +13,10 @@ TEST_CASE("Environment") {
 TEST_CASE("use_color") {
     CHECK(crcr::use_color(true, crcr::Environment()));
     CHECK_FALSE(crcr::use_color(false, crcr::Environment()));
+    // no-color.org: NO_COLOR counts when it is set and not empty.
+    CHECK(crcr::use_color(true, crcr::Environment(crcr::Environment::Variables{{"NO_COLOR", ""}})));
     CHECK_FALSE(
-        crcr::use_color(true, crcr::Environment(crcr::Environment::Variables{{"NO_COLOR", ""}})));
+        crcr::use_color(true, crcr::Environment(crcr::Environment::Variables{{"NO_COLOR", "1"}})));
     CHECK_FALSE(
         crcr::use_color(true, crcr::Environment(crcr::Environment::Variables{{"TERM", "dumb"}})));
 }

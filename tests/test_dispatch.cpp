@@ -92,7 +92,9 @@ TEST_CASE("runs_started_by: dispatch runs since the dispatch, the one naming the
         };
     const std::vector<crcr::WorkflowRun> runs = {
         run(5, "repository_dispatch", "2026-11-26T10:00:05Z", "PyTorch CI"),
-        run(4, "repository_dispatch", "2026-11-26T10:00:03Z", "pull_request d-42"),
+        run(4, "repository_dispatch", "2026-11-26T10:00:03Z", "PR #1 (opened) - delivery d-42"),
+        run(6, "repository_dispatch", "2026-11-26T10:00:06Z", "PR #2 (opened) - delivery d-421"),
+        run(7, "repository_dispatch", "2026-11-26T10:00:07Z", "PR #3 (opened) - delivery xd-42"),
         run(3, "push", "2026-11-26T10:00:04Z", "d-42"),
         run(2, "repository_dispatch", "2026-11-26T09:59:00Z", "d-42 too early"),
     };
@@ -105,8 +107,10 @@ TEST_CASE("runs_started_by: dispatch runs since the dispatch, the one naming the
     };
     const auto since = at("2026-11-26T10:00:00Z");
     CHECK(ids(crcr::runs_started_by(runs, since, "d-42")) == std::vector<std::uint64_t>{4});
-    CHECK(ids(crcr::runs_started_by(runs, since, "d-other")) == std::vector<std::uint64_t>{4, 5});
-    CHECK(ids(crcr::runs_started_by(runs, since, "")) == std::vector<std::uint64_t>{4, 5});
+    CHECK(ids(crcr::runs_started_by(runs, since, "d-421")) == std::vector<std::uint64_t>{6});
+    CHECK(ids(crcr::runs_started_by(runs, since, "d-other"))
+          == std::vector<std::uint64_t>{4, 5, 6, 7});
+    CHECK(ids(crcr::runs_started_by(runs, since, "")) == std::vector<std::uint64_t>{4, 5, 6, 7});
     CHECK(ids(crcr::runs_started_by(runs, at("2026-11-26T11:00:00Z"), "d-42")).empty());
 }
 

@@ -7,6 +7,7 @@
 #include "crcr/yaml.hpp"
 
 #include <doctest/doctest.h>
+#include <fmt/format.h>
 
 #include <string>
 
@@ -59,6 +60,9 @@ TEST_CASE("render_workflow") {
         const crcr::yaml::Document doc = load_ok(text);
         const Node& root = *doc.root;
         CHECK(at(root, "name").text == "PyTorch CI");
+        // The delivery id ends the run's name: dispatch-test --watch finds its run by it.
+        CHECK(at(root, "run-name")
+                  .text.ends_with("}} - delivery ${{ github.event.client_payload.delivery_id }}"));
         const Node& types = at(at(at(root, "on"), "repository_dispatch"), "types");
         REQUIRE(types.items.size() == 2);
         CHECK(types.items[0]->text == "pull_request");
@@ -83,12 +87,30 @@ TEST_CASE("render_workflow") {
         CHECK(step_names(*doc.root)
               == std::vector<std::string>{"Check out the downstream repository",
                                           "Report in_progress to the relay",
+                                          "Warn that the relay did not get in_progress",
                                           "Check out PyTorch at the commit under test",
                                           "Build",
-                                          "Report the result to the relay"});
-        const Node& last = *at(ci, "steps").items.back();
+                                          "Report the result to the relay",
+                                          "Warn that the relay did not get the result"});
+        const Node& steps = at(ci, "steps");
+        // A relay that is down or rate-limiting fails neither the job nor the result callback.
+        const Node& first = *steps.items[1];
+        CHECK(at(first, "continue-on-error").text == "true");
+        CHECK(at(*steps.items[2], "if").text == "steps.relay-in-progress.outcome == 'failure'");
+        CHECK(at(*steps.items[2], "run")
+                  .text.starts_with("echo \"::warning title=The relay did "
+                                    "not get in_progress::"));
+        const Node& last = *steps.items[5];
         CHECK(at(last, "if").text == "always()");
+        CHECK(at(last, "continue-on-error").text == "true");
+        CHECK(at(last, "id").text == "relay-result");
+        CHECK(at(*steps.items[6], "if").text
+              == "always() && steps.relay-result.outcome == 'failure'");
+        // Pinned to a commit, the ref in a comment on the same line.
         CHECK(at(last, "uses").text == crcr::k_callback_action);
+        CHECK(crcr::k_callback_action.find('@') + 41 == crcr::k_callback_action.size());
+        CHECK(text.find(fmt::format("uses: {} # main\n", crcr::k_callback_action))
+              != std::string::npos);
         CHECK(at(at(last, "with"), "status").text == "completed");
         CHECK(at(at(last, "with"), "conclusion").text.find("job.status") != std::string::npos);
         CHECK(crcr::check_workflow(text).empty());
@@ -97,18 +119,29 @@ TEST_CASE("render_workflow") {
         const std::string text = crcr::render_workflow({.job_name = "npu 'x'",
                                                         .level = crcr::Level::l4,
                                                         .callback = crcr::CallbackKind::crcr,
-                                                        .crcr_repo = "https://example.com/crcr"});
+                                                        .crcr_repo = "my-org/crcr-mirror"});
         const crcr::yaml::Document doc = load_ok(text);
         const Node& steps = at(at(at(*doc.root, "jobs"), "ci"), "steps");
         CHECK(at(*steps.items[1], "name").text == "Install crcr");
-        CHECK(at(at(*steps.items[1], "env"), "CRCR_REPO").text == "https://example.com/crcr");
+        CHECK(at(*steps.items[1], "uses").text
+              == fmt::format("my-org/crcr-mirror@v{}", crcr::k_version_major));
+        CHECK(at(at(*steps.items[1], "with"), "version").text == crcr::k_version);
+        CHECK(at(*steps.items[1], "continue-on-error").text == "true");
+        CHECK(text.find("apt-get") == std::string::npos); // nothing built on the runner
+        const std::string default_repo =
+            crcr::render_workflow({.level = crcr::Level::l2, .callback = crcr::CallbackKind::crcr});
+        CHECK(default_repo.find(
+                  fmt::format("uses: {}@v{}\n", crcr::k_github_repository, crcr::k_version_major))
+              != std::string::npos);
         CHECK(at(*steps.items[2], "run").text
               == "crcr callback --status in_progress --job-name \"$CRCR_JOB_NAME\" "
                  "--check-run-id \"$CRCR_CHECK_RUN_ID\"");
         CHECK(at(at(*steps.items[2], "env"), "CRCR_CHECK_RUN_ID").text
               == "${{ job.check_run_id }}");
         CHECK(at(at(*steps.items[2], "env"), "CRCR_JOB_NAME").text == "npu 'x'");
-        CHECK(at(*steps.items.back(), "run").text
+        CHECK(at(*steps.items.back(), "name").text == "Warn that the relay did not get the result");
+        CHECK(at(*steps.items[steps.items.size() - 2], "continue-on-error").text == "true");
+        CHECK(at(*steps.items[steps.items.size() - 2], "run").text
               == "crcr callback --status completed --conclusion \"$CRCR_CONCLUSION\" "
                  "--job-name \"$CRCR_JOB_NAME\" --check-run-id \"$CRCR_CHECK_RUN_ID\"");
         CHECK(crcr::check_workflow(text).empty());
@@ -129,9 +162,10 @@ TEST_CASE("render_workflow") {
             CHECK(at(ci, "name").text == escaped);
             CHECK(at(ci, "runs-on").items.at(1)->text == escaped);
             const Node& steps = at(ci, "steps");
-            CHECK(at(*steps.items.at(3), "run").text == escaped);
+            // checkout, in_progress and its warning, checkout, build, test, result, warning
             CHECK(at(*steps.items.at(4), "run").text == escaped);
-            CHECK(at(at(*steps.items.back(), "with"), "job-name").text == escaped);
+            CHECK(at(*steps.items.at(5), "run").text == escaped);
+            CHECK(at(at(*steps.items.at(6), "with"), "job-name").text == escaped);
             CHECK(crcr::check_workflow(text).empty());
             std::string why;
             const std::optional<crcr::WorkflowHeader> header =

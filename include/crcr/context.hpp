@@ -65,7 +65,7 @@ bool proxy_configured(const Environment& env);
 TlsTrust tls_trust(const Environment& env);
 
 // Whether to colour output written to a stream that is (or is not) a terminal: never when
-// `NO_COLOR` is set (to anything, as no-color.org says) or when `TERM` is "dumb".
+// `NO_COLOR` is set to a non-empty value (as no-color.org says) or when `TERM` is "dumb".
 bool use_color(bool is_terminal, const Environment& env);
 
 } // namespace crcr

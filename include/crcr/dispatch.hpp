@@ -72,8 +72,9 @@ std::vector<WorkflowRun> parse_workflow_runs(const std::string& body);
 WorkflowRun parse_workflow_run(const std::string& body);
 
 // The runs a dispatch started: `repository_dispatch` runs created at `since` or later (GitHub's
-// clock), those whose title contains `delivery_id` when any do (a run-name that shows the
-// delivery identifies its run for certain).
+// clock), only those whose title names `delivery_id` as a whole word when any do (gen-workflow's
+// run-name ends with `delivery <id>`, which identifies the run for certain among a busy
+// repository's runs).
 std::vector<WorkflowRun> runs_started_by(const std::vector<WorkflowRun>& runs,
                                          std::chrono::system_clock::time_point since,
                                          std::string_view delivery_id);

@@ -38,6 +38,10 @@ nlohmann::json to_json(const Finding& finding);
 // a result about one repository names it in `properties.repository`.
 nlohmann::json to_sarif(std::span<const FileFindings> files, std::span<const Rule> rules);
 
+// `text` safe to print on a terminal: control characters (ESC, BEL, NUL, line breaks, ...) that
+// could move the cursor or retitle the window become "^[" style notation; tabs stay.
+std::string printable(std::string_view text);
+
 // How many findings of `severity` there are in `findings`.
 std::size_t count(const std::vector<Finding>& findings, Severity severity);
 

@@ -16,13 +16,17 @@ namespace crcr {
 // How an L2+ workflow reports to the relay.
 enum class CallbackKind {
     none,   // L1: no callback
-    crcr,   // `crcr callback`, installed by a step of the workflow
+    crcr,   // `crcr callback`, installed by crcr's own action (action.yml) from a release
     action, // pytorch/test-infra's composite action
 };
 
-// The composite action that reports to the relay, as workflows reference it.
+// The composite action that reports to the relay, as workflows reference it: pinned to a commit
+// of pytorch/test-infra (pinning policies allow no branch or tag), the last that changed the action
+// on `k_callback_action_ref`, which generated workflows name in a comment.
 inline constexpr std::string_view k_callback_action =
-    "pytorch/test-infra/.github/actions/cross-repo-ci-relay-callback@main";
+    "pytorch/test-infra/.github/actions/cross-repo-ci-relay-callback@"
+    "5655be56ff85b6e519bb186f0a54d908a01a7287";
+inline constexpr std::string_view k_callback_action_ref = "main";
 
 // The inputs that action declares (its action.yml), for checking `with:` keys.
 std::vector<std::string_view> callback_action_inputs();
@@ -43,8 +47,8 @@ struct WorkflowSpec {
     int timeout_minutes = 0;          // 0: GitHub's default
     Level level = Level::l1;
     CallbackKind callback = CallbackKind::none; // must be set for L2+
-    std::string crcr_repo;                      // git URL crcr is built from when a runner lacks it
-    std::vector<std::string> arguments;         // the gen-workflow options, for the header
+    std::string crcr_repo; // OWNER/NAME whose action installs crcr; empty: k_github_repository
+    std::vector<std::string> arguments; // the gen-workflow options, for the header
 
     bool operator==(const WorkflowSpec&) const = default;
 };

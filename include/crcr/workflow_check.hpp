@@ -7,6 +7,7 @@
 #include "crcr/finding.hpp"
 
 #include <span>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -31,10 +32,16 @@ struct WorkflowCallbacks {
 };
 WorkflowCallbacks workflow_callbacks(std::string_view text);
 
-// A `generated-drift` finding: `text`, a generated workflow, differs from `expected`, what its
-// header's options generate now; the finding points at the first line that differs and says how
-// to generate it again (`command`).
+// A `generated-drift` note: `text`, a generated workflow, differs from `expected`, what its
+// header's options generate now (editing a generated file is normal: `gen-workflow --check
+// --strict` makes it an error); the note points at the first line that differs and says how to
+// generate it again (`command`). The header's first line (the version) is not compared.
 std::vector<Finding>
 drift_findings(std::string_view text, std::string_view expected, std::string_view command);
+
+// How `text` differs from `expected` as a unified diff (`---` generated now, `+++` this file, three
+// lines of context), the header's first line excepted; empty when they match. Line ends CR LF and
+// LF are the same line.
+std::string drift_diff(std::string_view text, std::string_view expected);
 
 } // namespace crcr

@@ -32,8 +32,23 @@ TEST_CASE("cli: exit codes and messages at the boundary") {
         {"unknown option",
          {"validate-allowlist", "--frob"},
          2,
-         "crcr: error: the following argument was not expected: --frob\nsee 'crcr "
-         "validate-allowlist --help'"},
+         "crcr: error: unknown option '--frob'\nsee 'crcr validate-allowlist --help'"},
+        {"unknown option with a value",
+         {"gen-workflow", "--frob=1"},
+         2,
+         "crcr: error: unknown option '--frob'\n"},
+        {"unknown option before the command",
+         {"--frob", "validate-allowlist"},
+         2,
+         "crcr: error: unknown option '--frob'\n"},
+        {"help of an unknown command",
+         {"help", "frobnicate"},
+         2,
+         "crcr: error: 'frobnicate' is not a crcr command; see 'crcr --help'\n"},
+        {"help of an unknown subcommand",
+         {"help", "relay", "frob"},
+         2,
+         "crcr: error: 'frob' is not a crcr relay command; see 'crcr relay --help'\n"},
         {"bad format value",
          {"validate-allowlist", "--format", "xml"},
          2,
@@ -54,6 +69,75 @@ TEST_CASE("cli: exit codes and messages at the boundary") {
     }
 }
 
+TEST_CASE("cli: crcr help COMMAND is COMMAND --help, as in git and gh") {
+    const std::vector<std::vector<std::string>> commands = {
+        {}, {"gen-workflow"}, {"relay", "serve"}, {"relay"}, {"help"}};
+    for (const std::vector<std::string>& command : commands) {
+        std::vector<std::string> help = {"help"};
+        help.insert(help.end(), command.begin(), command.end());
+        std::vector<std::string> flag = command;
+        flag.emplace_back("--help");
+        CAPTURE(flag.front());
+        const crcr::test::CliRun by_command = run_crcr(help);
+        const crcr::test::CliRun by_flag = run_crcr(flag);
+        CHECK(by_command.code == 0);
+        CHECK(by_command.err.empty());
+        CHECK(by_command.out == by_flag.out);
+        CHECK(by_command.out.find("Usage: crcr") != std::string::npos);
+    }
+    CHECK(run_crcr({"help", "relay", "serve"}).out.find("Usage: crcr relay serve")
+          != std::string::npos);
+}
+
+TEST_CASE("cli: --help wraps to the terminal's width, without CLI11's notes") {
+    for (const std::string columns : {"60", "100", "200"}) {
+        CAPTURE(columns);
+        for (const std::string command : {"simulate", "dispatch-test", "gen-workflow", "replay"}) {
+            CAPTURE(command);
+            const crcr::test::CliRun run =
+                run_crcr({command, "--help"},
+                         crcr::Environment(crcr::Environment::Variables{{"COLUMNS", columns}}));
+            CHECK(run.code == 0);
+            // The noise of CLI11: conflicts and validators, which the descriptions say in words.
+            CHECK(run.out.find("Excludes:") == std::string::npos);
+            CHECK(run.out.find("Needs:") == std::string::npos);
+            CHECK(run.out.find("UINT") == std::string::npos);
+            CHECK(run.out.find("FLOAT") == std::string::npos);
+            CHECK(run.out.find(" in [") == std::string::npos);
+            // Every option line fits (the footer's examples are written by hand), unless it holds
+            // one word too long for the room.
+            const std::string options = run.out.substr(0, run.out.find("Examples:"));
+            std::size_t start = 0;
+            while (start < options.size()) {
+                const std::size_t end = std::min(options.find('\n', start), options.size());
+                const std::string line = options.substr(start, end - start);
+                CAPTURE(line);
+                const bool one_word =
+                    line.find(' ', line.find_first_not_of(' ')) == std::string::npos;
+                CHECK((line.size() <= static_cast<std::size_t>(std::stoi(columns)) || one_word));
+                start = end + 1;
+            }
+        }
+    }
+    // Wider terminals get longer lines.
+    const auto longest = [](const std::string& columns) {
+        const std::string out =
+            run_crcr({"dispatch-test", "--help"},
+                     crcr::Environment(crcr::Environment::Variables{{"COLUMNS", columns}}))
+                .out;
+        std::size_t longest_line = 0;
+        std::size_t start = 0;
+        while (start < out.size()) {
+            const std::size_t end = std::min(out.find('\n', start), out.size());
+            longest_line = std::max(longest_line, end - start);
+            start = end + 1;
+        }
+        return longest_line;
+    };
+    CHECK(longest("200") > longest("80"));
+    CHECK(longest("nonsense") == longest("80")); // not a number: 80 columns off a terminal
+}
+
 TEST_CASE("cli: --help lists the commands and examples") {
     const crcr::test::CliRun run = run_crcr({"--help"});
     CHECK(run.out.find("validate-allowlist") != std::string::npos);
@@ -69,8 +153,15 @@ TEST_CASE("cli: --version") {
     // The second line names the libraries, each with a version CMake found.
     const std::string libraries = run.out.substr(run.out.find('\n') + 1);
     CHECK(libraries.starts_with("built with libcurl "));
-    for (const std::string_view name :
-         {"libcurl ", "OpenSSL ", "libyaml ", "pugixml ", "fmt ", "nlohmann_json ", "CLI11 "}) {
+    for (const std::string_view name : {"libcurl ",
+                                        "OpenSSL ",
+                                        "libyaml ",
+                                        "pugixml ",
+                                        "fmt ",
+                                        "nlohmann_json ",
+                                        "CLI11 ",
+                                        "SQLite ",
+                                        "cpp-httplib "}) {
         CAPTURE(std::string(name));
         const std::size_t at = libraries.find(name);
         REQUIRE(at != std::string::npos);
@@ -164,4 +255,30 @@ TEST_CASE("man page drift test: fails on a command or option added without docum
                                       "command undocumented"});
     CHECK(man_page_gaps(page + ".SS undocumented\n\\-\\-added\\-without\\-docs\n", app)
           == std::vector<std::string>{});
+}
+
+TEST_CASE("cli: GH_HOST picks the API host as gh does, and a missing token names gh auth token") {
+    struct Case {
+        crcr::Environment::Variables env;
+        std::string url;
+    };
+    const Case cases[] = {
+        {{{"GH_HOST", "ghe.example.com"}}, "https://ghe.example.com/api/v3"},
+        {{{"GH_HOST", "github.com"}}, "https://api.github.com"},
+        {{{"GH_HOST", ""}}, "https://api.github.com"},
+        {{{"GH_HOST", "ghe.example.com"}, {"GITHUB_API_URL", "https://api.example.org"}},
+         "https://api.example.org"},
+    };
+    for (const Case& c : cases) {
+        CAPTURE(c.url);
+        crcr::Environment::Variables env = c.env;
+        env.emplace("GH_TOKEN", "gho_x");
+        const crcr::test::CliRun run =
+            run_crcr({"dispatch-test", "--repo", "o/r", "--dry-run"}, crcr::Environment(env));
+        CHECK(run.code == 0);
+        CHECK(run.out.starts_with("POST " + c.url + "/repos/o/r/dispatches\n"));
+    }
+    const crcr::test::CliRun none = run_crcr({"dispatch-test", "--repo", "o/r"});
+    CHECK(none.code == 4);
+    CHECK(none.err.find("GH_TOKEN=$(gh auth token)") != std::string::npos);
 }

@@ -67,7 +67,7 @@ TEST_CASE("gen-workflow: options") {
           "--callback",
           "crcr",
           "--crcr-repo",
-          "https://example.com/crcr.git",
+          "my-org/crcr-mirror",
           "-o",
           "-",
           "--force"},
@@ -78,12 +78,12 @@ TEST_CASE("gen-workflow: options") {
           .workflow_name = "NPU CI",
           .level = "L3",
           .callback = "crcr",
-          .crcr_repo = "https://example.com/crcr.git",
+          .crcr_repo = "my-org/crcr-mirror",
           .output = "-",
           .force = true}},
         {"check",
-         {"--check", "a.yml", "b.yml", "--format", "json"},
-         {.check = true, .files = {"a.yml", "b.yml"}, .format = "json"}},
+         {"--check", "a.yml", "b.yml", "--format", "json", "--strict"},
+         {.check = true, .files = {"a.yml", "b.yml"}, .format = "json", .strict = true}},
     };
     for (const Case& c : cases) {
         CAPTURE(c.name);
@@ -122,6 +122,10 @@ TEST_CASE("gen-workflow: usage errors") {
         {"crcr-repo without crcr",
          {"--level", "L2", "--crcr-repo", "x"},
          "crcr: error: --crcr-repo goes with --callback crcr"},
+        {"crcr-repo not a repository",
+         {"--level", "L2", "--callback", "crcr", "--crcr-repo", "https://example.com/crcr.git"},
+         "crcr: error: --crcr-repo 'https://example.com/crcr.git': "},
+        {"strict without check", {"--strict"}, "crcr: error: --strict goes with --check"},
         {"steps file and build",
          {"--steps-file", "s.yml", "--build", "make"},
          "crcr: error: --steps-file replaces --build and --test"},
@@ -285,9 +289,27 @@ TEST_CASE("gen-workflow: --check") {
         text.replace(text.rfind("make check"), 10, "make test"); // the step, not the header
         std::ofstream("ci.yml", std::ios::binary) << text;
         const crcr::test::CliRun edited = run_crcr({"gen-workflow", "--check", "ci.yml"});
-        CHECK(edited.code == 1);
+        CHECK(edited.code == 0); // editing a generated file is normal: a note, with the diff
+        CHECK(edited.out.find(": note: this file differs") != std::string::npos);
         CHECK(edited.out.find("[generated-drift]") != std::string::npos);
-        CHECK(edited.out.find("generate it again with: crcr gen-workflow '--job-name=npu ${{ "
+        CHECK(edited.out.find("\n-          make check\n+          make test\n")
+              != std::string::npos);
+        CHECK(edited.out.ends_with("ci.yml: ok\n"));
+        const crcr::test::CliRun strict =
+            run_crcr({"gen-workflow", "--check", "--strict", "ci.yml"});
+        CHECK(strict.code == 1);
+        CHECK(strict.out.find(": error: this file differs") != std::string::npos);
+        const crcr::test::CliRun json =
+            run_crcr({"gen-workflow", "--check", "--format=json", "ci.yml"});
+        CHECK(json.code == 0);
+        CHECK(nlohmann::json::parse(json.out)["files"][0]["diff"].get<std::string>().find(
+                  "+          make test\n")
+              != std::string::npos);
+        const crcr::test::CliRun github =
+            run_crcr({"gen-workflow", "--check", "--format=github", "ci.yml"});
+        CHECK(github.out.starts_with("::notice file=ci.yml,"));
+        CHECK(github.out.find("%0A+          make test%0A") != std::string::npos);
+        CHECK(edited.out.find("to generate it again: crcr gen-workflow '--job-name=npu ${{ "
                               "'\\''a'\\'' }}' --runs-on=self-hosted --level=L2 "
                               "--callback=action $'--build=make -j\\nmake check' "
                               "--output=ci.yml --force")
@@ -297,8 +319,8 @@ TEST_CASE("gen-workflow: --check") {
         bad_header.replace(bad_header.find("--level=L2"), 10, "--level=L9");
         std::ofstream("ci.yml", std::ios::binary) << bad_header;
         const crcr::test::CliRun invalid = run_crcr({"gen-workflow", "--check", "ci.yml"});
-        CHECK(invalid.code == 1);
-        CHECK(invalid.out.find("ci.yml:1:1: error: the header's options are not valid for this "
+        CHECK(invalid.code == 0);
+        CHECK(invalid.out.find("ci.yml:1:1: note: the header's options are not valid for this "
                                "crcr (--level: L9 not in {L1,L2,L3,L4})")
               != std::string::npos);
     }

@@ -65,7 +65,7 @@ gen() { # gen ARGS...: one workflow, which must be written
 gen
 gen --runs-on=self-hosted --runs-on=linux.arm64 --build='make -j8' --test='make check'
 gen --level=L2 --build=make --job-name=npu-build --timeout-minutes=240
-gen --level=L3 --callback=crcr --crcr-repo=https://example.com/crcr.git --build=make
+gen --level=L3 --callback=crcr --crcr-repo=my-org/crcr-mirror --build=make
 gen --level=L4 --callback=action --steps-file="$steps_file" --workflow-name='Ascend NPU CI'
 gen --level=L2 --callback=crcr --steps-file="$steps_file" --job-name='npu (910B)'
 gen --workflow-name=$'it\'s: a "name" # \u00e9' --level=L2
@@ -101,9 +101,13 @@ for file in "$data"/workflows/broken-*.yml; do
 done
 "$crcr" gen-workflow --level L2 --build make --output drift.yml 2>/dev/null
 sed -i 's/^        run: make$/        run: make all/' drift.yml
-expect 1 "--check a hand-edited generated workflow" -- "$crcr" gen-workflow --check drift.yml
+expect 0 "--check a hand-edited generated workflow: a note, editing is normal" -- "$crcr" gen-workflow --check drift.yml
+contains "note: this file differs" "drift reported as a note"
 contains "[generated-drift]" "drift reported"
+contains "+        run: make all" "drift shows the diff"
 contains "crcr gen-workflow --level=L2 --callback=action --build=make --output=drift.yml --force" "drift says how to generate again"
+expect 1 "--check --strict fails on a hand-edited generated workflow" -- "$crcr" gen-workflow --check --strict drift.yml
+contains "error: this file differs" "drift an error under --strict"
 
 # Bad input: clear errors with places and exit codes, nothing half-written.
 printf 'run: make\n' >not-a-list.yml

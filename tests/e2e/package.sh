@@ -45,10 +45,24 @@ for library in $needed; do
   fi
 done
 
+# Debian's own checks: no error, no warning (lintian is optional: scripts/deps.sh installs it).
+if command -v lintian >/dev/null; then
+  expect 0 "lintian" -- lintian --fail-on error,warning --tag-display-limit 0 "$deb"
+  checks=$((checks + 1))
+  if grep -qE '^[EW]: ' <<<"$out"; then
+    echo "FAIL: lintian reports errors or warnings:"
+    grep -E '^[EW]: ' <<<"$out" | sed 's/^/    /'
+    fails=$((fails + 1))
+  fi
+else
+  echo "note: lintian is not installed; the package's lintian check did not run"
+fi
+
 expect 0 "dpkg-deb -c" -- dpkg-deb -c "$deb"
 for file in ./usr/bin/crcr ./usr/share/man/man1/crcr.1.gz \
   ./usr/share/bash-completion/completions/crcr ./usr/share/zsh/vendor-completions/_crcr \
-  ./usr/share/fish/vendor_completions.d/crcr.fish; do
+  ./usr/share/fish/vendor_completions.d/crcr.fish ./usr/share/doc/crcr/copyright \
+  ./usr/share/doc/crcr/changelog.gz; do
   contains " $file" "the package holds $file"
 done
 checks=$((checks + 1))
@@ -66,6 +80,11 @@ expect 0 "crcr --help from the package" -- "$tmp/root/usr/bin/crcr" --help
 contains "completion" "--help lists completion"
 expect 0 "man -l on the packaged page" -- env MANPAGER=cat man -l "$tmp/root/usr/share/man/man1/crcr.1.gz"
 contains "EXIT STATUS" "the packaged page"
+expect 0 "the packaged copyright file" -- cat "$tmp/root/usr/share/doc/crcr/copyright"
+contains "License: BSD-3-Clause" "copyright names the license"
+contains "Neither the name of the copyright holder" "copyright holds the license's text"
+expect 0 "the packaged changelog" -- zcat "$tmp/root/usr/share/doc/crcr/changelog.gz"
+contains "crcr ($("$build/crcr" --version | sed -n '1s/^crcr //p'))" "the changelog's latest entry is this version"
 checks=$((checks + 1))
 if ! cmp -s <("$tmp/root/usr/bin/crcr" completion zsh) "$tmp/root/usr/share/zsh/vendor-completions/_crcr"; then
   echo "FAIL: the packaged _crcr differs from 'crcr completion zsh'"
