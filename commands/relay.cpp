@@ -114,7 +114,10 @@ Exit status: 0 ok, 1 failure, 2 usage, 4 authentication, 5 unreachable or transi
         ->type_name("N")
         ->transform(whole_number({1, 100}))
         ->capture_default_str();
-    serve->add_option("--threads", serve_opts->threads, "Requests handled at once; request bodies in memory are capped at N x 25 MB")
+    serve
+        ->add_option("--threads",
+                     serve_opts->threads,
+                     "Requests handled at once; request bodies in memory are capped at N x 25 MB")
         ->type_name("N")
         ->transform(whole_number({1, 256}))
         ->capture_default_str();
@@ -222,7 +225,7 @@ ExitCode run_relay_serve(const RelayServeOptions& opts, Context& ctx) {
             if (!credentials) {
                 throw Error("--dispatch github needs GitHub credentials: GH_TOKEN or GITHUB_TOKEN, "
                             "--token-file, or a GitHub App's --app-id and --private-key"
-                            + std::string(k_token_hint),
+                                + std::string(k_token_hint),
                             ExitCode::auth);
             }
             api.emplace(
