@@ -341,7 +341,8 @@ DeliveryRecord parse_delivery_record(std::string_view body, std::string_view sou
     }
     DeliveryRecord out;
     out.summary = summary_of(parsed, std::string(source));
-    out.url = parsed.value("url", std::string());
+    const Json url = parsed.value("url", Json());
+    out.url = url.is_string() ? url.get<std::string>() : "";
     const Json& request = parsed.contains("request") ? parsed["request"] : Json();
     const Json& response = parsed.contains("response") ? parsed["response"] : Json();
     if (!request.is_object() || !response.is_object()) {

@@ -106,7 +106,7 @@ Error explain_404(GitHubApi& api,
         const Json body = Json::parse(probe.body, nullptr, false);
         const bool can_push = body.is_object() && body.contains("permissions")
                               && body["permissions"].is_object()
-                              && body["permissions"].value("push", false);
+                              && body["permissions"].value("push", Json(false)) == Json(true);
         if (!can_push) {
             return Error(fmt::format("this token can read '{}' but not write to it: {}",
                                      repo,

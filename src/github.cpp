@@ -138,8 +138,9 @@ std::string github_error_message(const HttpResponse& response) {
                     out += "; " + error["message"].get<std::string>();
                 } else if (error.is_object() && error.contains("code")
                            && error["code"].is_string()) {
+                    const Json field = error.value("field", Json(""));
                     out += fmt::format("; {} {}",
-                                       error.value("field", std::string()),
+                                       field.is_string() ? field.get<std::string>() : "",
                                        error["code"].get<std::string>());
                 }
             }

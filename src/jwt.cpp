@@ -82,6 +82,22 @@ Bn jwk_number(const nlohmann::json& jwk, const char* name, std::string_view sour
     return bn;
 }
 
+// The JWK member `name` of `jwk` as text, `fallback` when it is absent; an error naming the key
+// when it is there but not a string (a number where a kid should be is a broken key set).
+std::string jwk_text(const nlohmann::json& jwk,
+                     const char* name,
+                     const char* fallback,
+                     std::string_view source) {
+    const auto it = jwk.find(name);
+    if (it == jwk.end()) {
+        return fallback;
+    }
+    if (!it->is_string()) {
+        throw Error(fmt::format("'{}': the key's '{}' is not a string", source, name));
+    }
+    return it->get<std::string>();
+}
+
 // GitHub refuses RSA keys shorter than this, and so does crcr: they can be factored.
 constexpr int k_min_rsa_bits = 2048;
 
@@ -331,10 +347,12 @@ Jwks Jwks::parse(std::string_view text, std::string_view source) {
     std::size_t index = 0;
     for (const nlohmann::json& key : document["keys"]) {
         const std::string where = fmt::format("{}: keys[{}]", source, index++);
-        if (!key.is_object() || key.value("kty", "") != "RSA" || key.value("use", "sig") != "sig") {
+        if (!key.is_object() || jwk_text(key, "kty", "", where) != "RSA"
+            || jwk_text(key, "use", "sig", where) != "sig") {
             continue;
         }
-        jwks.m_keys.emplace_back(key.value("kid", ""), RsaPublicKey::from_jwk(key, where));
+        jwks.m_keys.emplace_back(jwk_text(key, "kid", "", where),
+                                 RsaPublicKey::from_jwk(key, where));
     }
     if (jwks.m_keys.empty()) {
         throw Error(fmt::format("'{}' has no RSA signing key", source));

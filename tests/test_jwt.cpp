@@ -5,6 +5,7 @@
 #include "crcr/jwt.hpp"
 
 #include <doctest/doctest.h>
+#include <fmt/format.h>
 
 #include <cstdlib>
 
@@ -159,4 +160,22 @@ TEST_CASE("RsaPublicKey and Jwks refuse RSA keys under 2048 bits") {
                             "jwks.json")
               .size()
           == 1);
+}
+
+TEST_CASE("Jwks::parse names a key member that is not a string") {
+    // Found by the 30-minute fuzzing campaign: nlohmann's value() threw its own type_error.
+    const nlohmann::json strong =
+        crcr::RsaPrivateKey(test_rsa_key().private_pem, "k").public_jwk("k");
+    for (const char* member : {"kty", "use", "kid"}) {
+        CAPTURE(member);
+        nlohmann::json key = strong;
+        key[member] = 33;
+        CHECK_THROWS_WITH_AS(
+            crcr::Jwks::parse(nlohmann::json{{"keys", nlohmann::json::array({key})}}.dump(),
+                              "jwks.json"),
+            doctest::Contains(
+                fmt::format("'jwks.json: keys[0]': the key's '{}' is not a string", member)
+                    .c_str()),
+            crcr::Error);
+    }
 }
