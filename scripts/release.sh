@@ -10,7 +10,8 @@
 # The portable build compiles cpp-httplib's single-file header, which Debian ships only as a
 # shared library: its Debian source package (the exact version libcpp-httplib-dev installs, with
 # Debian's security patches) is fetched once from deb.debian.org, checked against pinned SHA-256s,
-# and kept in OUT_DIR/cache. The builds are incremental (OUT_DIR/build-*), through ccache.
+# and kept in $CRCR_CACHE_DIR (default ~/.cache/crcr, shared by clones). The builds are
+# incremental (OUT_DIR/build-*), through ccache.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 deb=0
@@ -26,10 +27,11 @@ version=$(sed -n 's/^project(crcr VERSION \([0-9.]*\).*/\1/p' "$root/CMakeLists.
 name=crcr-$version-linux-x86_64
 
 # cpp-httplib 0.11.4+ds-1+deb12u1, Debian 12's (what libcpp-httplib-dev is built from).
-httplib=$out/cache/cpp-httplib-0.11.4
+cache=${CRCR_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/crcr}
+httplib=$cache/cpp-httplib-0.11.4
 if [ ! -f "$httplib/httplib.h" ]; then
   pool=${CRCR_DEBIAN_MIRROR:-http://deb.debian.org/debian}/pool/main/c/cpp-httplib
-  download=$out/cache/download
+  download=$cache/download
   mkdir -p "$download"
   while read -r sha file; do
     if ! curl -fsSL --retry 3 -o "$download/$file" "$pool/${file//+/%2b}"; then

@@ -56,8 +56,9 @@ elif [ "$(printf '%s\n%s\n' "$glibc" "$promised" | sort -V | tail -1)" != "$prom
   fails=$((fails + 1))
 fi
 
-# A bare Debian 12 root, made once.
-debian=$build/debian-bookworm-minbase
+# A bare Debian 12 root, made once per machine and kept with crcr's other downloads (like ccache's
+# objects, so fresh clones reuse it); each run works in a folder of its own inside it.
+debian=${CRCR_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/crcr}/debian-bookworm-minbase
 run_in_root=(chroot "$debian")
 if [ "$(id -u)" -ne 0 ]; then
   run_in_root=(unshare --map-root-user --root="$debian")
@@ -90,21 +91,21 @@ for library in libyaml-0.so.2 libfmt.so.9 libpugixml.so.1 libsqlite3.so.0 libcur
     fails=$((fails + 1))
   fi
 done
-rm -rf "$debian/opt/crcr-test"
-mkdir -p "$debian/opt/crcr-test"
-cp "$binary" "$root/examples/allowlist.yml" "$root/examples/broken-allowlist.yml" "$debian/opt/crcr-test/"
+rm -rf "$debian/opt/crcr-test-$$"
+mkdir -p "$debian/opt/crcr-test-$$"
+cp "$binary" "$root/examples/allowlist.yml" "$root/examples/broken-allowlist.yml" "$debian/opt/crcr-test-$$/"
 in_root() { "${run_in_root[@]}" /usr/bin/env -i PATH=/usr/bin:/bin HOME=/root "$@"; }
-expect 0 "--version in the bare root" -- in_root /opt/crcr-test/crcr --version
+expect 0 "--version in the bare root" -- in_root /opt/crcr-test-$$/crcr --version
 contains "crcr $version" "--version"
-expect 0 "validate-allowlist in the bare root" -- in_root /opt/crcr-test/crcr validate-allowlist /opt/crcr-test/allowlist.yml
-expect 1 "validate-allowlist finds errors in the bare root" -- in_root /opt/crcr-test/crcr validate-allowlist /opt/crcr-test/broken-allowlist.yml
+expect 0 "validate-allowlist in the bare root" -- in_root /opt/crcr-test-$$/crcr validate-allowlist /opt/crcr-test-$$/allowlist.yml
+expect 1 "validate-allowlist finds errors in the bare root" -- in_root /opt/crcr-test-$$/crcr validate-allowlist /opt/crcr-test-$$/broken-allowlist.yml
 contains "error:" "findings"
-expect 0 "gen-workflow in the bare root" -- in_root /opt/crcr-test/crcr gen-workflow --level L2 --callback crcr --output -
+expect 0 "gen-workflow in the bare root" -- in_root /opt/crcr-test-$$/crcr gen-workflow --level L2 --callback crcr --output -
 contains "crcr callback --status completed" "the generated workflow"
-expect 0 "gen-workflow --check in the bare root" -- in_root sh -c '/opt/crcr-test/crcr gen-workflow --level L2 --output /tmp/ci.yml && /opt/crcr-test/crcr gen-workflow --check /tmp/ci.yml'
+expect 0 "gen-workflow --check in the bare root" -- in_root sh -c "/opt/crcr-test-$$/crcr gen-workflow --level L2 --output /opt/crcr-test-$$/ci.yml && /opt/crcr-test-$$/crcr gen-workflow --check /opt/crcr-test-$$/ci.yml"
 # Without libcurl, a command that sends says what to install; no crash.
-expect 5 "a request without libcurl in the bare root" -- in_root /opt/crcr-test/crcr simulate pull_request opened --send http://127.0.0.1:9/
+expect 5 "a request without libcurl in the bare root" -- in_root /opt/crcr-test-$$/crcr simulate pull_request opened --send http://127.0.0.1:9/
 contains "crcr: error: cannot load libcurl" "the missing libcurl is named"
 contains "libcurl4" "the package to install is named"
-rm -rf "$debian/opt/crcr-test" "$debian/tmp/ci.yml"
+rm -rf "$debian/opt/crcr-test-$$"
 finish
