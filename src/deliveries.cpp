@@ -2,6 +2,7 @@
 
 #include "crcr/error.hpp"
 #include "crcr/github_names.hpp"
+#include "crcr/text.hpp"
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -19,18 +20,6 @@ using std::chrono::system_clock;
 constexpr std::size_t k_per_page = 100;
 // GitHub gives the receiver 10 s: an attempt that took this long without an answer timed out.
 constexpr double k_github_timeout_seconds = 10;
-
-bool icontains(std::string_view haystack, std::string_view needle) {
-    return std::search(haystack.begin(),
-                       haystack.end(),
-                       needle.begin(),
-                       needle.end(),
-                       [](char a, char b) {
-                           return std::tolower(static_cast<unsigned char>(a))
-                                  == std::tolower(static_cast<unsigned char>(b));
-                       })
-           != haystack.end();
-}
 
 std::string percent_decode(std::string_view text) {
     std::string out;

@@ -3,6 +3,7 @@
 #include "crcr/error.hpp"
 #include "crcr/github_names.hpp"
 #include "crcr/payload.hpp"
+#include "crcr/text.hpp"
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -34,18 +35,6 @@ std::optional<long long> parse_integer(std::string_view text) {
         value = value * 10 + (c - '0');
     }
     return value;
-}
-
-bool icontains(std::string_view haystack, std::string_view needle) {
-    return std::search(haystack.begin(),
-                       haystack.end(),
-                       needle.begin(),
-                       needle.end(),
-                       [](char a, char b) {
-                           return std::tolower(static_cast<unsigned char>(a))
-                                  == std::tolower(static_cast<unsigned char>(b));
-                       })
-           != haystack.end();
 }
 
 std::string clock_time(system_clock::time_point when) {

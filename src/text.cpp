@@ -2,10 +2,25 @@
 
 #include <strings.h>
 
+#include <algorithm>
+#include <cctype>
+
 namespace crcr {
 
 bool iequals(std::string_view a, std::string_view b) {
     return a.size() == b.size() && strncasecmp(a.data(), b.data(), a.size()) == 0;
+}
+
+bool icontains(std::string_view haystack, std::string_view needle) {
+    return std::search(haystack.begin(),
+                       haystack.end(),
+                       needle.begin(),
+                       needle.end(),
+                       [](char a, char b) {
+                           return std::tolower(static_cast<unsigned char>(a))
+                                  == std::tolower(static_cast<unsigned char>(b));
+                       })
+           != haystack.end();
 }
 
 std::string_view trim_space(std::string_view text) {
