@@ -189,7 +189,7 @@ ExitCode run_simulate(const SimulateOptions& opts, Context& ctx) {
     const auto now = opts.now.empty() ? ctx.now() : parse_time(opts.now);
     Random random(opts.seed ? *opts.seed : ctx.random_seed());
     const std::optional<std::string> secret = resolve_secret(opts.secret, ctx);
-    if (!secret) {
+    if (!secret && !opts.as_dispatch) { // a repository_dispatch event is never signed
         fmt::print(
             ctx.err,
             "crcr: note: no webhook secret (CRCR_WEBHOOK_SECRET_FILE, CRCR_WEBHOOK_SECRET or "

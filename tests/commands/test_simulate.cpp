@@ -209,6 +209,8 @@ TEST_CASE("simulate: run") {
         CHECK(event["action"] == "pull_request");
         CHECK(event["client_payload"]["payload"]["pull_request"]["merged"] == true);
         CHECK(event["repository"]["full_name"] == "org/ci");
+        // A dispatch event carries no signature, so no secret is missing.
+        CHECK(run.err == "");
     }
     SUBCASE("--payload and --set") {
         const std::string captured = dir.write(
