@@ -98,13 +98,13 @@ public:
         : hook(hook_of(sel)),
           m_api(ctx.http, resolve_api_url(sel.github, ctx), github_waits(sel.github, ctx)) {
         std::optional<GitHubCredentials> found = resolve_credentials(sel.github, ctx);
-        if (!found) {
-            throw Error(hook.kind == HookTarget::Kind::app
-                            ? "no GitHub App credentials: the App's webhook log needs the App's "
-                              "--app-id and --private-key (CRCR_APP_ID, CRCR_APP_PRIVATE_KEY_FILE)"
-                            : "no GitHub credentials: set GH_TOKEN or GITHUB_TOKEN, or "
-                              "--token-file, or an App's --app-id and --private-key",
+        if (!found && hook.kind == HookTarget::Kind::app) {
+            throw Error("no GitHub App credentials: the App's webhook log needs the App's "
+                        "--app-id and --private-key (CRCR_APP_ID, CRCR_APP_PRIVATE_KEY_FILE)",
                         ExitCode::auth);
+        }
+        if (!found) {
+            found = require_credentials(sel.github, ctx); // throws the error every command gives
         }
         if (hook.kind == HookTarget::Kind::app && !found->is_app()) {
             throw Error(fmt::format("the App's webhook log answers only the App's own JWT, not a "

@@ -213,15 +213,10 @@ ExitCode dispatch(const DispatchTestOptions& opts, Json& result, Context& ctx) {
     result["client_payload_bytes"] = check.bytes;
     print_preflight(check, opts.force, ctx);
 
-    std::optional<GitHubCredentials> credentials = resolve_credentials(opts.github, ctx);
+    std::optional<GitHubCredentials> credentials =
+        opts.dry_run ? resolve_credentials(opts.github, ctx)
+                     : std::optional<GitHubCredentials>(require_credentials(opts.github, ctx));
     if (!credentials) {
-        if (!opts.dry_run) {
-            throw Error("no GitHub credentials: set GH_TOKEN or GITHUB_TOKEN, or --token-file, or "
-                        "a GitHub App's --app-id and --private-key (CRCR_APP_ID, "
-                        "CRCR_APP_PRIVATE_KEY_FILE)"
-                            + std::string(k_token_hint),
-                        ExitCode::auth);
-        }
         fmt::print(ctx.err,
                    "crcr: note: no GitHub credentials; a real run needs GH_TOKEN, "
                    "--token-file or an App's --app-id and --private-key\n");

@@ -169,4 +169,19 @@ GitHubWaits github_waits(const GitHubOptions& opts, Context& ctx) {
         .max_wait = std::chrono::seconds(static_cast<long long>(opts.max_wait))};
 }
 
+GitHubCredentials
+require_credentials(const GitHubOptions& opts, Context& ctx, std::string_view purpose) {
+    std::optional<GitHubCredentials> credentials = resolve_credentials(opts, ctx);
+    if (!credentials) {
+        throw Error(fmt::format("no GitHub credentials{}{}: set GH_TOKEN or GITHUB_TOKEN, or "
+                                "--token-file, or a GitHub App's --app-id and --private-key "
+                                "(CRCR_APP_ID, CRCR_APP_PRIVATE_KEY_FILE); logged in with the "
+                                "GitHub CLI? GH_TOKEN=$(gh auth token)",
+                                purpose.empty() ? "" : " for ",
+                                purpose),
+                    ExitCode::auth);
+    }
+    return std::move(*credentials);
+}
+
 } // namespace crcr

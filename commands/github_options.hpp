@@ -42,9 +42,11 @@ std::string resolve_api_url(const GitHubOptions& opts, Context& ctx);
 // file, half of an App's credentials, or a key that is not an RSA PEM key.
 std::optional<GitHubCredentials> resolve_credentials(const GitHubOptions& opts, Context& ctx);
 
-// What the missing-credentials errors add: where a token can come from without a file.
-inline constexpr std::string_view k_token_hint =
-    "; logged in with the GitHub CLI? GH_TOKEN=$(gh auth token)";
+// The credentials as `resolve_credentials` finds them; when there are none, throws the one
+// "no GitHub credentials" error (auth) every command gives, naming what needs them (`purpose`:
+// "--dispatch-to", say; empty for the command itself) and every place a token can come from.
+GitHubCredentials
+require_credentials(const GitHubOptions& opts, Context& ctx, std::string_view purpose = {});
 
 // Waits through `ctx` (its clock and sleep), notices on stderr, the --max-wait budget.
 GitHubWaits github_waits(const GitHubOptions& opts, Context& ctx);

@@ -3,6 +3,7 @@
 #include "option_checks.hpp"
 #include "secret_options.hpp"
 
+#include "crcr/arrivals.hpp"
 #include "crcr/error.hpp"
 #include "crcr/files.hpp"
 #include "crcr/github_names.hpp"
@@ -153,11 +154,24 @@ Exit status: 0 stopped by a signal, 1 unreadable or broken allowlist, JWKS or st
         ->transform(whole_number({1, 1'000'000}))
         ->capture_default_str();
     status->add_flag("--json", status_opts->json, "Print one JSON document");
+    status
+        ->add_option("--compare",
+                     status_opts->compare,
+                     "Delivery records (files, folders, - for stdin, as replay reads them): "
+                     "list those that never arrived or were never accepted")
+        ->type_name("PATH")
+        ->excludes("--limit");
     status->footer(R"(Examples:
   crcr relay status --state relay.db
   crcr relay status --json --limit 100
+  crcr deliveries pull --since 6h --output pulled/ && crcr relay status --compare pulled/
 
-Exit status: 0 printed, 1 no such state or not a relay state, 2 usage.)");
+With --compare, each delivery id of the records (GitHub's, as deliveries pull writes them, or
+crcr capture records) is looked up in the state: which never reached this relay, and which
+reached it but were never answered 2xx. Replay those with crcr replay --filter delivery=ID.
+Exit status: 0 printed (--compare: every delivery arrived and was accepted), 1 no such state or
+not a relay state (--compare: some never arrived, were never accepted or could not be read),
+2 usage.)");
     status->callback([status_opts, on_status = std::move(on_status)] { on_status(*status_opts); });
 
     auto token_opts = std::make_shared<RelayTokenOptions>();
@@ -221,16 +235,11 @@ ExitCode run_relay_serve(const RelayServeOptions& opts, Context& ctx) {
                                    .json_log = opts.log_format == "json"};
     if (opts.dispatch == "github") {
         settings.make_dispatcher = [&](const Log& log) {
-            std::optional<GitHubCredentials> credentials = resolve_credentials(opts.github, ctx);
-            if (!credentials) {
-                throw Error("--dispatch github needs GitHub credentials: GH_TOKEN or GITHUB_TOKEN, "
-                            "--token-file, or a GitHub App's --app-id and --private-key"
-                                + std::string(k_token_hint),
-                            ExitCode::auth);
-            }
+            GitHubCredentials credentials =
+                require_credentials(opts.github, ctx, "--dispatch github");
             api.emplace(
                 ctx.http, resolve_api_url(opts.github, ctx), github_waits(opts.github, ctx));
-            auth.emplace(*api, std::move(*credentials));
+            auth.emplace(*api, std::move(credentials));
             return github_dispatcher(*api, *auth, log);
         };
     }
@@ -269,6 +278,74 @@ Json callback_json(const CallbackRow& c) {
                 {"execution_time", c.execution_time ? Json(*c.execution_time) : Json()}};
 }
 
+Json arrival_json(const ArrivalRecord& a) {
+    return Json{{"delivery_id", a.delivery_id},
+                {"event", a.event},
+                {"action", a.action.empty() ? Json() : Json(a.action)},
+                {"location", a.location},
+                {"answers", a.answers}};
+}
+
+ExitCode
+print_arrivals(const std::string& path, const Arrivals& arrivals, bool json, Context& ctx) {
+    const bool all_well = arrivals.never_arrived.empty() && arrivals.never_accepted.empty()
+                          && arrivals.unreadable.empty();
+    if (json) {
+        Json never_arrived = Json::array();
+        for (const ArrivalRecord& a : arrivals.never_arrived) {
+            never_arrived.push_back(arrival_json(a));
+        }
+        Json never_accepted = Json::array();
+        for (const ArrivalRecord& a : arrivals.never_accepted) {
+            never_accepted.push_back(arrival_json(a));
+        }
+        fmt::print(ctx.out,
+                   "{}\n",
+                   Json{{"state", path},
+                        {"deliveries", arrivals.deliveries},
+                        {"never_arrived", never_arrived},
+                        {"never_accepted", never_accepted},
+                        {"unreadable", arrivals.unreadable}}
+                       .dump(2));
+        return all_well ? ExitCode::ok : ExitCode::failure;
+    }
+    if (arrivals.never_arrived.empty() && arrivals.never_accepted.empty()) {
+        fmt::print(ctx.out,
+                   "{}: all {} deliveries arrived and were accepted\n",
+                   path,
+                   arrivals.deliveries);
+    } else {
+        fmt::print(ctx.out,
+                   "{}: {} of {} deliveries never arrived, {} arrived but were never accepted\n",
+                   path,
+                   arrivals.never_arrived.size(),
+                   arrivals.deliveries,
+                   arrivals.never_accepted.size());
+    }
+    const auto list = [&ctx](std::string_view title, const std::vector<ArrivalRecord>& records) {
+        if (records.empty()) {
+            return;
+        }
+        fmt::print(ctx.out, "\n{}:\n", title);
+        for (const ArrivalRecord& a : records) {
+            fmt::print(ctx.out,
+                       "  {}  {}{}{}  {}\n",
+                       a.delivery_id,
+                       a.event,
+                       a.action.empty() ? "" : " " + a.action,
+                       a.answers.empty() ? ""
+                                         : fmt::format("  answered {}", fmt::join(a.answers, ", ")),
+                       a.location);
+        }
+    };
+    list("Never arrived", arrivals.never_arrived);
+    list("Arrived, never answered 2xx", arrivals.never_accepted);
+    for (const std::string& problem : arrivals.unreadable) {
+        fmt::print(ctx.err, "crcr: error: {}\n", problem);
+    }
+    return all_well ? ExitCode::ok : ExitCode::failure;
+}
+
 } // namespace
 
 ExitCode run_relay_status(const RelayStatusOptions& opts, Context& ctx) {
@@ -283,6 +360,9 @@ ExitCode run_relay_status(const RelayStatusOptions& opts, Context& ctx) {
                                 path));
     }
     RelayStore store(path, /*read_only=*/true);
+    if (!opts.compare.empty()) {
+        return print_arrivals(path, compare_arrivals(opts.compare, ctx.in, store), opts.json, ctx);
+    }
     const std::vector<DeliveryStatus> recent = store.recent(opts.limit);
     const std::vector<CallbackRow> others = store.unmatched_callbacks(opts.limit);
     if (opts.json) {

@@ -8,6 +8,7 @@
 
 #include <functional>
 #include <string>
+#include <vector>
 
 namespace CLI {
 class App;
@@ -37,6 +38,7 @@ struct RelayStatusOptions {
     std::string state;
     std::size_t limit = 20;
     bool json = false;
+    std::vector<std::string> compare; // records whose arrival to look up
 
     bool operator==(const RelayStatusOptions&) const = default;
 };

@@ -178,17 +178,11 @@ ExitCode run_replay(const ReplayOptions& opts, Context& ctx) {
     std::optional<GitHubApi> api;
     std::optional<GitHubAuth> auth;
     if (!opts.dispatch_to.empty() && !opts.dry_run) {
-        std::optional<GitHubCredentials> credentials = resolve_credentials(opts.github, ctx);
-        if (!credentials) {
-            throw Error("no GitHub credentials for --dispatch-to: GH_TOKEN or GITHUB_TOKEN, "
-                        "--token-file, or an App's --app-id and --private-key"
-                            + std::string(k_token_hint),
-                        ExitCode::auth);
-        }
+        GitHubCredentials credentials = require_credentials(opts.github, ctx, "--dispatch-to");
         GitHubWaits waits = github_waits(opts.github, ctx);
         waits.timeout = std::chrono::milliseconds(std::llround(opts.timeout * 1000));
         api.emplace(ctx.http, resolve_api_url(opts.github, ctx), std::move(waits));
-        auth.emplace(*api, std::move(*credentials));
+        auth.emplace(*api, std::move(credentials));
         settings.api = &*api;
         settings.auth = &*auth;
     }

@@ -500,6 +500,17 @@ std::vector<DeliveryStatus> RelayStore::recent(std::size_t limit) {
     return result;
 }
 
+std::vector<int> RelayStore::answers(std::string_view delivery_id) {
+    const std::lock_guard lock(m_impl->mutex);
+    auto s = m_impl->statement("SELECT status FROM deliveries WHERE delivery_id = ? ORDER BY seq");
+    s.bind(1, delivery_id);
+    std::vector<int> statuses;
+    while (s.step()) {
+        statuses.push_back(static_cast<int>(s.integer(0)));
+    }
+    return statuses;
+}
+
 std::vector<CallbackRow> RelayStore::unmatched_callbacks(std::size_t limit) {
     const std::lock_guard lock(m_impl->mutex);
     auto s = m_impl->statement(

@@ -133,6 +133,9 @@ public:
 
     // The `limit` most recent deliveries, newest first, with what followed each.
     std::vector<DeliveryStatus> recent(std::size_t limit);
+    // The relay's answers to every delivery with this id (redeliveries included), oldest first;
+    // none when it never arrived.
+    std::vector<int> answers(std::string_view delivery_id);
     // Callbacks that match no delivery in the store (nightly reports, rejected ones), newest first.
     std::vector<CallbackRow> unmatched_callbacks(std::size_t limit);
     // Rows per table, for tests and `relay status`.

@@ -118,6 +118,46 @@ std::size_t lines_starting(const std::string& text, const std::string& start) {
     return count;
 }
 
+// The relay emulator on a free loopback port, dispatches recorded in `state`, counted.
+struct LoopbackRelay {
+    crcr::RelayStore store;
+    std::atomic<int> dispatches{0};
+    crcr::Relay relay;
+    crcr::RelayServer server;
+    std::string to;
+    std::thread serving;
+
+    explicit LoopbackRelay(const std::string& state)
+        : store(state),
+          relay(
+              crcr::RelaySettings{.secret = k_relay_secret},
+              crcr::check_allowlist("L1:\n  - org/one\nL2:\n  - org/two\n").allowlist,
+              [] {
+                  const crcr::RsaPrivateKey key(crcr::test::test_rsa_key().private_pem, "key");
+                  return crcr::Jwks::parse(
+                      crcr::Json{{"keys", crcr::Json::array({key.public_jwk("test")})}}.dump(),
+                      "test");
+              }(),
+              store,
+              [this](const std::string&, const crcr::Json&) {
+                  ++dispatches;
+                  return crcr::DispatchResult{};
+              },
+              [] { return std::chrono::system_clock::now(); },
+              [](const crcr::LogEntry&) {}),
+          server(relay,
+                 crcr::RelayServerOptions{.port = 0, .threads = 2},
+                 [](const crcr::LogEntry&) {}),
+          to(fmt::format("http://127.0.0.1:{}/github/webhook", server.bind())),
+          serving([this] { server.serve(); }) {}
+    ~LoopbackRelay() {
+        server.stop();
+        serving.join();
+    }
+    LoopbackRelay(const LoopbackRelay&) = delete;
+    LoopbackRelay& operator=(const LoopbackRelay&) = delete;
+};
+
 // An outage: three failures that never reached the relay, one the relay dispatched (502 with
 // "failed"), one timeout, and deliveries that went through.
 FakeHook outage(const DeliveriesFixture& f) {
@@ -320,7 +360,11 @@ TEST_CASE("deliveries: credentials refused are explained") {
     SUBCASE("no credentials") {
         const crcr::test::CliRun run = f.run_with({"list"}, {});
         CHECK(run.code == 4);
-        CHECK(contains(run.err, "--app-id and --private-key"));
+        CHECK(contains(run.err, "no GitHub App credentials"));
+        const crcr::test::CliRun repo = f.run_with({"list", "--repo", "o/r", "--hook-id", "1"}, {});
+        CHECK(repo.code == 4);
+        CHECK(contains(repo.err, "no GitHub credentials: set GH_TOKEN or GITHUB_TOKEN"));
+        CHECK(contains(repo.err, "GH_TOKEN=$(gh auth token)"));
     }
     SUBCASE("this machine's clock is ahead of GitHub's") {
         f.github.set_clock_offset(-minutes(5));
@@ -429,28 +473,9 @@ TEST_CASE("deliveries show: the request and the relay's answer, signatures redac
 TEST_CASE("deliveries pull: records that crcr replay sends to the relay emulator") {
     DeliveriesFixture f;
     f.github.add_hook("app", outage(f));
-    crcr::RelayStore store(":memory:");
-    std::atomic<int> dispatches{0};
-    crcr::Relay relay(
-        crcr::RelaySettings{.secret = k_relay_secret},
-        crcr::check_allowlist("L1:\n  - org/one\nL2:\n  - org/two\n").allowlist,
-        [] {
-            const crcr::RsaPrivateKey key(crcr::test::test_rsa_key().private_pem, "key");
-            return crcr::Jwks::parse(
-                crcr::Json{{"keys", crcr::Json::array({key.public_jwk("test")})}}.dump(), "test");
-        }(),
-        store,
-        [&dispatches](const std::string&, const crcr::Json&) {
-            ++dispatches;
-            return crcr::DispatchResult{};
-        },
-        [] { return std::chrono::system_clock::now(); },
-        [](const crcr::LogEntry&) {});
-    crcr::RelayServer server(
-        relay, crcr::RelayServerOptions{.port = 0, .threads = 2}, [](const crcr::LogEntry&) {});
-    const int port = server.bind();
-    std::thread serving([&server] { server.serve(); });
-    const std::string to = fmt::format("http://127.0.0.1:{}/github/webhook", port);
+    LoopbackRelay relay(":memory:");
+    std::atomic<int>& dispatches = relay.dispatches;
+    const std::string& to = relay.to;
     const crcr::Environment::Variables replay_env = {{"CRCR_WEBHOOK_SECRET", k_relay_secret}};
 
     SUBCASE("to a file, failures only") {
@@ -492,9 +517,61 @@ TEST_CASE("deliveries pull: records that crcr replay sends to the relay emulator
         CHECK(replay.code == 0);
         CHECK(dispatches.load() == 7 * 2);
     }
-    server.stop();
-    serving.join();
     CHECK(f.github.problems().empty());
+}
+
+TEST_CASE("relay status --compare: which pulled deliveries never reached the relay") {
+    DeliveriesFixture f;
+    f.github.add_hook("app", outage(f));
+    const std::string state = f.dir.path("relay.db");
+    LoopbackRelay relay(state);
+    const crcr::Environment::Variables replay_env = {{"CRCR_WEBHOOK_SECRET", k_relay_secret}};
+    const std::string failed = f.dir.path("failed.jsonl");
+    const std::string all = f.dir.path("all") + "/";
+    REQUIRE(f.run({"pull", "--failed", "--output", failed}).code == 0);
+    REQUIRE(f.run({"pull", "--output", all}).code == 0);
+    // Only the failures are replayed: the two that went through never reach this relay.
+    REQUIRE(crcr::test::run_crcr(
+                {"replay", failed, "--to", relay.to}, crcr::Environment(replay_env), f.http.get())
+                .code
+            == 0);
+
+    const crcr::test::CliRun missing =
+        crcr::test::run_crcr({"relay", "status", "--state", state, "--compare", all});
+    CAPTURE(missing.err);
+    CHECK(missing.code == 1);
+    CHECK(contains(missing.out,
+                   state
+                       + ": 2 of 7 deliveries never arrived, 0 arrived but were "
+                         "never accepted\n\nNever arrived:\n  ok-1  pull_request "
+                         "opened  "
+                       + all));
+    CHECK(lines_starting(missing.out, "  ok-") == 2);
+    CHECK(missing.err == "");
+    const crcr::test::CliRun json =
+        crcr::test::run_crcr({"relay", "status", "--state", state, "--compare", all, "--json"});
+    CHECK(json.code == 1);
+    const crcr::Json document = crcr::Json::parse(json.out);
+    CHECK(document["deliveries"] == 7);
+    REQUIRE(document["never_arrived"].size() == 2);
+    CHECK(document["never_arrived"][1]["delivery_id"] == "ok-2");
+    CHECK(document["never_arrived"][1]["answers"] == crcr::Json::array());
+
+    // Replaying the whole folder would dispatch the five again (and the relay answer 502): only
+    // what never arrived goes.
+    for (const std::string id : {"ok-1", "ok-2"}) {
+        REQUIRE(
+            crcr::test::run_crcr({"replay", all, "--to", relay.to, "--filter", "delivery=" + id},
+                                 crcr::Environment(replay_env),
+                                 f.http.get())
+                .code
+            == 0);
+    }
+    const crcr::test::CliRun arrived =
+        crcr::test::run_crcr({"relay", "status", "--state", state, "--compare", all});
+    CHECK(arrived.code == 0);
+    CHECK(arrived.out == state + ": all 7 deliveries arrived and were accepted\n");
+    CHECK(crcr::test::run_crcr({"relay", "status", "--compare", all, "--limit", "3"}).code == 2);
 }
 
 TEST_CASE("deliveries redeliver: only what the relay cannot have dispatched, once with --state") {

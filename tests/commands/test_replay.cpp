@@ -127,6 +127,14 @@ TEST_CASE("replay: command line") {
     CHECK(crcr::test::run_crcr({"replay", "a", "--dispatch-to", "o/r", "--legacy-signature"}).code
           == 2);
     CHECK(crcr::test::run_crcr({"replay", "a", "--to", "ftp://x"}).code == 2);
+    // The same missing-credentials error as every command, naming what needs them.
+    const auto no_credentials = crcr::test::run_crcr({"replay", "a", "--dispatch-to", "o/r"});
+    CHECK(no_credentials.code == 4);
+    CHECK(includes(no_credentials.err,
+                   "no GitHub credentials for --dispatch-to: set GH_TOKEN or GITHUB_TOKEN, or "
+                   "--token-file, or a GitHub App's --app-id and --private-key (CRCR_APP_ID, "
+                   "CRCR_APP_PRIVATE_KEY_FILE); logged in with the GitHub CLI? GH_TOKEN=$(gh auth "
+                   "token)"));
     CHECK(crcr::test::run_crcr({"replay", "a", "--to", "http://x", "--concurrency", "0"}).code
           == 2);
 }
