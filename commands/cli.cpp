@@ -97,8 +97,9 @@ std::string usage_message(const CLI::App* app, const CLI::Error& e) {
             what += fmt::format("; did you mean '{}'?", suggestion);
         }
     }
-    std::string command = "crcr";
-    for (const CLI::App* sub : app->get_subcommands()) {
+    std::string command = "crcr"; // the command as far as it was parsed: "crcr relay serve"
+    for (const CLI::App* sub = app; !sub->get_subcommands().empty();) {
+        sub = sub->get_subcommands().front();
         command += " " + sub->get_name();
     }
     return fmt::format("crcr: error: {}\nsee '{} --help'\n", what, command);
