@@ -309,7 +309,9 @@ print_arrivals(const std::string& path, const Arrivals& arrivals, bool json, Con
                        .dump(2));
         return all_well ? ExitCode::ok : ExitCode::failure;
     }
-    if (arrivals.never_arrived.empty() && arrivals.never_accepted.empty()) {
+    if (arrivals.deliveries == 0) {
+        fmt::print(ctx.out, "{}: no delivery records to compare\n", path);
+    } else if (arrivals.never_arrived.empty() && arrivals.never_accepted.empty()) {
         fmt::print(ctx.out,
                    "{}: all {} deliveries arrived and were accepted\n",
                    path,

@@ -572,6 +572,11 @@ TEST_CASE("relay status --compare: which pulled deliveries never reached the rel
     CHECK(arrived.code == 0);
     CHECK(arrived.out == state + ": all 7 deliveries arrived and were accepted\n");
     CHECK(crcr::test::run_crcr({"relay", "status", "--compare", all, "--limit", "3"}).code == 2);
+    const crcr::test::CliRun nothing = crcr::test::run_crcr(
+        {"relay", "status", "--state", state, "--compare", f.dir.path("missing")});
+    CHECK(nothing.code == 1);
+    CHECK(nothing.out == state + ": no delivery records to compare\n");
+    CHECK(contains(nothing.err, "cannot read"));
 }
 
 TEST_CASE("deliveries redeliver: only what the relay cannot have dispatched, once with --state") {
