@@ -26,14 +26,6 @@ struct CheckedFile {
     std::vector<AllowlistChange> changes;
 };
 
-std::array<std::size_t, 4> count_levels(const Allowlist& allowlist) {
-    std::array<std::size_t, 4> counts{};
-    for (const AllowlistEntry& entry : allowlist.entries) {
-        ++counts.at(static_cast<std::size_t>(entry.level) - 1);
-    }
-    return counts;
-}
-
 std::string plural(std::size_t n, std::string_view word) {
     return fmt::format("{} {}{}", n, word, n == 1 ? "" : "s");
 }
@@ -41,16 +33,15 @@ std::string plural(std::size_t n, std::string_view word) {
 std::string summary_line(const CheckedFile& file) {
     const std::size_t errors = count(file.report.findings, Severity::error);
     const std::size_t warnings = count(file.report.findings, Severity::warning);
-    const std::array<std::size_t, 4> levels = count_levels(file.check.allowlist);
-    const std::string repos =
-        fmt::format("{} ({} L1, {} L2, {} L3, {} L4)",
-                    file.check.allowlist.entries.size() == 1
-                        ? std::string("1 repository")
-                        : fmt::format("{} repositories", file.check.allowlist.entries.size()),
-                    levels[0],
-                    levels[1],
-                    levels[2],
-                    levels[3]);
+    const std::array<std::size_t, 4>& levels = file.check.level_counts;
+    const std::size_t total = levels[0] + levels[1] + levels[2] + levels[3];
+    const std::string repos = fmt::format("{} ({} L1, {} L2, {} L3, {} L4)",
+                                          total == 1 ? std::string("1 repository")
+                                                     : fmt::format("{} repositories", total),
+                                          levels[0],
+                                          levels[1],
+                                          levels[2],
+                                          levels[3]);
     if (errors == 0 && warnings == 0) {
         return fmt::format("{}: ok, {}\n", file.report.path, repos);
     }
@@ -81,7 +72,7 @@ nlohmann::json file_to_json(const CheckedFile& file, bool with_changes) {
     for (const Finding& f : file.report.findings) {
         findings.push_back(to_json(f));
     }
-    const std::array<std::size_t, 4> levels = count_levels(file.check.allowlist);
+    const std::array<std::size_t, 4>& levels = file.check.level_counts;
     nlohmann::json out = {
         {"path", file.report.path},
         {"errors", count(file.report.findings, Severity::error)},
@@ -164,7 +155,9 @@ ExitCode run_validate_allowlist(const ValidateAllowlistOptions& opts, Context& c
     for (const std::string& path : paths) {
         CheckedFile& file = files.emplace_back();
         file.source = read_input(path, ctx.in);
-        file.check = check_allowlist(file.source);
+        // The model is needed only to compare with the base.
+        file.check =
+            check_allowlist(file.source, base ? AllowlistModel::build : AllowlistModel::skip);
         file.report = FileFindings{path, file.source, file.check.findings};
         if (base) {
             file.changes = compare_allowlists(*base, file.check.allowlist);

@@ -1,6 +1,7 @@
 #include "crcr/allowlist.hpp"
 
 #include "crcr/github_names.hpp"
+#include "crcr/memory.hpp"
 #include "crcr/yaml.hpp"
 
 #include <fmt/format.h>
@@ -16,7 +17,6 @@ namespace {
 
 using yaml::Kind;
 using yaml::Node;
-using yaml::NodePtr;
 
 constexpr std::array<Rule, 42> k_rules = {{
     {"invalid-utf8", Severity::error, "the file is not valid UTF-8"},
@@ -99,24 +99,27 @@ constexpr std::string_view k_buildkite_key = "buildkite_repos";
 constexpr std::size_t k_max_label = 50;
 constexpr std::string_view k_label_prefix = "ciflow/crcr/";
 
-// Python's str.strip() on the ASCII whitespace YAML can carry.
-std::string strip_spaces(std::string_view text) {
-    constexpr std::string_view k_space = " \t\n\r\f\v";
-    const std::size_t first = text.find_first_not_of(k_space);
-    if (first == std::string_view::npos) {
-        return {};
+// `text` without the leading and trailing characters for which `strip` is true.
+template<typename Predicate> std::string_view strip_if(std::string_view text, Predicate strip) {
+    while (!text.empty() && strip(text.front())) {
+        text.remove_prefix(1);
     }
-    return std::string(text.substr(first, text.find_last_not_of(k_space) - first + 1));
+    while (!text.empty() && strip(text.back())) {
+        text.remove_suffix(1);
+    }
+    return text;
+}
+
+// Python's str.strip() on the ASCII whitespace YAML can carry.
+std::string_view strip_spaces(std::string_view text) {
+    return strip_if(text, [](char c) {
+        return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+    });
 }
 
 // A name as the relay reads it: `.strip().strip("/")`.
-std::string relay_name(std::string_view text) {
-    const std::string stripped = strip_spaces(text);
-    const std::size_t start = stripped.find_first_not_of('/');
-    if (start == std::string::npos) {
-        return {};
-    }
-    return stripped.substr(start, stripped.find_last_not_of('/') - start + 1);
+std::string_view relay_name(std::string_view text) {
+    return strip_if(strip_spaces(text), [](char c) { return c == '/'; });
 }
 
 // The first UTF-8 character of `text`.
@@ -129,16 +132,16 @@ std::string first_character(std::string_view text) {
 }
 
 std::string describe(const Node& node) {
-    if (node.kind == Kind::sequence) {
+    if (node.kind() == Kind::sequence) {
         return "a list";
     }
-    if (node.kind == Kind::mapping) {
+    if (node.kind() == Kind::mapping) {
         return "a mapping";
     }
-    if (node.kind == Kind::null) {
+    if (node.kind() == Kind::null) {
         return "nothing (null)";
     }
-    return fmt::format("{} '{}'", yaml::python_type(node.kind), node.text);
+    return fmt::format("{} '{}'", yaml::python_type(node.kind()), node.text());
 }
 
 bool looks_like_level(std::string_view key) {
@@ -160,58 +163,93 @@ bool looks_like_level(std::string_view key) {
            && std::all_of(rest.begin(), rest.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
-// The entries by name folded to lower case, as GitHub compares names: an open-addressing table
-// of entry indices with their hashes, 8 bytes a slot. A hash map of folded strings cost a node and
-// two strings per entry: at 100,000 entries, a fifth of the time (cache misses in its buckets)
-// and more memory than the entries themselves.
+// The entries by name folded to lower case, as GitHub compares names: their hashes and indices,
+// sorted once all are known. A hash table probed for each entry as it came cost a cache miss per
+// entry (a tenth of the time at 100,000 entries); sorting reads and writes memory in order.
+// One repository the file lists, as the check goes: views into the loaded document, so that a
+// check without the model allocates nothing per entry.
+struct Listed {
+    std::string_view repo;
+    std::vector<std::string> oncalls;
+    SourceLocation location;
+    Level level = Level::l1;
+    std::uint32_t device = 0; // L3: 1 + its index in the check's devices; 0 for none
+};
+
 class NameIndex {
 public:
-    explicit NameIndex(const std::vector<AllowlistEntry>& entries) : m_entries(entries) {}
-
-    // The index of the entry named `name` in any case, or nothing.
-    std::optional<std::size_t> find(std::string_view name) const {
-        if (m_slots.empty()) {
-            return std::nullopt;
+    explicit NameIndex(const Buffer<Listed>& entries) : m_entries(entries) {
+        m_keys.reserve(entries.size());
+        for (std::size_t i = 0; i < entries.size(); ++i) {
+            m_keys.push_back(std::uint64_t{hash(entries[i].repo)} << 32 | i);
         }
-        const std::uint32_t h = hash(name);
-        for (std::size_t i = h & (m_slots.size() - 1);; i = (i + 1) & (m_slots.size() - 1)) {
-            const Slot& slot = m_slots[i];
-            if (slot.entry == 0) {
-                return std::nullopt;
-            }
-            if (slot.hash == h && same_name(m_entries[slot.entry - 1].repo, name)) {
-                return slot.entry - 1;
-            }
-        }
+        sort_by_hash();
     }
 
-    // Files entry number `index`, named `name` (which `find` does not know yet).
-    void insert(std::string_view name, std::size_t index) {
-        if ((m_size + 1) * 2 > m_slots.size()) {
-            std::vector<Slot> old(std::max<std::size_t>(64, m_slots.size() * 2));
-            old.swap(m_slots);
-            for (const Slot& slot : old) {
-                if (slot.entry != 0) {
-                    place(slot);
-                }
+    // The first entry (in the relay's order) named `name` in any case, or nothing.
+    std::optional<std::size_t> find(std::string_view name) const {
+        const std::uint64_t h = std::uint64_t{hash(name)} << 32;
+        for (auto it = std::lower_bound(m_keys.begin(), m_keys.end(), h);
+             it != m_keys.end() && (*it & k_hash_bits) == h;
+             ++it) {
+            if (same_name(m_entries[*it & k_index_bits].repo, name)) {
+                return *it & k_index_bits;
             }
         }
-        place({hash(name), static_cast<std::uint32_t>(index + 1)});
-        ++m_size;
+        return std::nullopt;
+    }
+
+    // Each entry whose name an earlier entry has (in any case), with that first entry: pairs of
+    // (first, again), in the order of `again`.
+    std::vector<std::pair<std::size_t, std::size_t>> repeats() const {
+        std::vector<std::pair<std::size_t, std::size_t>> out;
+        for (std::size_t run = 0; run < m_keys.size();) {
+            std::size_t end = run + 1;
+            while (end < m_keys.size()
+                   && (m_keys[end] & k_hash_bits) == (m_keys[run] & k_hash_bits)) {
+                ++end;
+            }
+            // Within a run of equal hashes, by index: each entry is compared with the first ones
+            // of the names already seen (a run of more than one name is a hash collision).
+            for (std::size_t i = run + 1; i < end; ++i) {
+                const std::size_t again = m_keys[i] & k_index_bits;
+                for (std::size_t j = run; j < i; ++j) {
+                    const std::size_t first = m_keys[j] & k_index_bits;
+                    if (same_name(m_entries[first].repo, m_entries[again].repo)) {
+                        out.emplace_back(first, again);
+                        break;
+                    }
+                }
+            }
+            run = end;
+        }
+        std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
+            return a.second < b.second;
+        });
+        return out;
     }
 
 private:
-    struct Slot {
-        std::uint32_t hash = 0;
-        std::uint32_t entry = 0; // the entry's index + 1; 0 for a free slot
-    };
+    static constexpr std::uint64_t k_index_bits = 0xFFFF'FFFFU;
+    static constexpr std::uint64_t k_hash_bits = ~k_index_bits;
 
-    void place(const Slot& slot) {
-        std::size_t i = slot.hash & (m_slots.size() - 1);
-        while (m_slots[i].entry != 0) {
-            i = (i + 1) & (m_slots.size() - 1);
+    // Sorts m_keys by hash with a least-significant-byte-first radix sort, which is stable: equal
+    // hashes stay in entry order (std::sort of the keys took four times as long).
+    void sort_by_hash() {
+        Buffer<std::uint64_t> sorted(m_keys.size());
+        for (unsigned shift = 32; shift < 64; shift += 8) {
+            std::array<std::size_t, 257> next{}; // where the keys with each byte value go
+            for (const std::uint64_t key : m_keys) {
+                ++next[((key >> shift) & 0xFFU) + 1];
+            }
+            for (std::size_t i = 1; i < next.size(); ++i) {
+                next[i] += next[i - 1];
+            }
+            for (const std::uint64_t key : m_keys) {
+                sorted[next[(key >> shift) & 0xFFU]++] = key;
+            }
+            m_keys.swap(sorted);
         }
-        m_slots[i] = slot;
     }
 
     static char fold(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
@@ -233,49 +271,56 @@ private:
                   });
     }
 
-    const std::vector<AllowlistEntry>& m_entries;
-    std::vector<Slot> m_slots; // a power of two, at most half full
-    std::size_t m_size = 0;
+    const Buffer<Listed>& m_entries;
+    Buffer<std::uint64_t> m_keys; // the hash of an entry's folded name, then its index
 };
 
 class Checker {
 public:
-    explicit Checker(AllowlistCheck& result) : m_result(result) {}
+    Checker(AllowlistCheck& result, AllowlistModel model) : m_result(result), m_model(model) {}
 
     void check(const yaml::Document& doc) {
         if (!doc.errors.empty()) {
             m_result.findings = doc.errors;
             return;
         }
-        const NodePtr& root = doc.root;
-        if (root && root->kind != Kind::mapping && !yaml::is_falsy(*root)) {
+        const Node root = doc.root;
+        if (root && root.kind() != Kind::mapping && !yaml::is_falsy(root)) {
             add("root-not-mapping",
                 fmt::format("the allowlist must be a mapping with keys L1, L2, L3 and L4, not {}; "
                             "the relay rejects the file",
-                            describe(*root)),
-                root->location);
+                            describe(root)),
+                root.location());
             return;
         }
         report_duplicates(doc);
-        if (root && root->kind == Kind::mapping) {
-            m_result.allowlist.entries.reserve(entry_capacity(*root));
-            check_top_level_keys(*root);
+        if (root && root.kind() == Kind::mapping) {
+            m_listed.reserve(entry_capacity(root));
+            check_top_level_keys(root);
             for (std::size_t i = 0; i < k_level_names.size(); ++i) {
                 const auto level = static_cast<Level>(i + 1);
-                const NodePtr value = find(*root, k_level_names[i]);
+                const Node value = find(root, k_level_names[i]);
                 if (level == Level::l3) {
                     check_l3(value);
                 } else {
                     check_list_level(level, value);
                 }
             }
-            check_buildkite(find(*root, k_buildkite_key));
+            const NameIndex names(m_listed);
+            check_duplicates(names);
+            check_buildkite(find(root, k_buildkite_key), names);
         }
-        if (m_result.allowlist.entries.empty() && !has_error()) {
+        if (m_listed.empty() && !has_error()) {
             add("empty-allowlist",
                 "the allowlist names no repository: the relay would run with no downstreams at "
                 "all; add repositories under L1",
                 {1, 1, 0});
+        }
+        for (const Listed& entry : m_listed) {
+            ++m_result.level_counts.at(static_cast<std::size_t>(entry.level) - 1);
+        }
+        if (m_model == AllowlistModel::build) {
+            build_model();
         }
     }
 
@@ -303,41 +348,41 @@ private:
     static std::size_t entry_capacity(const Node& root) {
         std::size_t capacity = 0;
         for (const std::string_view name : k_level_names) {
-            const NodePtr value = find(root, name);
-            if (value && value->kind == Kind::sequence) {
-                capacity += value->items.size();
-            } else if (value && value->kind == Kind::mapping) {
-                for (const yaml::Entry& device : value->entries) {
-                    capacity += device.value->entries.size();
+            const Node value = find(root, name);
+            if (value && value.kind() == Kind::sequence) {
+                capacity += value.items().size();
+            } else if (value && value.kind() == Kind::mapping) {
+                for (const yaml::Entry device : value.entries()) {
+                    capacity += device.value.entries().size();
                 }
             }
         }
         return capacity;
     }
 
-    static NodePtr find(const Node& mapping, std::string_view key) {
-        for (const yaml::Entry& entry : mapping.entries) {
-            if (entry.key->kind == Kind::string && entry.key->text == key) {
+    static Node find(const Node& mapping, std::string_view key) {
+        for (const yaml::Entry entry : mapping.entries()) {
+            if (entry.key.kind() == Kind::string && entry.key.text() == key) {
                 return entry.value;
             }
         }
-        return nullptr;
+        return {};
     }
 
-    static void collect_repo_names(const NodePtr& node, std::vector<std::string>& names) {
+    static void collect_repo_names(const Node& node, std::vector<std::string>& names) {
         if (!node) {
             return;
         }
-        if (node->kind == Kind::string && node->text.find('/') != std::string::npos) {
-            names.push_back(relay_name(node->text));
-        } else if (node->kind == Kind::sequence) {
-            for (const NodePtr& item : node->items) {
+        if (node.kind() == Kind::string && node.text().find('/') != std::string_view::npos) {
+            names.emplace_back(relay_name(node.text()));
+        } else if (node.kind() == Kind::sequence) {
+            for (const Node item : node.items()) {
                 collect_repo_names(item, names);
             }
-        } else if (node->kind == Kind::mapping) {
-            for (const yaml::Entry& entry : node->entries) {
+        } else if (node.kind() == Kind::mapping) {
+            for (const yaml::Entry entry : node.entries()) {
                 collect_repo_names(entry.key, names);
-                if (entry.value && entry.value->kind == Kind::mapping) {
+                if (entry.value.kind() == Kind::mapping) {
                     collect_repo_names(entry.value, names);
                 }
             }
@@ -346,7 +391,7 @@ private:
 
     void report_duplicates(const yaml::Document& doc) {
         for (const yaml::DuplicateKey& dup : doc.duplicates) {
-            const std::string key = yaml::python_str(*dup.first);
+            const std::string key = yaml::python_str(dup.first);
             const bool is_level = dup.path.empty()
                                   && std::find(k_level_names.begin(), k_level_names.end(), key)
                                          != k_level_names.end();
@@ -358,11 +403,11 @@ private:
                                 "only the last '{}' block, so {} would be dropped; merge the two "
                                 "blocks",
                                 key,
-                                dup.second->location.line,
+                                dup.second.location().line,
                                 key,
                                 dropped.empty() ? std::string("this block")
                                                 : fmt::format("'{}'", fmt::join(dropped, "', '"))),
-                    dup.first->location);
+                    dup.first.location());
                 continue;
             }
             add("duplicate-key",
@@ -370,17 +415,17 @@ private:
                             "last value; merge them",
                             key,
                             dup.path.empty() ? std::string() : fmt::format(" in '{}'", dup.path),
-                            dup.first->location.line),
-                dup.second->location);
+                            dup.first.location().line),
+                dup.second.location());
         }
     }
 
     void check_top_level_keys(const Node& root) {
-        for (const yaml::Entry& entry : root.entries) {
-            const Node& key = *entry.key;
-            if (key.kind == Kind::string
-                && (key.text == k_buildkite_key
-                    || std::find(k_level_names.begin(), k_level_names.end(), key.text)
+        for (const yaml::Entry entry : root.entries()) {
+            const Node key = entry.key;
+            if (key.kind() == Kind::string
+                && (key.text() == k_buildkite_key
+                    || std::find(k_level_names.begin(), k_level_names.end(), key.text())
                            != k_level_names.end())) {
                 continue;
             }
@@ -409,79 +454,79 @@ private:
                                       "and ignores this block{}",
                                       name,
                                       dropped),
-                    key.location);
+                    key.location());
             } else {
                 add("unknown-key",
                     fmt::format("top-level key '{}' is ignored by the relay{}; it reads only L1, "
                                 "L2, L3, L4 and buildkite_repos",
                                 name,
                                 dropped),
-                    key.location);
+                    key.location());
             }
         }
     }
 
-    void check_list_level(Level level, const NodePtr& value) {
+    void check_list_level(Level level, const Node& value) {
         const std::string_view name = to_string(level);
-        if (!value || yaml::is_falsy(*value)) {
-            if (value && value->kind != Kind::null && value->kind != Kind::sequence) {
+        if (!value || yaml::is_falsy(value)) {
+            if (value && value.kind() != Kind::null && value.kind() != Kind::sequence) {
                 add("level-not-list-value",
                     fmt::format("'{}' is {}, which the relay reads as an empty level; write "
                                 "'{}: []' or list repositories",
                                 name,
-                                describe(*value),
+                                describe(value),
                                 name),
-                    value->location);
+                    value.location());
             }
             return;
         }
-        if (value->kind != Kind::sequence) {
+        if (value.kind() != Kind::sequence) {
             add("level-not-list",
                 fmt::format("'{}' must be a list ('- owner/repo' items), not {}; the relay "
                             "rejects the file",
                             name,
-                            describe(*value)),
-                value->location);
+                            describe(value)),
+                value.location());
             return;
         }
-        for (std::size_t idx = 0; idx < value->items.size(); ++idx) {
-            check_list_item(level, idx, *value->items[idx]);
+        const yaml::Items items = value.items();
+        for (std::size_t idx = 0; idx < items.size(); ++idx) {
+            check_list_item(level, idx, items[idx]);
         }
     }
 
     void check_list_item(Level level, std::size_t idx, const Node& item) {
         const auto where = [&] { return fmt::format("{}[{}]", to_string(level), idx); };
-        if (item.kind == Kind::string) {
-            check_entry(item.text, [&] { add_entry(level, item, item.text, {}, {}, false); });
+        if (item.kind() == Kind::string) {
+            check_entry(item.text(), [&] { add_entry(level, item, {}, 0, false); });
             return;
         }
-        if (item.kind == Kind::mapping) {
-            if (item.entries.size() != 1) {
+        if (item.kind() == Kind::mapping) {
+            if (item.entries().size() != 1) {
                 add("entry-mapping-keys",
                     fmt::format("{} is a mapping with {} keys; an entry names exactly one "
                                 "repository: write one '- owner/repo: oncall1, oncall2' item per "
                                 "repository",
                                 where(),
-                                item.entries.size()),
-                    item.location);
+                                item.entries().size()),
+                    item.location());
                 return;
             }
-            const yaml::Entry& entry = item.entries.front();
-            if (entry.key->kind != Kind::string) {
+            const yaml::Entry entry = item.entries().front();
+            if (entry.key.kind() != Kind::string) {
                 add("entry-not-owner-repo",
                     fmt::format("{} names {}, not 'owner/repo'; the relay rejects the file",
                                 where(),
-                                describe(*entry.key)),
-                    entry.key->location);
+                                describe(entry.key)),
+                    entry.key.location());
                 return;
             }
-            check_entry(entry.key->text, [&] {
+            check_entry(entry.key.text(), [&] {
                 add_entry(level,
-                          *entry.key,
-                          entry.key->text,
-                          list_level_oncalls(*entry.value),
-                          {},
-                          !yaml::is_falsy(*entry.value));
+                          entry.key,
+                          list_level_oncalls(entry.value),
+                          0,
+                          !yaml::is_falsy(entry.value));
             });
             return;
         }
@@ -490,7 +535,7 @@ private:
                         "relay rejects the file",
                         where(),
                         describe(item)),
-            item.location);
+            item.location());
     }
 
     // Oncalls under L1, L2 and L4: the relay reads `str(value).split(",")`.
@@ -499,23 +544,23 @@ private:
         if (yaml::is_falsy(value)) {
             return oncalls;
         }
-        if (value.kind == Kind::mapping) {
+        if (value.kind() == Kind::mapping) {
             add("oncall-type",
                 fmt::format("oncalls of '{}' written as a mapping: under L1, L2 and L4 the relay "
                             "reads one comma-separated string; write '{}: oncall1, oncall2'",
                             m_repo,
                             m_repo),
-                value.location);
+                value.location());
             return oncalls;
         }
-        if (value.kind == Kind::sequence) {
+        if (value.kind() == Kind::sequence) {
             // The relay does str(list).split(","): ['a', 'b'] becomes "['a'" and "'b']".
             std::vector<std::string> written;
             std::vector<std::string> mangled;
-            for (const NodePtr& item : value.items) {
-                const std::string text = item->is_scalar() ? yaml::python_str(*item) : "...";
+            for (const Node item : value.items()) {
+                const std::string text = item.is_scalar() ? yaml::python_str(item) : "...";
                 written.push_back(text);
-                mangled.push_back(item->kind == Kind::string ? "'" + text + "'" : text);
+                mangled.push_back(item.kind() == Kind::string ? "'" + text + "'" : text);
             }
             if (!mangled.empty()) {
                 mangled.front() = fmt::format("[{}", mangled.front());
@@ -528,23 +573,23 @@ private:
                             m_repo,
                             fmt::join(mangled, "\", \""),
                             fmt::join(written, ", ")),
-                value.location);
+                value.location());
             return oncalls;
         }
-        if (value.kind != Kind::string) {
+        if (value.kind() != Kind::string) {
             check_coercion(value, oncall_of());
             return oncalls;
         }
+        const std::string_view text = value.text();
         std::size_t start = 0;
-        while (start <= value.text.size()) {
-            std::size_t comma = value.text.find(',', start);
-            if (comma == std::string::npos) {
-                comma = value.text.size();
+        while (start <= text.size()) {
+            std::size_t comma = text.find(',', start);
+            if (comma == std::string_view::npos) {
+                comma = text.size();
             }
-            std::string login =
-                strip_spaces(std::string_view(value.text).substr(start, comma - start));
+            const std::string_view login = strip_spaces(text.substr(start, comma - start));
             if (!login.empty()) {
-                oncalls.push_back(check_login(std::move(login), value.location));
+                oncalls.push_back(check_login(std::string(login), value.location()));
             }
             start = comma + 1;
         }
@@ -557,39 +602,39 @@ private:
         if (yaml::is_falsy(value)) {
             return oncalls;
         }
-        if (value.kind == Kind::string) {
+        if (value.kind() == Kind::string) {
             add("relay-mangles-oncall-string",
                 fmt::format("oncalls of '{}' written as the string '{}': under L3 the relay "
                             "iterates it character by character and would notify '{}'; write a "
                             "list: [{}]",
                             m_repo,
-                            value.text,
-                            first_character(value.text),
-                            value.text),
-                value.location);
+                            value.text(),
+                            first_character(value.text()),
+                            value.text()),
+                value.location());
             return oncalls;
         }
-        if (value.kind != Kind::sequence) {
+        if (value.kind() != Kind::sequence) {
             add("oncall-type",
                 fmt::format("oncalls of '{}' written as {}: under L3 the relay expects a list "
                             "of logins and {}; write [login1, login2]",
                             m_repo,
                             describe(value),
-                            value.kind == Kind::mapping ? "would take the keys"
-                                                        : "its parser fails on this value"),
-                value.location);
+                            value.kind() == Kind::mapping ? "would take the keys"
+                                                          : "its parser fails on this value"),
+                value.location());
             return oncalls;
         }
-        for (const NodePtr& item : value.items) {
-            if (item->kind != Kind::string) {
-                if (!check_coercion(*item, oncall_of()) && item->is_scalar()) {
-                    oncalls.push_back(check_login(yaml::python_str(*item), item->location));
+        for (const Node item : value.items()) {
+            if (item.kind() != Kind::string) {
+                if (!check_coercion(item, oncall_of()) && item.is_scalar()) {
+                    oncalls.push_back(check_login(yaml::python_str(item), item.location()));
                 }
                 continue;
             }
-            std::string login = strip_spaces(item->text);
+            const std::string_view login = strip_spaces(item.text());
             if (!login.empty()) {
-                oncalls.push_back(check_login(std::move(login), item->location));
+                oncalls.push_back(check_login(std::string(login), item.location()));
             }
         }
         return oncalls;
@@ -601,29 +646,29 @@ private:
         if (!node.is_scalar()) {
             add("oncall-type",
                 fmt::format("{} written as {}; write a plain login", what, describe(node)),
-                node.location);
+                node.location());
             return true;
         }
         const std::string as_str = yaml::python_str(node);
-        if (node.kind == Kind::null) {
+        if (node.kind() == Kind::null) {
             add("yaml-type-coercion",
                 fmt::format("{} is null in YAML and becomes 'None' in the relay; write a name",
                             what),
-                node.location);
+                node.location());
             return true;
         }
-        if (as_str == node.text) {
+        if (as_str == node.text()) {
             return false;
         }
         add("yaml-type-coercion",
             fmt::format("{} '{}' is read by YAML as {} and becomes '{}' in the relay; quote it: "
                         "\"{}\"",
                         what,
-                        node.text,
-                        yaml::python_type(node.kind),
+                        node.text(),
+                        yaml::python_type(node.kind()),
                         as_str,
-                        node.text),
-            node.location);
+                        node.text()),
+            node.location());
         return true;
     }
 
@@ -651,41 +696,41 @@ private:
         return login;
     }
 
-    void check_l3(const NodePtr& value) {
-        if (!value || yaml::is_falsy(*value)) {
-            if (value && value->kind != Kind::null && value->kind != Kind::mapping) {
+    void check_l3(const Node& value) {
+        if (!value || yaml::is_falsy(value)) {
+            if (value && value.kind() != Kind::null && value.kind() != Kind::mapping) {
                 add("level-not-list-value",
                     fmt::format("'L3' is {}, which the relay reads as no devices; write 'L3: {{}}' "
                                 "or list devices",
-                                describe(*value)),
-                    value->location);
+                                describe(value)),
+                    value.location());
             }
             return;
         }
-        if (value->kind != Kind::mapping) {
+        if (value.kind() != Kind::mapping) {
             add("l3-not-mapping",
                 fmt::format("'L3' must map device names to repositories ('device:' then "
                             "'  owner/repo: [oncall]'), not {}; the relay rejects the file",
-                            describe(*value)),
-                value->location);
+                            describe(value)),
+                value.location());
             return;
         }
-        for (const yaml::Entry& device_entry : value->entries) {
-            check_device(*device_entry.key, device_entry.value);
+        for (const yaml::Entry device_entry : value.entries()) {
+            check_device(device_entry.key, device_entry.value);
         }
     }
 
-    void check_device(const Node& key, const NodePtr& repos) {
+    void check_device(const Node& key, const Node& repos) {
         const std::string raw = yaml::python_str(key);
-        if (key.kind != Kind::string) {
+        if (key.kind() != Kind::string) {
             check_coercion(key, "device name");
         }
-        const std::string device = strip_spaces(raw);
+        const std::string device(strip_spaces(raw));
         if (device.empty()) {
             add("device-empty",
                 "L3 device name is empty; the relay rejects the file; name the device (the label "
                 "is ciflow/crcr/<device>)",
-                key.location);
+                key.location());
             return;
         }
         if (device != raw) {
@@ -694,39 +739,40 @@ private:
                             "write '{}'",
                             raw,
                             device),
-                key.location);
+                key.location());
         }
-        check_device_name(device, key.location);
-        if (!repos || repos->kind != Kind::mapping) {
+        check_device_name(device, key.location());
+        if (repos.kind() != Kind::mapping) {
             add("device-not-mapping",
                 fmt::format("device '{}' must map repositories to oncalls ('owner/repo: [login]'), "
                             "not {}; the relay rejects the file",
                             device,
-                            repos ? describe(*repos) : std::string("nothing")),
-                repos && repos->kind != Kind::null ? repos->location : key.location);
+                            describe(repos)),
+                repos.kind() != Kind::null ? repos.location() : key.location());
             return;
         }
-        if (repos->entries.empty()) {
+        if (repos.entries().empty()) {
             add("empty-device",
                 fmt::format("device '{}' lists no repository; remove it or add one", device),
-                key.location);
+                key.location());
         }
-        for (const yaml::Entry& entry : repos->entries) {
-            if (entry.key->kind != Kind::string) {
+        m_devices.push_back(device);
+        const auto device_id = static_cast<std::uint32_t>(m_devices.size());
+        for (const yaml::Entry entry : repos.entries()) {
+            if (entry.key.kind() != Kind::string) {
                 add("entry-not-owner-repo",
                     fmt::format("L3.{} names {}, not 'owner/repo'; the relay rejects the file",
                                 device,
-                                describe(*entry.key)),
-                    entry.key->location);
+                                describe(entry.key)),
+                    entry.key.location());
                 continue;
             }
-            check_entry(entry.key->text, [&] {
+            check_entry(entry.key.text(), [&] {
                 add_entry(Level::l3,
-                          *entry.key,
-                          entry.key->text,
-                          l3_oncalls(*entry.value),
-                          device,
-                          !yaml::is_falsy(*entry.value));
+                          entry.key,
+                          l3_oncalls(entry.value),
+                          device_id,
+                          !yaml::is_falsy(entry.value));
             });
         }
     }
@@ -761,17 +807,18 @@ private:
         }
     }
 
+    // Files the entry written `node`; `device` is 1 + the index of its L3 device in m_devices.
     void add_entry(Level level,
                    const Node& node,
-                   const std::string& written,
                    std::vector<std::string> oncalls,
-                   const std::string& device,
+                   std::uint32_t device,
                    bool oncalls_written) {
-        const std::string repo = relay_name(written);
-        if (repo.empty() || repo.find('/') == std::string::npos) {
+        const std::string_view written = node.text();
+        const std::string_view repo = relay_name(written);
+        if (repo.empty() || repo.find('/') == std::string_view::npos) {
             add("entry-not-owner-repo",
                 fmt::format("'{}' is not in owner/repo form; the relay rejects the file", written),
-                node.location);
+                node.location());
             return;
         }
         if (repo != written) {
@@ -780,12 +827,12 @@ private:
                             "'{}'",
                             written,
                             repo),
-                node.location);
+                node.location());
         }
         if (std::optional<std::string> problem = full_name_problem(repo)) {
             add("invalid-repo-name",
                 fmt::format("'{}' cannot be a GitHub repository: {}", repo, *problem),
-                node.location);
+                node.location());
         }
         if (level >= Level::l3 && oncalls.empty() && !oncalls_written) {
             add("missing-oncall",
@@ -794,20 +841,35 @@ private:
                             repo,
                             to_string(level),
                             level == Level::l3 ? "[login]" : ": login"),
-                node.location);
+                node.location());
         }
-        check_duplicate(repo, node.location);
-        m_result.allowlist.entries.push_back(
-            AllowlistEntry{repo, level, std::move(oncalls), device, node.location});
+        m_listed.push_back({repo, std::move(oncalls), node.location(), level, device});
     }
 
-    void check_duplicate(const std::string& repo, SourceLocation location) {
-        const std::optional<std::size_t> seen = m_seen.find(repo);
-        if (!seen) {
-            m_seen.insert(repo, m_result.allowlist.entries.size());
-            return;
+    // The model of what was listed, in the relay's order: strings of its own.
+    void build_model() {
+        std::vector<AllowlistEntry>& entries = m_result.allowlist.entries;
+        entries.reserve(m_listed.size());
+        prefer_huge_pages(entries.data(), entries.capacity() * sizeof(AllowlistEntry));
+        for (Listed& listed : m_listed) {
+            entries.push_back({std::string(listed.repo),
+                               std::move(listed.oncalls),
+                               listed.device == 0 ? std::string() : m_devices[listed.device - 1],
+                               listed.location,
+                               listed.level});
         }
-        const AllowlistEntry& first = m_result.allowlist.entries[*seen];
+    }
+
+    // A repository listed twice (names compared as GitHub does) is reported at the second place.
+    void check_duplicates(const NameIndex& names) {
+        for (const std::pair<std::size_t, std::size_t>& repeat : names.repeats()) {
+            const Listed& first = m_listed[repeat.first];
+            const Listed& again = m_listed[repeat.second];
+            check_entry(again.repo, [&] { check_duplicate(first, again.repo, again.location); });
+        }
+    }
+
+    void check_duplicate(const Listed& first, std::string_view repo, SourceLocation location) {
         const std::string through_alias = first.location == location
                                               ? std::string(" through an alias or merge key")
                                               : std::string();
@@ -833,46 +895,48 @@ private:
         }
     }
 
-    void check_buildkite(const NodePtr& section) {
-        if (!section || yaml::is_falsy(*section)) {
+    void check_buildkite(const Node& section, const NameIndex& names) {
+        if (!section || yaml::is_falsy(section)) {
             return;
         }
-        if (section->kind != Kind::mapping) {
+        if (section.kind() != Kind::mapping) {
             add("buildkite-invalid-entry",
                 fmt::format("'buildkite_repos' must map 'org/pipeline' to 'owner/repo', not {}; "
                             "the relay ignores it, so Buildkite callbacks would be refused",
-                            describe(*section)),
-                section->location);
+                            describe(section)),
+                section.location());
             return;
         }
-        for (const yaml::Entry& entry : section->entries) {
-            const std::string pipeline = strip_spaces(yaml::python_str(*entry.key));
-            const std::string repo = strip_spaces(yaml::python_str(*entry.value));
+        for (const yaml::Entry entry : section.entries()) {
+            const std::string pipeline(strip_spaces(yaml::python_str(entry.key)));
+            const std::string repo(strip_spaces(yaml::python_str(entry.value)));
             if (pipeline.find('/') == std::string::npos || repo.find('/') == std::string::npos) {
                 add("buildkite-invalid-entry",
                     fmt::format("buildkite_repos entry '{}: {}' is skipped by the relay; write "
                                 "'org_slug/pipeline_slug: owner/repo'",
                                 pipeline,
                                 repo),
-                    entry.key->location);
+                    entry.key.location());
                 continue;
             }
-            const std::optional<std::size_t> seen = m_seen.find(repo);
-            if (!seen || m_result.allowlist.entries[*seen].level < Level::l2) {
+            const std::optional<std::size_t> seen = names.find(repo);
+            if (!seen || m_listed[*seen].level < Level::l2) {
                 check_entry(repo, [&] {
                     add("buildkite-unknown-repo",
                         fmt::format("Buildkite pipeline '{}' reports as '{}', which is not listed "
                                     "at L2 or above; its callbacks would be ignored",
                                     pipeline,
                                     repo),
-                        entry.value->location);
+                        entry.value.location());
                 });
             }
         }
     }
 
     AllowlistCheck& m_result;
-    NameIndex m_seen{m_result.allowlist.entries};
+    AllowlistModel m_model;
+    Buffer<Listed> m_listed;            // what the file lists, as read so far
+    std::vector<std::string> m_devices; // the L3 devices, as the relay names them
     std::string m_repo; // the entry being checked, named by the findings added meanwhile
 };
 
@@ -886,9 +950,9 @@ std::span<const Rule> allowlist_rules() {
     return k_rules;
 }
 
-AllowlistCheck check_allowlist(std::string_view yaml_text) {
+AllowlistCheck check_allowlist(std::string_view yaml_text, AllowlistModel model) {
     AllowlistCheck result;
-    Checker(result).check(yaml::load(yaml_text));
+    Checker(result, model).check(yaml::load(yaml_text));
     std::stable_sort(
         result.findings.begin(), result.findings.end(), [](const Finding& a, const Finding& b) {
             return std::pair(a.location.line, a.location.column)

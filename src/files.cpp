@@ -1,6 +1,7 @@
 #include "crcr/files.hpp"
 
 #include "crcr/error.hpp"
+#include "crcr/memory.hpp"
 
 #include <fmt/format.h>
 
@@ -84,6 +85,7 @@ std::string read_file(const std::string& path, std::size_t max_bytes) {
     std::string content;
     if (info.st_size > 0 && S_ISREG(info.st_mode)) {
         content.reserve(static_cast<std::size_t>(info.st_size));
+        prefer_huge_pages(content.data(), content.capacity());
     }
     std::array<char, 65536> buffer{};
     while (true) {

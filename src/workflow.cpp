@@ -53,29 +53,31 @@ steps_error(const std::string& name, const SourceLocation& where, std::string_vi
     throw Error(fmt::format("{}:{}:{}: {}", name, where.line, where.column, message));
 }
 
-Value to_value(const yaml::Node& node) {
-    switch (node.kind) {
+Value to_value(yaml::Node node) {
+    switch (node.kind()) {
     case yaml::Kind::string:
-        return yaml::str(node.text);
+        return yaml::str(std::string(node.text()));
     case yaml::Kind::sequence: {
+        const yaml::Items list = node.items();
         std::vector<Value> items;
-        items.reserve(node.items.size());
-        for (const yaml::NodePtr& item : node.items) {
-            items.push_back(to_value(*item));
+        items.reserve(list.size());
+        for (const yaml::Node item : list) {
+            items.push_back(to_value(item));
         }
         return yaml::seq(std::move(items));
     }
     case yaml::Kind::mapping: {
+        const yaml::Entries mapping = node.entries();
         std::vector<std::pair<std::string, Value>> entries;
-        entries.reserve(node.entries.size());
-        for (const yaml::Entry& entry : node.entries) {
-            entries.emplace_back(entry.key->text, to_value(*entry.value));
+        entries.reserve(mapping.size());
+        for (const yaml::Entry entry : mapping) {
+            entries.emplace_back(std::string(entry.key.text()), to_value(entry.value));
         }
         return yaml::map(std::move(entries));
     }
     default:
         // Numbers, booleans and nulls as written, so GitHub reads what the steps file said.
-        return yaml::verbatim(node.text.empty() ? "null" : node.text);
+        return yaml::verbatim(node.text().empty() ? "null" : std::string(node.text()));
     }
 }
 
@@ -88,37 +90,37 @@ std::vector<Value> read_steps(const std::string& text, const std::string& name) 
     if (!doc.duplicates.empty()) {
         const yaml::DuplicateKey& dup = doc.duplicates.front();
         steps_error(name,
-                    dup.second->location,
+                    dup.second.location(),
                     fmt::format("'{}' is written twice in one step; GitHub rejects that",
-                                dup.second->text));
+                                dup.second.text()));
     }
-    if (!doc.root || doc.root->kind != yaml::Kind::sequence) {
+    if (!doc.root || doc.root.kind() != yaml::Kind::sequence) {
         steps_error(name,
-                    doc.root ? doc.root->location : SourceLocation{},
+                    doc.root ? doc.root.location() : SourceLocation{},
                     "not a YAML list of steps; write one '- run: ...' or '- uses: ...' item per "
                     "step, as under a job's 'steps:'");
     }
-    if (doc.root->items.empty()) {
-        steps_error(name, doc.root->location, "the list of steps is empty");
+    if (doc.root.items().empty()) {
+        steps_error(name, doc.root.location(), "the list of steps is empty");
     }
     std::vector<Value> steps;
     std::size_t index = 0;
-    for (const yaml::NodePtr& step : doc.root->items) {
+    for (const yaml::Node step : doc.root.items()) {
         ++index;
-        if (step->kind != yaml::Kind::mapping) {
+        if (step.kind() != yaml::Kind::mapping) {
             steps_error(name,
-                        step->location,
+                        step.location(),
                         fmt::format("step {} is not a mapping; write it as '- run: COMMAND' or "
                                     "'- uses: OWNER/REPO@REF'",
                                     index));
         }
         bool has_run = false;
         bool has_uses = false;
-        for (const yaml::Entry& entry : step->entries) {
-            const std::string& key = entry.key->text;
+        for (const yaml::Entry entry : step.entries()) {
+            const std::string_view key = entry.key.text();
             if (std::find(k_step_keys.begin(), k_step_keys.end(), key) == k_step_keys.end()) {
                 steps_error(name,
-                            entry.key->location,
+                            entry.key.location(),
                             fmt::format("step {} has an unknown key '{}'; a step takes id, if, "
                                         "name, uses, run, shell, with, env, continue-on-error, "
                                         "timeout-minutes and working-directory",
@@ -130,13 +132,13 @@ std::vector<Value> read_steps(const std::string& text, const std::string& name) 
         }
         if (has_run == has_uses) {
             steps_error(name,
-                        step->location,
+                        step.location(),
                         fmt::format("step {} has {} 'run' and 'uses'; a step does exactly one of "
                                     "them",
                                     index,
                                     has_run ? "both" : "neither"));
         }
-        steps.push_back(to_value(*step));
+        steps.push_back(to_value(step));
     }
     return steps;
 }

@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <array>
 #include <cstdint>
+#include <optional>
 
 namespace crcr {
 
@@ -84,25 +85,25 @@ Finding make(std::string_view rule, std::string message, SourceLocation location
     return Finding{Severity::error, std::string(rule), std::move(message), location};
 }
 
-const yaml::Entry* find_entry(const Node* mapping, std::string_view key) {
-    if (mapping == nullptr || mapping->kind != Kind::mapping) {
-        return nullptr;
+std::optional<yaml::Entry> find_entry(Node mapping, std::string_view key) {
+    if (!mapping || mapping.kind() != Kind::mapping) {
+        return std::nullopt;
     }
-    for (const yaml::Entry& entry : mapping->entries) {
-        if (entry.key->is_scalar() && entry.key->text == key) {
-            return &entry;
+    for (const yaml::Entry entry : mapping.entries()) {
+        if (entry.key.is_scalar() && entry.key.text() == key) {
+            return entry;
         }
     }
-    return nullptr;
+    return std::nullopt;
 }
 
-const Node* get(const Node* mapping, std::string_view key) {
-    const yaml::Entry* entry = find_entry(mapping, key);
-    return entry == nullptr ? nullptr : entry->value.get();
+Node get(Node mapping, std::string_view key) {
+    const std::optional<yaml::Entry> entry = find_entry(mapping, key);
+    return entry ? entry->value : Node();
 }
 
-std::string text_of(const Node* node) {
-    return node != nullptr && node->is_scalar() ? node->text : std::string();
+std::string text_of(Node node) {
+    return node && node.is_scalar() ? std::string(node.text()) : std::string();
 }
 
 // `text` without any white space, so expressions compare however they are wrapped or spaced.
@@ -197,37 +198,36 @@ public:
                 "duplicate-key",
                 fmt::format("'{}' is written twice{}: GitHub rejects a workflow with a duplicate "
                             "key; keep one",
-                            dup.second->text,
+                            dup.second.text(),
                             dup.path.empty() ? std::string() : fmt::format(" in '{}'", dup.path)),
-                dup.second->location));
+                dup.second.location()));
         }
-        const Node* root = doc.root.get();
-        const Node* jobs = get(root, "jobs");
-        if (root == nullptr || root->kind != Kind::mapping || jobs == nullptr
-            || jobs->kind != Kind::mapping) {
+        const Node root = doc.root;
+        const Node jobs = get(root, "jobs");
+        if (!root || root.kind() != Kind::mapping || !jobs || jobs.kind() != Kind::mapping) {
             m_findings.push_back(
                 make("not-a-workflow",
-                     root == nullptr ? "the file is empty, not a workflow"
-                                     : "not a GitHub Actions workflow: a workflow is a mapping "
-                                       "with 'on:' and 'jobs:'",
-                     root == nullptr ? SourceLocation{} : root->location));
+                     !root ? "the file is empty, not a workflow"
+                           : "not a GitHub Actions workflow: a workflow is a mapping "
+                             "with 'on:' and 'jobs:'",
+                     !root ? SourceLocation{} : root.location()));
             return std::move(m_findings);
         }
-        check_trigger(*root);
-        scan_payload_paths(*root);
-        check_cancel_path(*root, *find_entry(root, "jobs"));
-        for (const yaml::Entry& job : jobs->entries) {
-            check_job(*root, job);
+        check_trigger(root);
+        scan_payload_paths(root);
+        check_cancel_path(root, *find_entry(root, "jobs"));
+        for (const yaml::Entry job : jobs.entries()) {
+            check_job(root, job);
         }
         return std::move(m_findings);
     }
 
 private:
-    void check_trigger(const Node& root) {
-        const yaml::Entry* on = find_entry(&root, "on");
+    void check_trigger(Node root) {
+        const std::optional<yaml::Entry> on = find_entry(root, "on");
         const std::string fix = "add 'on: {repository_dispatch: {types: [pull_request, push]}}' "
                                 "(written as a block mapping)";
-        if (on == nullptr) {
+        if (!on) {
             m_findings.push_back(make("no-repository-dispatch",
                                       "no 'on:' trigger: the relay's repository_dispatch cannot "
                                       "start this workflow; "
@@ -235,52 +235,52 @@ private:
                                       {}));
             return;
         }
-        const Node& value = *on->value;
-        if (value.is_scalar() && value.text == "repository_dispatch") {
+        const Node value = on->value;
+        if (value.is_scalar() && value.text() == "repository_dispatch") {
             return;
         }
-        if (value.kind == Kind::sequence) {
-            for (const yaml::NodePtr& item : value.items) {
-                if (item->is_scalar() && item->text == "repository_dispatch") {
+        if (value.kind() == Kind::sequence) {
+            for (const Node item : value.items()) {
+                if (item.is_scalar() && item.text() == "repository_dispatch") {
                     return;
                 }
             }
         }
-        const yaml::Entry* dispatch = find_entry(&value, "repository_dispatch");
-        if (dispatch == nullptr) {
+        const std::optional<yaml::Entry> dispatch = find_entry(value, "repository_dispatch");
+        if (!dispatch) {
             m_findings.push_back(make("no-repository-dispatch",
                                       "no repository_dispatch trigger: the relay starts "
                                       "downstream workflows only with repository_dispatch; "
                                           + fix,
-                                      on->key->location));
+                                      on->key.location()));
             return;
         }
-        const yaml::Entry* types = find_entry(dispatch->value.get(), "types");
-        if (types == nullptr) {
+        const std::optional<yaml::Entry> types = find_entry(dispatch->value, "types");
+        if (!types) {
             return; // every type, which includes the relay's two
         }
-        const Node& list = *types->value;
-        if (list.kind != Kind::sequence) {
+        const Node list = types->value;
+        if (list.kind() != Kind::sequence) {
             m_findings.push_back(
                 make("dispatch-types-not-list",
                      fmt::format("'types' is {} instead of a list; write 'types: [pull_request, "
                                  "push]'",
-                                 list.is_scalar() ? fmt::format("the string '{}'", list.text)
+                                 list.is_scalar() ? fmt::format("the string '{}'", list.text())
                                                   : std::string("a mapping")),
-                     list.location));
+                     list.location()));
             return;
         }
         bool pull_request = false;
         bool push = false;
-        for (const yaml::NodePtr& item : list.items) {
-            const std::string type = text_of(item.get());
+        for (const Node item : list.items()) {
+            const std::string type = text_of(item);
             if (type == "pull_request") {
                 pull_request = true;
             } else if (type == "push") {
                 push = true;
             } else {
                 m_findings.push_back(
-                    make("dispatch-types-unknown", unknown_type_message(type), item->location));
+                    make("dispatch-types-unknown", unknown_type_message(type), item.location()));
             }
         }
         if (!pull_request || !push) {
@@ -291,7 +291,7 @@ private:
                             !pull_request && !push ? "'pull_request' and 'push'"
                             : !pull_request        ? "'pull_request'"
                                                    : "'push'"),
-                types->key->location));
+                types->key.location()));
         }
     }
 
@@ -314,49 +314,50 @@ private:
 
     // Every `client_payload.<field>` in a string, where the relay sends only event_type,
     // delivery_id and payload.
-    void scan_payload_paths(const Node& node) {
-        if (node.kind == Kind::sequence) {
-            for (const yaml::NodePtr& item : node.items) {
-                scan_payload_paths(*item);
+    void scan_payload_paths(Node node) {
+        if (node.kind() == Kind::sequence) {
+            for (const Node item : node.items()) {
+                scan_payload_paths(item);
             }
             return;
         }
-        if (node.kind == Kind::mapping) {
-            for (const yaml::Entry& entry : node.entries) {
-                scan_payload_paths(*entry.value);
+        if (node.kind() == Kind::mapping) {
+            for (const yaml::Entry entry : node.entries()) {
+                scan_payload_paths(entry.value);
             }
             return;
         }
-        if (node.kind != Kind::string) {
+        if (node.kind() != Kind::string) {
             return;
         }
         constexpr std::string_view k_needle = "client_payload";
-        std::size_t source_pos = m_map.offset(node.location);
+        const std::string_view text = node.text();
+        std::size_t source_pos = m_map.offset(node.location());
         std::size_t pos = 0;
-        while ((pos = node.text.find(k_needle, pos)) != std::string::npos) {
+        while ((pos = text.find(k_needle, pos)) != std::string_view::npos) {
             std::size_t i = pos + k_needle.size();
             std::string field;
-            while (i < node.text.size() && node.text[i] == ' ') {
+            while (i < text.size() && text[i] == ' ') {
                 ++i;
             }
-            if (i < node.text.size() && node.text[i] == '.') {
+            if (i < text.size() && text[i] == '.') {
                 ++i;
-                while (i < node.text.size() && node.text[i] == ' ') {
+                while (i < text.size() && text[i] == ' ') {
                     ++i;
                 }
-                while (i < node.text.size() && is_name_char(node.text[i])) {
-                    field += node.text[i++];
+                while (i < text.size() && is_name_char(text[i])) {
+                    field += text[i++];
                 }
-            } else if (i + 1 < node.text.size() && node.text[i] == '['
-                       && (node.text[i + 1] == '\'' || node.text[i + 1] == '"')) {
-                const char quote = node.text[i + 1];
-                const std::size_t end = node.text.find(quote, i + 2);
-                if (end != std::string::npos) {
-                    field = node.text.substr(i + 2, end - i - 2);
-                    i = end + 1 < node.text.size() && node.text[end + 1] == ']' ? end + 2 : end + 1;
+            } else if (i + 1 < text.size() && text[i] == '['
+                       && (text[i + 1] == '\'' || text[i + 1] == '"')) {
+                const char quote = text[i + 1];
+                const std::size_t end = text.find(quote, i + 2);
+                if (end != std::string_view::npos) {
+                    field = text.substr(i + 2, end - i - 2);
+                    i = end + 1 < text.size() && text[end + 1] == ']' ? end + 2 : end + 1;
                 }
             }
-            const std::string written = node.text.substr(pos, i - pos);
+            const std::string_view written = text.substr(pos, i - pos);
             const std::size_t found = m_map.text().find(written, source_pos);
             if (found != std::string_view::npos) {
                 source_pos = found + written.size();
@@ -383,48 +384,47 @@ private:
                              instead),
                          found != std::string_view::npos
                              ? m_map.location(found, static_cast<int>(written.size()))
-                             : node.location));
+                             : node.location()));
             }
             pos = i;
         }
     }
 
-    void check_cancel_path(const Node& root, const yaml::Entry& jobs) {
-        const yaml::Entry* concurrency = find_entry(&root, "concurrency");
+    void check_cancel_path(Node root, yaml::Entry jobs) {
+        const std::optional<yaml::Entry> concurrency = find_entry(root, "concurrency");
         const std::string group_fix =
             "write 'concurrency: {group: pytorch-ci-${{ "
             "github.event.client_payload.payload.repository.full_name }}-${{ "
             "github.event.client_payload.payload.pull_request.number || github.run_id }}, "
             "cancel-in-progress: true}' at the top level";
-        if (concurrency == nullptr) {
+        if (!concurrency) {
             m_findings.push_back(make("no-cancel-on-closed",
                                       "no top-level 'concurrency': when a pull request is closed "
                                       "(or updated) its runs in progress go on; "
                                           + group_fix,
                                       {}));
         } else {
-            const Node* group = get(concurrency->value.get(), "group");
-            const Node* cancel = get(concurrency->value.get(), "cancel-in-progress");
-            if (group == nullptr || !contains(squeeze(text_of(group)), "pull_request.number")) {
-                m_findings.push_back(
-                    make("no-cancel-on-closed",
-                         "the concurrency group does not include the pull "
-                         "request's number, so the run for 'closed' cannot "
-                         "cancel that pull request's runs; "
-                             + group_fix,
-                         group != nullptr ? group->location : concurrency->key->location));
+            const Node group = get(concurrency->value, "group");
+            const Node cancel = get(concurrency->value, "cancel-in-progress");
+            if (!group || !contains(squeeze(text_of(group)), "pull_request.number")) {
+                m_findings.push_back(make("no-cancel-on-closed",
+                                          "the concurrency group does not include the pull "
+                                          "request's number, so the run for 'closed' cannot "
+                                          "cancel that pull request's runs; "
+                                              + group_fix,
+                                          group ? group.location() : concurrency->key.location()));
             }
-            if (cancel == nullptr || text_of(cancel) != "true") {
+            if (!cancel || text_of(cancel) != "true") {
                 m_findings.push_back(
                     make("no-cancel-on-closed",
                          "the concurrency group does not cancel runs in progress; add "
                          "'cancel-in-progress: true'",
-                         cancel != nullptr ? cancel->location : concurrency->key->location));
+                         cancel ? cancel.location() : concurrency->key.location()));
             }
         }
         bool cancel_job = false;
-        for (const yaml::Entry& job : jobs.value->entries) {
-            const std::string condition = squeeze(text_of(get(job.value.get(), "if")));
+        for (const yaml::Entry job : jobs.value.entries()) {
+            const std::string condition = squeeze(text_of(get(job.value, "if")));
             cancel_job =
                 cancel_job || contains(condition, "payload.action=='closed'")
                 || contains(condition, "'closed'==github.event.client_payload.payload.action");
@@ -436,32 +436,31 @@ private:
                      "concurrency group to cancel its runs; add a job with 'if: "
                      "github.event.client_payload.payload.action == 'closed'' (crcr gen-workflow "
                      "writes one, 'cancel-pr')",
-                     jobs.key->location));
+                     jobs.key.location()));
         }
     }
 
 public:
     struct Callback {
-        const Node* step = nullptr;
+        Node step;
         bool action = false;
         bool completed = false;
     };
 
-    static std::vector<Callback> callbacks_of(const Node* steps) {
+    static std::vector<Callback> callbacks_of(Node steps) {
         std::vector<Callback> found;
-        if (steps == nullptr || steps->kind != Kind::sequence) {
+        if (!steps || steps.kind() != Kind::sequence) {
             return found;
         }
         const std::string action_path(k_callback_action.substr(0, k_callback_action.find('@') + 1));
-        for (const yaml::NodePtr& step : steps->items) {
-            const std::string uses = text_of(get(step.get(), "uses"));
-            const std::string run = text_of(get(step.get(), "run"));
+        for (const Node step : steps.items()) {
+            const std::string uses = text_of(get(step, "uses"));
+            const std::string run = text_of(get(step, "run"));
             if (uses.starts_with(action_path)) {
-                found.push_back({step.get(),
-                                 true,
-                                 text_of(get(get(step.get(), "with"), "status")) == "completed"});
+                found.push_back(
+                    {step, true, text_of(get(get(step, "with"), "status")) == "completed"});
             } else if (contains(run, "crcr callback")) {
-                found.push_back({step.get(),
+                found.push_back({step,
                                  false,
                                  contains(squeeze(run), "--statuscompleted")
                                      || contains(run, "--status=completed")});
@@ -471,48 +470,45 @@ public:
     }
 
 private:
-    static bool grants_id_token(const Node* permissions) {
-        if (permissions == nullptr) {
+    static bool grants_id_token(Node permissions) {
+        if (!permissions) {
             return false;
         }
-        if (permissions->is_scalar()) {
-            return permissions->text == "write-all";
+        if (permissions.is_scalar()) {
+            return permissions.text() == "write-all";
         }
         return text_of(get(permissions, "id-token")) == "write";
     }
 
-    void check_job(const Node& root, const yaml::Entry& job) {
-        const Node* body = job.value.get();
+    void check_job(Node root, yaml::Entry job) {
+        const Node body = job.value;
         const std::vector<Callback> callbacks = callbacks_of(get(body, "steps"));
         check_pytorch_checkout(get(body, "steps"));
         if (callbacks.empty()) {
             return;
         }
-        const yaml::Entry* job_permissions = find_entry(body, "permissions");
-        const Node* permissions =
-            job_permissions != nullptr ? job_permissions->value.get() : get(&root, "permissions");
+        const std::optional<yaml::Entry> job_permissions = find_entry(body, "permissions");
+        const Node permissions =
+            job_permissions ? job_permissions->value : get(root, "permissions");
         if (!grants_id_token(permissions)) {
             m_findings.push_back(make(
                 "callback-without-id-token",
                 fmt::format("job '{}' calls back to the relay but cannot mint the OIDC token the "
                             "relay requires; add 'id-token: write' to its permissions (with "
                             "'contents: read')",
-                            job.key->text),
-                job_permissions != nullptr ? job_permissions->key->location : job.key->location));
+                            job.key.text()),
+                job_permissions ? job_permissions->key.location() : job.key.location()));
         }
-        const Node* strategy = get(body, "strategy");
-        const bool matrix = get(strategy, "matrix") != nullptr;
+        const Node strategy = get(body, "strategy");
+        const bool matrix = find_entry(strategy, "matrix").has_value();
         for (const Callback& callback : callbacks) {
-            check_callback(callback, body, matrix, job.key->text);
+            check_callback(callback, body, matrix, job.key.text());
         }
     }
 
-    void check_callback(const Callback& callback,
-                        const Node* job,
-                        bool matrix,
-                        const std::string& job_id) {
-        const Node* step = callback.step;
-        const Node* with = get(step, "with");
+    void check_callback(const Callback& callback, Node job, bool matrix, std::string_view job_id) {
+        const Node step = callback.step;
+        const Node with = get(step, "with");
         if (callback.action) {
             check_action_inputs(step, with);
         }
@@ -521,7 +517,7 @@ private:
                                       "the completed callback is skipped when an earlier step "
                                       "fails or the run is cancelled, leaving the relay and HUD "
                                       "at in_progress; add 'if: always()' to it",
-                                      step->location));
+                                      step.location()));
         }
         if (!matrix) {
             return;
@@ -544,32 +540,33 @@ private:
                             job_id,
                             callback.action ? "'job-name:'" : "--job-name",
                             job_id),
-                step->location));
+                step.location()));
         }
     }
 
-    static bool env_mentions_matrix(const Node* env) {
-        if (env == nullptr || env->kind != Kind::mapping) {
+    static bool env_mentions_matrix(Node env) {
+        if (!env || env.kind() != Kind::mapping) {
             return false;
         }
-        return std::any_of(env->entries.begin(), env->entries.end(), [](const yaml::Entry& e) {
-            return contains(squeeze(text_of(e.value.get())), "matrix.");
+        const yaml::Entries entries = env.entries();
+        return std::any_of(entries.begin(), entries.end(), [](const yaml::Entry& e) {
+            return contains(squeeze(text_of(e.value)), "matrix.");
         });
     }
 
-    void check_action_inputs(const Node* step, const Node* with) {
+    void check_action_inputs(Node step, Node with) {
         const std::vector<std::string_view> inputs = callback_action_inputs();
-        if (with != nullptr && with->kind == Kind::mapping) {
-            for (const yaml::Entry& entry : with->entries) {
-                if (std::find(inputs.begin(), inputs.end(), entry.key->text) == inputs.end()) {
+        if (with && with.kind() == Kind::mapping) {
+            for (const yaml::Entry entry : with.entries()) {
+                if (std::find(inputs.begin(), inputs.end(), entry.key.text()) == inputs.end()) {
                     m_findings.push_back(make(
                         "callback-action-input",
                         fmt::format("the callback action has no input '{}'; its inputs are "
                                     "status, conclusion, job-name, callback-url, test-results, "
                                     "artifact-url, max-time, delivery-id, event-type, "
                                     "failed-tests-detail and triage-verdict",
-                                    entry.key->text),
-                        entry.key->location));
+                                    entry.key.text()),
+                        entry.key.location()));
                 }
             }
         }
@@ -578,32 +575,32 @@ private:
             m_findings.push_back(make("callback-action-input",
                                       "the callback action needs 'status: in_progress' or "
                                       "'status: completed' under 'with:'",
-                                      step->location));
-        } else if (status == "completed" && get(with, "conclusion") == nullptr) {
+                                      step.location()));
+        } else if (status == "completed" && !get(with, "conclusion")) {
             m_findings.push_back(make("callback-action-input",
                                       "a completed callback needs a 'conclusion:' (from "
                                       "${{ job.status }}); the relay rejects it without one",
-                                      get(with, "status")->location));
+                                      get(with, "status").location()));
         } else if (status != "completed" && status != "in_progress" && !contains(status, "${{")) {
             m_findings.push_back(make("callback-action-input",
                                       fmt::format("status '{}' is not one the relay accepts; "
                                                   "write in_progress or completed",
                                                   status),
-                                      get(with, "status")->location));
+                                      get(with, "status").location()));
         }
     }
 
-    void check_pytorch_checkout(const Node* steps) {
-        if (steps == nullptr || steps->kind != Kind::sequence) {
+    void check_pytorch_checkout(Node steps) {
+        if (!steps || steps.kind() != Kind::sequence) {
             return;
         }
-        for (const yaml::NodePtr& step : steps->items) {
-            const Node* with = get(step.get(), "with");
+        for (const Node step : steps.items()) {
+            const Node with = get(step, "with");
             std::string repository = text_of(get(with, "repository"));
             std::transform(repository.begin(), repository.end(), repository.begin(), [](char c) {
                 return static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
             });
-            if (!text_of(get(step.get(), "uses")).starts_with("actions/checkout@")
+            if (!text_of(get(step, "uses")).starts_with("actions/checkout@")
                 || repository != "pytorch/pytorch") {
                 continue;
             }
@@ -611,13 +608,13 @@ private:
                 "write 'ref: ${{ github.event.client_payload.event_type == 'pull_request' && "
                 "github.event.client_payload.payload.pull_request.head.sha || "
                 "github.event.client_payload.payload.after }}'";
-            const Node* ref = get(with, "ref");
-            if (ref == nullptr) {
+            const Node ref = get(with, "ref");
+            if (!ref) {
                 m_findings.push_back(make("pytorch-checkout-ref",
                                           "pytorch/pytorch is checked out at its default branch, "
                                           "not at the commit the relay dispatched; "
                                               + fix,
-                                          get(with, "repository")->location));
+                                          get(with, "repository").location()));
                 continue;
             }
             const std::string expression = squeeze(text_of(ref));
@@ -630,7 +627,7 @@ private:
                                      "{}",
                                      text_of(ref),
                                      fix),
-                         ref->location));
+                         ref.location()));
             }
         }
     }
@@ -670,11 +667,11 @@ std::vector<Finding> check_workflow(std::string_view text) {
 WorkflowCallbacks workflow_callbacks(std::string_view text) {
     WorkflowCallbacks out;
     const yaml::Document doc = yaml::load(text);
-    const Node* jobs = doc.errors.empty() ? get(doc.root.get(), "jobs") : nullptr;
-    if (jobs != nullptr && jobs->kind == Kind::mapping) {
-        for (const yaml::Entry& job : jobs->entries) {
+    const Node jobs = doc.errors.empty() ? get(doc.root, "jobs") : Node();
+    if (jobs && jobs.kind() == Kind::mapping) {
+        for (const yaml::Entry job : jobs.entries()) {
             for (const Checker::Callback& callback :
-                 Checker::callbacks_of(get(job.value.get(), "steps"))) {
+                 Checker::callbacks_of(get(job.value, "steps"))) {
                 ++(callback.completed ? out.completed : out.in_progress);
             }
         }

@@ -1,5 +1,6 @@
 #include "crcr/yaml.hpp"
 
+#include "crcr/memory.hpp"
 #include "crcr/utf8.hpp"
 
 #include <fmt/format.h>
@@ -41,6 +42,12 @@ std::optional<Finding> check_encoding(std::string_view text) {
     int column = 1;
     std::size_t i = 0;
     while (i < text.size()) {
+        const auto byte = static_cast<unsigned char>(text[i]);
+        if (byte >= 0x20 && byte < 0x7F) { // printable ASCII: most of any file, taken fast
+            ++i;
+            ++column;
+            continue;
+        }
         const std::optional<Utf8Char> c = decode_utf8(text, i);
         const bool valid = c.has_value();
         const auto lead = static_cast<unsigned char>(text[i]);
@@ -107,6 +114,9 @@ bool is_block_scalar_header(std::string_view content) {
 // or a block scalar makes it fail ("found character '\t' that cannot start any token").
 std::vector<Finding> check_tabs(std::string_view text) {
     std::vector<Finding> findings;
+    if (text.find('\t') == std::string_view::npos) {
+        return findings;
+    }
     char quote = 0;
     int flow_depth = 0;
     std::optional<int> block_indent;
@@ -175,8 +185,8 @@ std::vector<Finding> check_tabs(std::string_view text) {
     return findings;
 }
 
-bool match(const std::regex& re, const std::string& text) {
-    return std::regex_match(text, re);
+bool match(const std::regex& re, std::string_view text) {
+    return std::regex_match(text.begin(), text.end(), re);
 }
 
 // The implicit resolution of a long scalar that starts like a number, without std::regex (whose
@@ -247,7 +257,7 @@ const std::regex& timestamp_pattern() {
 
 // YAML 1.1 implicit resolution as PyYAML's Resolver does it, in its order (bool, float, int, merge,
 // null, timestamp, value), only ever for plain scalars.
-Kind resolve_plain(const std::string& text) {
+Kind resolve_plain(std::string_view text) {
     static const std::array<std::string_view, 18> k_bools = {"yes",
                                                              "Yes",
                                                              "YES",
@@ -411,18 +421,83 @@ struct Size {
     std::size_t height = 0; // 0 for a scalar, 1 + the tallest child for a list or mapping
 };
 
-// Builds the node tree from libyaml's events without recursion (the nesting lives in `m_stack`),
-// sharing the node of an anchor among its aliases and counting each alias as the size of what it
-// stands for, so that a walk of the tree costs at most the budget.
+} // namespace
+
+class Tree {
+public:
+    // A value: for a scalar, `a` and `b` are the offset and size of its text in `chars`; for a
+    // list or mapping, where its children start in `children` and how many items or entries.
+    struct Slot {
+        std::uint32_t a = 0;
+        std::uint32_t b = 0;
+        SourceLocation location;
+        Kind kind = Kind::null;
+    };
+
+    Node node(std::uint32_t id) const { return {this, id}; }
+
+    Buffer<Slot> slots;
+    Buffer<std::uint32_t> children; // a list's items; a mapping's keys and values, alternating
+    Buffer<char> chars;             // the text of every scalar, one after another
+};
+
+Kind Node::kind() const {
+    return m_tree->slots[m_id].kind;
+}
+
+std::string_view Node::text() const {
+    const Tree::Slot& slot = m_tree->slots[m_id];
+    return is_scalar() ? std::string_view(m_tree->chars.data() + slot.a, slot.b)
+                       : std::string_view();
+}
+
+SourceLocation Node::location() const {
+    return m_tree->slots[m_id].location;
+}
+
+Items Node::items() const {
+    const Tree::Slot& slot = m_tree->slots[m_id];
+    if (slot.kind != Kind::sequence) {
+        return {};
+    }
+    return {m_tree, std::span(m_tree->children).subspan(slot.a, slot.b)};
+}
+
+Entries Node::entries() const {
+    const Tree::Slot& slot = m_tree->slots[m_id];
+    if (slot.kind != Kind::mapping) {
+        return {};
+    }
+    return {m_tree, std::span(m_tree->children).subspan(slot.a, 2 * std::size_t{slot.b})};
+}
+
+namespace {
+
+// Builds a Tree from libyaml's events without recursion (the nesting lives in `m_stack`, the
+// children of the open lists and mappings in `m_scratch` until they close), sharing the node of an
+// anchor among its aliases and counting each alias as the size of what it stands for, so that a
+// walk of the tree costs at most the budget.
 class Loader {
 public:
     // `text_size`: the size of the file, which `text` is, or a copy with the same lines.
-    Loader(std::string_view text, std::size_t text_size, std::vector<DuplicateKey>& duplicates)
-        : m_text(text), m_size(text_size), m_limits(limits_for(text_size)),
-          m_duplicates(duplicates) {}
+    Loader(std::string_view text,
+           std::size_t text_size,
+           Tree& tree,
+           std::vector<DuplicateKey>& duplicates)
+        : m_text(text), m_size(text_size), m_limits(limits_for(text_size)), m_tree(tree),
+          m_duplicates(duplicates) {
+        // Room for what a block-style file of this many lines makes, allocated once: pages that
+        // are never written cost no memory, while a doubling holds three times the room at once.
+        const std::size_t lines =
+            static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n'));
+        const std::size_t nodes = std::min(2 * lines + 16, m_limits.nodes);
+        m_tree.slots.reserve(nodes);
+        m_tree.children.reserve(nodes);
+        m_tree.chars.reserve(text.size());
+    }
 
-    // The document's root; nullptr for an empty stream or an empty document.
-    NodePtr run() {
+    // The document's root; nothing for an empty stream or an empty document.
+    std::optional<std::uint32_t> run() {
         Parser parser(m_text);
         Event e;
         int documents = 0;
@@ -460,19 +535,28 @@ public:
 
 private:
     struct Anchor {
-        NodePtr node; // nullptr while its list or mapping is still open
+        std::uint32_t id = 0;
+        bool closed = false; // false while its list or mapping is still open
         Size size;
         SourceLocation where;
     };
 
     struct Frame {
-        std::shared_ptr<Node> node;
+        std::uint32_t id = 0;
+        std::size_t begin = 0; // where its children start in m_scratch
         std::string anchor;
         Size size;
-        NodePtr key;               // a mapping's key waiting for its value
-        bool merge_key = false;    // the waiting key is `<<`
-        std::vector<Entry> merged; // entries that `<<` brings, in PyYAML's order
+        std::optional<std::uint32_t> key;  // a mapping's key waiting for its value
+        bool merge_key = false;            // the waiting key is `<<`
+        std::vector<std::uint32_t> merged; // keys and values that `<<` brings, in PyYAML's order
     };
+
+    const Tree::Slot& slot(std::uint32_t id) const { return m_tree.slots[id]; }
+
+    std::uint32_t new_slot(Kind kind, SourceLocation location) {
+        m_tree.slots.push_back({0, 0, location, kind});
+        return static_cast<std::uint32_t>(m_tree.slots.size() - 1);
+    }
 
     void count(const Size& size, const SourceLocation& where) {
         m_total.nodes += size.nodes;
@@ -505,7 +589,8 @@ private:
     }
 
     void define_anchor(const yaml_char_t* name,
-                       NodePtr node,
+                       std::uint32_t id,
+                       bool closed,
                        const Size& size,
                        const SourceLocation& where) {
         if (name == nullptr) {
@@ -520,43 +605,46 @@ private:
                                        it->second.where.line,
                                        it->second.where.column)};
         }
-        it->second = {std::move(node), size, where};
+        it->second = {id, closed, size, where};
     }
 
     void scalar(const yaml_event_t& ev) {
         const auto& data = ev.data.scalar;
-        auto node = std::make_shared<Node>();
-        node->text.assign(reinterpret_cast<const char*>(data.value), data.length);
+        const std::string_view text(reinterpret_cast<const char*>(data.value), data.length);
         const std::string_view tag = view(data.tag);
         const bool quoted = data.style == YAML_SINGLE_QUOTED_SCALAR_STYLE
                             || data.style == YAML_DOUBLE_QUOTED_SCALAR_STYLE;
         const bool plain = data.style == YAML_PLAIN_SCALAR_STYLE;
-        node->location =
-            location_at(ev.start_mark, std::max(1, utf8_length(node->text) + (quoted ? 2 : 0)));
+        SourceLocation location =
+            location_at(ev.start_mark, std::max(1, utf8_length(text) + (quoted ? 2 : 0)));
         if (plain && data.tag == nullptr && data.length == 0) {
             // An empty value: libyaml places it just after the '-' or ':' that introduced it.
-            node->location = {static_cast<int>(ev.start_mark.line) + 1,
-                              std::max(1, static_cast<int>(ev.start_mark.column)),
-                              1};
+            location = {static_cast<int>(ev.start_mark.line) + 1,
+                        std::max(1, static_cast<int>(ev.start_mark.column)),
+                        1};
         }
+        Kind kind = Kind::string;
         if (tag == "!" || (data.tag == nullptr && plain)) {
-            node->kind = resolve_plain(node->text); // PyYAML resolves `! x` as if untagged
-        } else if (data.tag == nullptr) {
-            node->kind = Kind::string;
-        } else if (const std::optional<Kind> kind = kind_for_tag(tag);
-                   !kind || *kind == Kind::sequence || *kind == Kind::mapping) {
-            throw unsupported_tag(tag, kind, "single value", node->location);
-        } else {
-            node->kind = node->text.empty() && *kind != Kind::string ? Kind::null : *kind;
+            kind = resolve_plain(text); // PyYAML resolves `! x` as if untagged
+        } else if (data.tag != nullptr) {
+            const std::optional<Kind> tagged = kind_for_tag(tag);
+            if (!tagged || *tagged == Kind::sequence || *tagged == Kind::mapping) {
+                throw unsupported_tag(tag, tagged, "single value", location);
+            }
+            kind = text.empty() && *tagged != Kind::string ? Kind::null : *tagged;
         }
         const Size size{1, data.length, 0};
-        count(size, node->location);
-        const bool merge = plain && data.tag == nullptr && node->text == "<<";
-        define_anchor(data.anchor, node, size, node->location);
+        count(size, location);
+        const std::uint32_t id = new_slot(kind, location);
+        m_tree.slots.back().a = static_cast<std::uint32_t>(m_tree.chars.size());
+        m_tree.slots.back().b = static_cast<std::uint32_t>(text.size());
+        m_tree.chars.insert(m_tree.chars.end(), text.begin(), text.end());
+        const bool merge = plain && data.tag == nullptr && text == "<<";
+        define_anchor(data.anchor, id, true, size, location);
         if (m_stack.empty() && plain && data.tag == nullptr && data.length == 0) {
             return; // an empty document: safe_load returns None
         }
-        add(std::move(node), size, merge);
+        add(id, size, merge);
     }
 
     void start_collection(const yaml_event_t& ev) {
@@ -565,21 +653,21 @@ private:
             sequence ? ev.data.sequence_start.tag : ev.data.mapping_start.tag;
         const yaml_char_t* anchor =
             sequence ? ev.data.sequence_start.anchor : ev.data.mapping_start.anchor;
-        Frame frame;
-        frame.node = std::make_shared<Node>();
-        frame.node->kind = sequence ? Kind::sequence : Kind::mapping;
-        frame.node->location = location_at(ev.start_mark, 1);
+        const Kind kind = sequence ? Kind::sequence : Kind::mapping;
+        const SourceLocation location = location_at(ev.start_mark, 1);
         const std::string_view tag = view(tag_text);
         if (tag_text != nullptr && tag != "!") {
-            const std::optional<Kind> kind = kind_for_tag(tag);
-            if (kind != frame.node->kind) {
-                throw unsupported_tag(
-                    tag, kind, sequence ? "list" : "mapping", frame.node->location);
+            const std::optional<Kind> tagged = kind_for_tag(tag);
+            if (tagged != kind) {
+                throw unsupported_tag(tag, tagged, sequence ? "list" : "mapping", location);
             }
         }
+        count({1, 0, 1}, location);
+        Frame frame;
+        frame.id = new_slot(kind, location);
+        frame.begin = m_scratch.size();
         frame.size = {1, 0, 1};
-        count({1, 0, 1}, frame.node->location);
-        define_anchor(anchor, nullptr, {}, frame.node->location);
+        define_anchor(anchor, frame.id, false, {}, location);
         frame.anchor = std::string(view(anchor));
         m_stack.push_back(std::move(frame));
     }
@@ -587,15 +675,24 @@ private:
     void end_collection() {
         Frame frame = std::move(m_stack.back());
         m_stack.pop_back();
-        if (frame.node->kind == Kind::mapping) {
-            finish_mapping(frame);
+        const bool mapping = slot(frame.id).kind == Kind::mapping;
+        if (mapping && (!frame.merged.empty() || m_scratch.size() - frame.begin > 2)) {
+            resolve_keys(frame);
         }
+        Tree::Slot& out = m_tree.slots[frame.id];
+        out.a = static_cast<std::uint32_t>(m_tree.children.size());
+        const std::size_t count = m_scratch.size() - frame.begin;
+        out.b = static_cast<std::uint32_t>(mapping ? count / 2 : count);
+        m_tree.children.insert(m_tree.children.end(),
+                               m_scratch.begin() + static_cast<std::ptrdiff_t>(frame.begin),
+                               m_scratch.end());
+        m_scratch.resize(frame.begin);
         if (!frame.anchor.empty()) {
             Anchor& anchor = m_anchors.at(frame.anchor);
-            anchor.node = frame.node;
+            anchor.closed = true;
             anchor.size = frame.size;
         }
-        add(std::move(frame.node), frame.size, false);
+        add(frame.id, frame.size, false);
     }
 
     void alias(const yaml_event_t& ev) {
@@ -606,124 +703,133 @@ private:
             throw Rejected{where,
                            fmt::format("alias '*{}' has no anchor '&{}' before it", name, name)};
         }
-        if (it->second.node == nullptr) {
+        if (!it->second.closed) {
             throw Rejected{where,
                            fmt::format("alias '*{}' is inside the list or mapping it names (a "
                                        "structure that contains itself); crcr cannot check it",
                                        name)};
         }
         count(it->second.size, where);
-        add(it->second.node, it->second.size, false);
+        add(it->second.id, it->second.size, false);
     }
 
     // Puts a finished node in the list or mapping being built, or makes it the root.
-    void add(NodePtr node, const Size& size, bool merge) {
+    void add(std::uint32_t id, const Size& size, bool merge) {
         if (m_stack.empty()) {
-            m_root = std::move(node);
+            m_root = id;
             return;
         }
         Frame& parent = m_stack.back();
         parent.size.nodes += size.nodes;
         parent.size.scalar_bytes += size.scalar_bytes;
         parent.size.height = std::max(parent.size.height, size.height + 1);
-        if (parent.node->kind == Kind::sequence) {
-            parent.node->items.push_back(std::move(node));
+        if (slot(parent.id).kind == Kind::sequence) {
+            m_scratch.push_back(id);
             return;
         }
-        if (parent.key == nullptr) {
-            if (!node->is_scalar()) {
-                throw Rejected{node->location,
+        if (!parent.key) {
+            if (!m_tree.node(id).is_scalar()) {
+                throw Rejected{slot(id).location,
                                "a mapping key that is a list or a mapping: the relay's YAML loader "
                                "rejects it (unhashable key)"};
             }
-            parent.key = std::move(node);
+            parent.key = id;
             parent.merge_key = merge;
             return;
         }
         if (parent.merge_key) {
-            merge_into(*node, parent.merged);
+            merge_into(id, parent.merged);
         } else {
-            parent.node->entries.push_back({std::move(parent.key), std::move(node)});
+            m_scratch.push_back(*parent.key);
+            m_scratch.push_back(id);
         }
-        parent.key = nullptr;
+        parent.key.reset();
     }
 
-    static void merge_into(const Node& source, std::vector<Entry>& merged) {
-        if (source.kind == Kind::mapping) {
-            merged.insert(merged.end(), source.entries.begin(), source.entries.end());
+    void merge_into(std::uint32_t source, std::vector<std::uint32_t>& merged) const {
+        const auto append = [&](std::uint32_t mapping) {
+            const Tree::Slot& s = slot(mapping);
+            const auto first = m_tree.children.begin() + s.a;
+            merged.insert(merged.end(), first, first + 2 * static_cast<std::ptrdiff_t>(s.b));
+        };
+        const Tree::Slot& s = slot(source);
+        if (s.kind == Kind::mapping) {
+            append(source);
             return;
         }
-        if (source.kind == Kind::sequence) {
+        if (s.kind == Kind::sequence) {
             // PyYAML applies a list of merged mappings so that earlier ones win.
-            for (auto it = source.items.rbegin(); it != source.items.rend(); ++it) {
-                if ((*it)->kind != Kind::mapping) {
-                    throw Rejected{(*it)->location,
+            for (std::uint32_t i = s.b; i-- > 0;) {
+                const std::uint32_t item = m_tree.children[s.a + i];
+                if (slot(item).kind != Kind::mapping) {
+                    throw Rejected{slot(item).location,
                                    "a merge key ('<<') takes a mapping or a list of mappings"};
                 }
-                merged.insert(merged.end(), (*it)->entries.begin(), (*it)->entries.end());
+                append(item);
             }
             return;
         }
-        throw Rejected{source.location, "a merge key ('<<') takes a mapping or a list of mappings"};
+        throw Rejected{s.location, "a merge key ('<<') takes a mapping or a list of mappings"};
     }
 
-    // Resolves a finished mapping's keys as a Python dict does: merged entries first, then the
-    // explicit ones; a key seen again keeps its first place and takes the later value.
-    void finish_mapping(Frame& frame) {
-        Node& out = *frame.node;
-        if (frame.merged.empty() && out.entries.size() < 2) {
-            return; // one key cannot be a duplicate (an allowlist has one such mapping per entry)
-        }
-        std::vector<Entry> all = std::move(frame.merged);
-        const std::size_t merged_count = all.size();
+    // Resolves the keys of the mapping `frame` closes as a Python dict does: merged entries first,
+    // then the explicit ones; a key seen again keeps its first place and takes the later value.
+    void resolve_keys(Frame& frame) {
+        std::vector<std::uint32_t> all = std::move(frame.merged);
+        const std::size_t merged_count = all.size() / 2;
         all.insert(all.end(),
-                   std::make_move_iterator(out.entries.begin()),
-                   std::make_move_iterator(out.entries.end()));
-        out.entries.clear();
-        out.entries.reserve(all.size());
-        std::unordered_map<std::string, std::size_t> index;
+                   m_scratch.begin() + static_cast<std::ptrdiff_t>(frame.begin),
+                   m_scratch.end());
+        m_scratch.resize(frame.begin);
+        std::unordered_map<std::string, std::size_t> index; // canonical key -> entry kept
         std::vector<bool> is_explicit;
         std::optional<std::string> where; // the mapping's path, made once for all its duplicates
-        for (std::size_t i = 0; i < all.size(); ++i) {
-            Entry& entry = all[i];
+        for (std::size_t i = 0; i < all.size() / 2; ++i) {
+            const std::uint32_t key = all[2 * i];
+            const std::uint32_t value = all[2 * i + 1];
             const bool explicit_key = i >= merged_count;
-            const auto [it, inserted] =
-                index.emplace(canonical_key(*entry.key), out.entries.size());
+            const std::size_t kept_count = (m_scratch.size() - frame.begin) / 2;
+            const auto [it, inserted] = index.emplace(canonical_key(m_tree.node(key)), kept_count);
             if (inserted) {
-                out.entries.push_back(std::move(entry));
+                m_scratch.push_back(key);
+                m_scratch.push_back(value);
                 is_explicit.push_back(explicit_key);
                 continue;
             }
             // A key written twice is a duplicate; a key overriding a merged one is what `<<` is
             // for.
-            Entry& kept = out.entries[it->second];
+            const std::size_t kept = frame.begin + 2 * it->second;
             if (explicit_key && is_explicit[it->second]) {
                 if (!where) {
-                    where = path();
+                    where = path(frame.begin);
                 }
-                m_duplicates.push_back({*where, kept.key, entry.key, kept.value});
+                m_duplicates.push_back({*where,
+                                        m_tree.node(m_scratch[kept]),
+                                        m_tree.node(key),
+                                        m_tree.node(m_scratch[kept + 1])});
             }
-            kept.value = std::move(entry.value);
+            m_scratch[kept + 1] = value;
             is_explicit[it->second] = is_explicit[it->second] || explicit_key;
         }
     }
 
     // The dotted path of the node being built just above the stack ("jobs.ci", "L1[0]"): the
-    // mapping that has just been popped. At most k_max_path bytes of it, then "...": a key may be
-    // as long as the file, and a path is kept with each duplicate found.
-    std::string path() const {
+    // mapping that has just been popped, whose children started at `popped_begin` in m_scratch. At
+    // most k_max_path bytes of it, then "...": a key may be as long as the file, and a path is
+    // kept with each duplicate found.
+    std::string path(std::size_t popped_begin) const {
         constexpr std::size_t k_max_path = 200;
         std::string out;
-        for (const Frame& frame : m_stack) {
-            if (out.size() > k_max_path) {
-                break;
-            }
-            if (frame.node->kind == Kind::sequence) {
-                out += fmt::format("[{}]", frame.node->items.size());
-            } else if (frame.key != nullptr) {
+        for (std::size_t i = 0; i < m_stack.size() && out.size() <= k_max_path; ++i) {
+            const Frame& frame = m_stack[i];
+            const std::size_t end = i + 1 < m_stack.size() ? m_stack[i + 1].begin : popped_begin;
+            if (slot(frame.id).kind == Kind::sequence) {
+                out += fmt::format("[{}]", end - frame.begin);
+            } else if (frame.key) {
+                const Node key = m_tree.node(*frame.key);
                 out += out.empty() ? "" : ".";
-                out += frame.key->kind == Kind::string ? frame.key->text.substr(0, k_max_path + 1)
-                                                       : python_str(*frame.key);
+                out += key.kind() == Kind::string ? key.text().substr(0, k_max_path + 1)
+                                                  : python_str(key);
             }
         }
         if (out.size() > k_max_path) {
@@ -738,7 +844,7 @@ private:
     }
 
     static std::string canonical_key(const Node& key) {
-        switch (key.kind) {
+        switch (key.kind()) {
         case Kind::null:
             return "n";
         case Kind::boolean: // in Python, True == 1 and False == 0 as dict keys
@@ -746,9 +852,9 @@ private:
         case Kind::integer:
             return "i:" + python_str(key);
         case Kind::string:
-            return "s:" + key.text;
+            return fmt::format("s:{}", key.text());
         default:
-            return "o:" + key.text;
+            return fmt::format("o:{}", key.text());
         }
     }
 
@@ -772,11 +878,13 @@ private:
     std::string_view m_text;
     std::size_t m_size;
     Limits m_limits;
+    Tree& m_tree;
     std::vector<DuplicateKey>& m_duplicates;
     std::vector<Frame> m_stack;
+    std::vector<std::uint32_t> m_scratch; // the children of the open lists and mappings
     std::unordered_map<std::string, Anchor> m_anchors;
     Size m_total;
-    NodePtr m_root;
+    std::optional<std::uint32_t> m_root;
 };
 
 // How many unknown directives `load` skips before it gives up.
@@ -804,6 +912,16 @@ Limits limits_for(std::size_t text_size) {
 
 Document load(std::string_view text) {
     Document doc;
+    if (text.size() > k_max_text) {
+        doc.errors.push_back({Severity::error,
+                              "yaml-syntax",
+                              fmt::format("the file is {} bytes; crcr reads YAML files of at most "
+                                          "{} bytes",
+                                          text.size(),
+                                          k_max_text),
+                              {1, 1, 0}});
+        return doc;
+    }
     if (std::optional<Finding> bad = check_encoding(text)) {
         doc.errors.push_back(std::move(*bad));
         return doc;
@@ -818,7 +936,13 @@ Document load(std::string_view text) {
     std::string_view source = text;
     for (int directives = 0;; ++directives) {
         try {
-            doc.root = Loader(source, text.size(), doc.duplicates).run();
+            auto tree = std::make_shared<Tree>();
+            const std::optional<std::uint32_t> root =
+                Loader(source, text.size(), *tree, doc.duplicates).run();
+            if (root) {
+                doc.root = tree->node(*root);
+            }
+            doc.storage = std::move(tree);
             return doc;
         } catch (const Rejected& r) {
             doc.duplicates.clear();
@@ -928,36 +1052,38 @@ bool is_true_word(std::string_view text) {
 } // namespace
 
 std::string python_str(const Node& node) {
-    switch (node.kind) {
+    const std::string_view text = node.text();
+    switch (node.kind()) {
     case Kind::null:
         return "None";
     case Kind::boolean:
-        return is_true_word(node.text) ? "True" : "False";
+        return is_true_word(text) ? "True" : "False";
     case Kind::integer:
-        return python_int(node.text).value_or(node.text);
+        return python_int(std::string(text)).value_or(std::string(text));
     default:
-        return node.text;
+        return std::string(text);
     }
 }
 
 bool is_falsy(const Node& node) {
-    switch (node.kind) {
+    const std::string_view text = node.text();
+    switch (node.kind()) {
     case Kind::null:
         return true;
     case Kind::boolean:
-        return !is_true_word(node.text);
+        return !is_true_word(text);
     case Kind::integer:
         return python_str(node) == "0";
     case Kind::floating:
-        return node.text.find_first_of("123456789") == std::string::npos
-               && node.text.find_first_of("nN") == std::string::npos;
+        return text.find_first_of("123456789") == std::string_view::npos
+               && text.find_first_of("nN") == std::string_view::npos;
     case Kind::string:
     case Kind::binary:
-        return node.text.empty();
+        return text.empty();
     case Kind::sequence:
-        return node.items.empty();
+        return node.items().empty();
     case Kind::mapping:
-        return node.entries.empty();
+        return node.entries().empty();
     case Kind::timestamp:
         return false;
     }

@@ -5,6 +5,7 @@
 #include <doctest/doctest.h>
 #include <fmt/format.h>
 
+#include <array>
 #include <set>
 #include <string>
 #include <vector>
@@ -91,6 +92,14 @@ TEST_CASE("check_allowlist") {
         {"exact duplicate", "L1:\n  - org/a\nL2:\n  - org/a\n", {"duplicate-repo@4:5"}},
         {"case duplicate", "L1:\n  - Org/A\nL2:\n  - org/a\n", {"duplicate-repo@4:5"}},
         {"alias duplicate", "L1:\n  - &r org/a\n  - *r\n", {"duplicate-repo@2:5"}},
+        // o/r17748 and o/r210406 have the same 32-bit hash in crcr's index of names
+        {"names whose hashes collide", "L1:\n  - o/r17748\n  - o/r210406\n", {}},
+        {"a duplicate among colliding names",
+         "L1:\n  - o/r17748\n  - o/r210406\nL2:\n  - O/R210406\n  - o/r17748\n",
+         {"duplicate-repo@5:5", "duplicate-repo@6:5"}},
+        {"a Buildkite repo with the hash of a listed one",
+         "L2:\n  - o/r17748\nbuildkite_repos:\n  x/p: o/r210406\n",
+         {"buildkite-unknown-repo@4:8"}},
         // Oncalls
         {"list oncalls under L4", "L4:\n  - org/a: [x, y]\n", {"relay-mangles-oncall-list@2:12"}},
         {"mapping oncalls under L4", "L4:\n  - org/a: {x: 1}\n", {"oncall-type@2:12"}},
@@ -190,6 +199,14 @@ TEST_CASE("check_allowlist: messages say what to write instead") {
               == "'org/a' and 'Org/A' (line 2, L1) are the same GitHub repository, since names are "
                  "case-insensitive; the relay would dispatch to it twice; keep one entry");
     }
+    SUBCASE("a duplicate is compared with its own name, not one with the same hash") {
+        const crcr::AllowlistCheck check =
+            crcr::check_allowlist("L1:\n  - o/r17748\n  - o/r210406\nL4:\n  - O/R210406: x\n");
+        CHECK(message_of(check, "duplicate-repo")
+              == "'O/R210406' and 'o/r210406' (line 3, L1) are the same GitHub repository, since "
+                 "names are case-insensitive; the relay would dispatch to it twice; keep one "
+                 "entry");
+    }
 }
 
 TEST_CASE("check_allowlist: a finding about one entry names its repository") {
@@ -242,6 +259,21 @@ TEST_CASE("check_allowlist: the model as the relay reads it") {
     const crcr::AllowlistEntry& d = check.allowlist.entries[2];
     CHECK(d.level == crcr::Level::l4);
     CHECK(d.oncalls == std::vector<std::string>{"x", "y"});
+}
+
+TEST_CASE("check_allowlist: a check without the model counts and finds the same") {
+    const std::string yaml = "L1:\n  - org/a\n  - Org/A\nL3:\n  dev:\n    org/c: [p, '@q']\n"
+                             "  gpu:\n    org/e: [r]\nL4:\n  - org/d: x, y\n";
+    const crcr::AllowlistCheck full = crcr::check_allowlist(yaml);
+    const crcr::AllowlistCheck lean = crcr::check_allowlist(yaml, crcr::AllowlistModel::skip);
+    CHECK(lean.allowlist.entries.empty());
+    CHECK(lean.level_counts == std::array<std::size_t, 4>{2, 0, 2, 1});
+    CHECK(full.level_counts == lean.level_counts);
+    CHECK(lean.findings == full.findings);
+    REQUIRE(full.findings.size() == 2);
+    REQUIRE(full.allowlist.entries.size() == 5);
+    CHECK(full.allowlist.entries[3].device == "gpu");
+    CHECK(full.allowlist.entries[2].oncalls == std::vector<std::string>{"p", "q"});
 }
 
 TEST_CASE("check_allowlist: the real PyTorch allowlists have no errors") {

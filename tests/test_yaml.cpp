@@ -10,11 +10,19 @@ using crcr::yaml::Kind;
 
 namespace {
 
-crcr::yaml::NodePtr scalar(const std::string& text) {
-    const crcr::yaml::Document doc = crcr::yaml::load("- " + text + "\n");
+// What `text` loads as, written as a list's only item, with the document that keeps it alive.
+struct Scalar {
+    crcr::yaml::Document doc;
+    crcr::yaml::Node node;
+};
+
+Scalar scalar(const std::string& text) {
+    crcr::yaml::Document doc = crcr::yaml::load("- " + text + "\n");
     REQUIRE(doc.errors.empty());
     REQUIRE(doc.root);
-    return doc.root->items.at(0);
+    REQUIRE(doc.root.items().size() == 1);
+    const crcr::yaml::Node node = doc.root.items()[0];
+    return {std::move(doc), node};
 }
 
 std::string repeat(std::string_view text, int times) {
@@ -72,9 +80,9 @@ TEST_CASE("yaml::load resolves plain scalars as PyYAML's safe_load") {
     };
     for (const Case& c : cases) {
         CAPTURE(c.text);
-        const crcr::yaml::NodePtr node = scalar(c.text);
-        CHECK(node->kind == c.kind);
-        CHECK(crcr::yaml::python_str(*node) == c.str);
+        const Scalar value = scalar(c.text);
+        CHECK(value.node.kind() == c.kind);
+        CHECK(crcr::yaml::python_str(value.node) == c.str);
     }
 }
 
@@ -100,26 +108,33 @@ TEST_CASE("yaml::is_falsy") {
     };
     for (const Case& c : cases) {
         CAPTURE(c.text);
-        CHECK(crcr::yaml::is_falsy(*scalar(c.text)) == c.falsy);
+        CHECK(crcr::yaml::is_falsy(scalar(c.text).node) == c.falsy);
     }
 }
 
 TEST_CASE("yaml::load keeps the last of duplicate keys at the first key's place") {
     const crcr::yaml::Document doc = crcr::yaml::load("a: 1\nb: 2\na: 3\n");
     REQUIRE(doc.root);
-    REQUIRE(doc.root->entries.size() == 2);
-    CHECK(doc.root->entries[0].key->text == "a");
-    CHECK(doc.root->entries[0].value->text == "3");
+    REQUIRE(doc.root.entries().size() == 2);
+    CHECK(doc.root.entries()[0].key.text() == "a");
+    CHECK(doc.root.entries()[0].value.text() == "3");
     REQUIRE(doc.duplicates.size() == 1);
-    CHECK(doc.duplicates[0].first->location.line == 1);
-    CHECK(doc.duplicates[0].second->location.line == 3);
-    CHECK(doc.duplicates[0].dropped->text == "1");
+    CHECK(doc.duplicates[0].first.location().line == 1);
+    CHECK(doc.duplicates[0].second.location().line == 3);
+    CHECK(doc.duplicates[0].dropped.text() == "1");
     CHECK(doc.duplicates[0].path.empty());
 
     SUBCASE("keys equal as Python values are duplicates") {
         const crcr::yaml::Document ints = crcr::yaml::load("x:\n  1: a\n  0x1: b\n  true: c\n");
         REQUIRE(ints.duplicates.size() == 2);
         CHECK(ints.duplicates[0].path == "x");
+    }
+    SUBCASE("the path names list items by their index") {
+        const crcr::yaml::Document nested =
+            crcr::yaml::load("jobs:\n  a: [1, 2]\n  b:\n    - {x: 1}\n    - {x: 1, x: 2}\n");
+        REQUIRE(nested.duplicates.size() == 1);
+        CHECK(nested.duplicates[0].path == "jobs.b[1]");
+        CHECK(nested.root.entries()[0].value.entries()[1].value.items()[1].entries().size() == 1);
     }
     SUBCASE("a key as long as the file is named by its first 200 bytes, once per mapping") {
         // 40,000 duplicates under a 400 KB key: a whole path kept with each one was 16 GB.
@@ -141,15 +156,17 @@ TEST_CASE("yaml::load applies merge keys and aliases") {
                                                       "m:\n  <<: [*b, *o]\n  y: 3\n"
                                                       "list: [&s a, *s]\n");
     REQUIRE(doc.errors.empty());
-    const crcr::yaml::Node& m = *doc.root->entries[2].value;
-    REQUIRE(m.entries.size() == 3);
-    CHECK(m.entries[0].key->text == "z"); // later mappings of a merge list come first, as in PyYAML
-    CHECK(m.entries[1].key->text == "x");
-    CHECK(m.entries[2].key->text == "y");
-    CHECK(m.entries[2].value->text == "3");
+    const crcr::yaml::Node m = doc.root.entries()[2].value;
+    REQUIRE(m.entries().size() == 3);
+    // Later mappings of a merge list come first, as in PyYAML.
+    CHECK(m.entries()[0].key.text() == "z");
+    CHECK(m.entries()[1].key.text() == "x");
+    CHECK(m.entries()[2].key.text() == "y");
+    CHECK(m.entries()[2].value.text() == "3");
     CHECK(doc.duplicates.empty()); // overriding a merged key is not a duplicate
-    const crcr::yaml::Node& list = *doc.root->entries[3].value;
-    CHECK(list.items.at(1)->text == "a");
+    const crcr::yaml::Node list = doc.root.entries()[3].value;
+    REQUIRE(list.items().size() == 2);
+    CHECK(list.items()[1].text() == "a");
 }
 
 TEST_CASE("yaml::load rejects what PyYAML rejects, with a location") {
@@ -209,7 +226,7 @@ TEST_CASE("yaml::load rejects what PyYAML rejects, with a location") {
         CAPTURE(c.name);
         const crcr::yaml::Document doc = crcr::yaml::load(c.text);
         REQUIRE_FALSE(doc.errors.empty());
-        CHECK(doc.root == nullptr);
+        CHECK_FALSE(doc.root);
         CHECK(doc.errors[0].rule == c.rule);
         CHECK(doc.errors[0].location.line == c.line);
         CHECK(doc.errors[0].location.column == c.column);
@@ -231,7 +248,7 @@ TEST_CASE("yaml::load on empty and comment-only input gives no document") {
         CAPTURE(text);
         const crcr::yaml::Document doc = crcr::yaml::load(text);
         CHECK(doc.errors.empty());
-        CHECK(doc.root == nullptr);
+        CHECK_FALSE(doc.root);
     }
 }
 
@@ -267,21 +284,21 @@ TEST_CASE("yaml::load bounds alias expansion") {
             "a: &a " + std::string(200, '[') + std::string(200, ']') + "\nb: [*a, *a]\n");
         CHECK(ok.errors.empty());
         REQUIRE(ok.root);
-        CHECK(ok.root->entries[1].value->items[0] == ok.root->entries[0].value);
+        CHECK(ok.root.entries()[1].value.items()[0] == ok.root.entries()[0].value);
     }
 }
 
 TEST_CASE("yaml::load reads what yaml-cpp misread as PyYAML does") {
     const crcr::yaml::Document comment = crcr::yaml::load("L1 #c:\n");
     REQUIRE(comment.root);
-    CHECK(comment.root->kind == Kind::string);
-    CHECK(comment.root->text == "L1");
-    const crcr::yaml::NodePtr tagged = scalar("! 123");
-    CHECK(tagged->kind == Kind::integer); // `!` alone leaves the value to be resolved
+    CHECK(comment.root.kind() == Kind::string);
+    CHECK(comment.root.text() == "L1");
+    const Scalar tagged = scalar("! 123");
+    CHECK(tagged.node.kind() == Kind::integer); // `!` alone leaves the value to be resolved
     const crcr::yaml::Document empty = crcr::yaml::load("a:\nb: 1\n");
     REQUIRE(empty.root);
-    CHECK(empty.root->entries[0].value->kind == Kind::null);
-    CHECK(empty.root->entries[0].value->location == crcr::SourceLocation{1, 2, 1});
+    CHECK(empty.root.entries()[0].value.kind() == Kind::null);
+    CHECK(empty.root.entries()[0].value.location() == crcr::SourceLocation{1, 2, 1});
 }
 
 TEST_CASE("yaml::python_type") {

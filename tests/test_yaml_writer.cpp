@@ -15,10 +15,10 @@ std::string read_back(const std::string& yaml_text, const std::string& key) {
     const crcr::yaml::Document doc = crcr::yaml::load(yaml_text);
     REQUIRE(doc.errors.empty());
     REQUIRE(doc.root);
-    for (const crcr::yaml::Entry& entry : doc.root->entries) {
-        if (entry.key->text == key) {
-            CHECK(entry.value->kind == crcr::yaml::Kind::string);
-            return entry.value->text;
+    for (const crcr::yaml::Entry entry : doc.root.entries()) {
+        if (entry.key.text() == key) {
+            CHECK(entry.value.kind() == crcr::yaml::Kind::string);
+            return std::string(entry.value.text());
         }
     }
     FAIL("no key " << key);
@@ -144,8 +144,14 @@ TEST_CASE("yaml::write") {
             CHECK(read_back(text, "value") == s);
             const crcr::yaml::Document doc = crcr::yaml::load(text);
             REQUIRE(doc.root);
-            const crcr::yaml::Node& nested = *doc.root->entries.at(1).value;
-            CHECK(nested.entries.at(0).value->items.at(0)->entries.at(0).value->text == s);
+            REQUIRE(doc.root.entries().size() == 2);
+            const crcr::yaml::Node nested = doc.root.entries()[1].value;
+            REQUIRE(nested.entries().size() == 1);
+            const crcr::yaml::Node steps = nested.entries()[0].value;
+            REQUIRE(steps.items().size() == 1);
+            const crcr::yaml::Node step = steps.items()[0];
+            REQUIRE(step.entries().size() == 1);
+            CHECK(step.entries()[0].value.text() == s);
         }
     }
     SUBCASE("multi-line text is a literal block when it reads back exactly, else quoted") {

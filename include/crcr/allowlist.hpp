@@ -6,6 +6,8 @@
 
 #include "crcr/finding.hpp"
 
+#include <array>
+#include <cstddef>
 #include <optional>
 #include <span>
 #include <string>
@@ -23,11 +25,11 @@ std::string_view to_string(Level level);
 
 // One repository as the relay would read it (names stripped of spaces and slashes).
 struct AllowlistEntry {
-    std::string repo; // "owner/name", as written (GitHub's case may differ)
-    Level level = Level::l1;
+    std::string repo;                 // "owner/name", as written (GitHub's case may differ)
     std::vector<std::string> oncalls; // GitHub logins, without '@'
     std::string device;               // L3 only: the `<device>` of `ciflow/crcr/<device>`
     SourceLocation location;
+    Level level = Level::l1; // last: 8 bytes less an entry than after `repo`, where it was padded
 
     bool operator==(const AllowlistEntry&) const = default;
 };
@@ -38,9 +40,14 @@ struct Allowlist {
 };
 
 struct AllowlistCheck {
-    Allowlist allowlist;           // what could be read, even when there are errors
-    std::vector<Finding> findings; // ordered by line, then column
+    Allowlist allowlist; // what could be read, even when there are errors (unless skipped)
+    std::array<std::size_t, 4> level_counts{}; // repositories listed at L1..L4
+    std::vector<Finding> findings;             // ordered by line, then column
 };
+
+// Whether check_allowlist builds the model (`allowlist`) or only checks: a check alone keeps
+// views into the parsed file and allocates nothing per repository.
+enum class AllowlistModel { build, skip };
 
 // Every rule `check_allowlist` and `compare_allowlists` apply, for documentation and SARIF.
 std::span<const Rule> allowlist_rules();
@@ -48,7 +55,8 @@ std::span<const Rule> allowlist_rules();
 // Checks `yaml_text` as the relay's parser would read it, plus crcr's lints: an error where the
 // relay would reject the file or act on something other than what the file appears to say, a
 // warning where it works but is fragile. Never throws for bad input.
-AllowlistCheck check_allowlist(std::string_view yaml_text);
+AllowlistCheck check_allowlist(std::string_view yaml_text,
+                               AllowlistModel model = AllowlistModel::build);
 
 enum class ChangeKind { added, removed, promoted, demoted, renamed, moved };
 

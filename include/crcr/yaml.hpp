@@ -10,7 +10,10 @@
 #include "crcr/finding.hpp"
 
 #include <cstddef>
+#include <cstdint>
+#include <iterator>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -18,39 +21,155 @@
 namespace crcr::yaml {
 
 // The Python type a YAML node becomes under `safe_load`.
-enum class Kind { null, boolean, integer, floating, timestamp, binary, string, sequence, mapping };
-
-struct Node;
-using NodePtr = std::shared_ptr<const Node>;
-
-struct Entry {
-    NodePtr key;
-    NodePtr value;
+enum class Kind : std::uint8_t {
+    null,
+    boolean,
+    integer,
+    floating,
+    timestamp,
+    binary,
+    string,
+    sequence,
+    mapping
 };
 
-struct Node {
-    Kind kind = Kind::null;
-    std::string text; // a string's value; any other scalar as written
-    SourceLocation location;
-    std::vector<NodePtr> items; // sequence
-    std::vector<Entry> entries; // mapping, in Python dict order, one entry per distinct key
+// Where a loaded document's values live: one array of 24-byte slots, one of child indices and one
+// of scalar text, for the whole document (a tree of separately allocated nodes took eight times
+// the file's size at 100,000 allowlist entries). Defined in yaml.cpp.
+class Tree;
 
-    bool is_scalar() const { return kind != Kind::sequence && kind != Kind::mapping; }
+class Items;
+class Entries;
+
+// One value of a loaded document: a handle into its Document's storage, valid while a copy of that
+// Document lives. A default-constructed Node is no value at all, and false. The aliases of one
+// anchor are the same node (==).
+class Node {
+public:
+    Node() = default;
+
+    explicit operator bool() const { return m_tree != nullptr; }
+    bool operator==(const Node&) const = default;
+
+    Kind kind() const;
+    // A string's value; any other scalar as written; empty for a list or a mapping.
+    std::string_view text() const;
+    SourceLocation location() const;
+    bool is_scalar() const { return kind() != Kind::sequence && kind() != Kind::mapping; }
+    // A list's items; empty for anything else.
+    Items items() const;
+    // A mapping's entries, in Python dict order, one per distinct key; empty for anything else.
+    Entries entries() const;
+
+private:
+    friend class Tree;
+    friend class Items;
+    friend class Entries;
+    Node(const Tree* tree, std::uint32_t id) : m_tree(tree), m_id(id) {}
+
+    const Tree* m_tree = nullptr;
+    std::uint32_t m_id = 0;
+};
+
+struct Entry {
+    Node key;
+    Node value;
+};
+
+// The items of a list, as Nodes.
+class Items {
+public:
+    class Iterator {
+    public:
+        using value_type = Node;
+        using difference_type = std::ptrdiff_t;
+        Iterator() = default;
+        Iterator(const Tree* tree, const std::uint32_t* at) : m_tree(tree), m_at(at) {}
+        Node operator*() const { return {m_tree, *m_at}; }
+        Iterator& operator++() {
+            ++m_at;
+            return *this;
+        }
+        Iterator operator++(int) {
+            Iterator before = *this;
+            ++m_at;
+            return before;
+        }
+        bool operator==(const Iterator& other) const { return m_at == other.m_at; }
+
+    private:
+        const Tree* m_tree = nullptr;
+        const std::uint32_t* m_at = nullptr;
+    };
+
+    Items() = default;
+    Items(const Tree* tree, std::span<const std::uint32_t> ids) : m_tree(tree), m_ids(ids) {}
+    std::size_t size() const { return m_ids.size(); }
+    bool empty() const { return m_ids.empty(); }
+    Node operator[](std::size_t i) const { return {m_tree, m_ids[i]}; }
+    Iterator begin() const { return {m_tree, m_ids.data()}; }
+    Iterator end() const { return {m_tree, m_ids.data() + m_ids.size()}; }
+
+private:
+    const Tree* m_tree = nullptr;
+    std::span<const std::uint32_t> m_ids;
+};
+
+// The entries of a mapping, as key and value Nodes.
+class Entries {
+public:
+    class Iterator {
+    public:
+        using value_type = Entry;
+        using difference_type = std::ptrdiff_t;
+        Iterator() = default;
+        Iterator(const Tree* tree, const std::uint32_t* at) : m_tree(tree), m_at(at) {}
+        Entry operator*() const { return {{m_tree, m_at[0]}, {m_tree, m_at[1]}}; }
+        Iterator& operator++() {
+            m_at += 2;
+            return *this;
+        }
+        Iterator operator++(int) {
+            Iterator before = *this;
+            m_at += 2;
+            return before;
+        }
+        bool operator==(const Iterator& other) const { return m_at == other.m_at; }
+
+    private:
+        const Tree* m_tree = nullptr;
+        const std::uint32_t* m_at = nullptr;
+    };
+
+    Entries() = default;
+    // `ids`: keys and values, alternating.
+    Entries(const Tree* tree, std::span<const std::uint32_t> ids) : m_tree(tree), m_ids(ids) {}
+    std::size_t size() const { return m_ids.size() / 2; }
+    bool empty() const { return m_ids.empty(); }
+    Entry operator[](std::size_t i) const { return *Iterator(m_tree, m_ids.data() + 2 * i); }
+    Entry front() const { return (*this)[0]; }
+    Iterator begin() const { return {m_tree, m_ids.data()}; }
+    Iterator end() const { return {m_tree, m_ids.data() + m_ids.size()}; }
+
+private:
+    const Tree* m_tree = nullptr;
+    std::span<const std::uint32_t> m_ids;
 };
 
 // A key written twice in one mapping. PyYAML keeps the last value silently; `dropped` is the value
 // that is lost, `path` the dotted path of the mapping (empty for the root).
 struct DuplicateKey {
     std::string path;
-    NodePtr first;   // the key as first written
-    NodePtr second;  // the key written again
-    NodePtr dropped; // the value of the first one
+    Node first;   // the key as first written
+    Node second;  // the key written again
+    Node dropped; // the value of the first one
 };
 
 struct Document {
-    NodePtr root; // nullptr for an empty or comment-only stream (safe_load returns None)
+    Node root; // no value for an empty or comment-only stream (safe_load returns None)
     std::vector<DuplicateKey> duplicates;
-    std::vector<Finding> errors; // why PyYAML would reject the text; `root` is nullptr then
+    std::vector<Finding> errors; // why PyYAML would reject the text; `root` is no value then
+    std::shared_ptr<const Tree> storage; // what `root` and the duplicates' nodes point into
 };
 
 // What `load` builds at most, so that no input makes it, or a walk of what it returns, take
@@ -64,6 +183,7 @@ struct Limits {
 inline constexpr std::size_t k_max_depth = 256; // PyYAML's safe_load fails near 500
 inline constexpr std::size_t k_base_nodes = 10'000;
 inline constexpr std::size_t k_base_scalar_bytes = 1'000'000;
+inline constexpr std::size_t k_max_text = std::size_t{1} << 30; // the largest text `load` reads
 
 // The limits for a text of `text_size` bytes: a depth of k_max_depth, k_base_nodes plus one node
 // per byte, k_base_scalar_bytes plus one byte per byte.
@@ -83,7 +203,7 @@ std::string_view python_type(Kind kind);
 // `1_000`; the text as written where crcr does not model the conversion (floats, timestamps).
 std::string python_str(const Node& node);
 
-// Whether Python treats the scalar `node` as false (`None`, `False`, `0`, `0.0`, `""`).
+// Whether Python treats `node` as false (`None`, `False`, `0`, `0.0`, `""`).
 bool is_falsy(const Node& node);
 
 } // namespace crcr::yaml

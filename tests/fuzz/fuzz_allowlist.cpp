@@ -12,5 +12,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     // A file compared with itself: every entry is found again, nothing changes.
     if (!crcr::compare_allowlists(check.allowlist, check.allowlist).empty())
         __builtin_trap();
+    // Checking without the model finds the same, and counts what the model holds.
+    const auto lean = crcr::check_allowlist(text, crcr::AllowlistModel::skip);
+    if (lean.findings != check.findings || lean.level_counts != check.level_counts
+        || !lean.allowlist.entries.empty())
+        __builtin_trap();
+    std::size_t listed = 0;
+    for (const std::size_t n : check.level_counts)
+        listed += n;
+    if (listed != check.allowlist.entries.size())
+        __builtin_trap();
     return 0;
 }

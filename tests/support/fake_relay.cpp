@@ -78,7 +78,7 @@ void FakeRelay::set_level(const std::string& repo, int level) {
     Allowlist allowlist;
     for (const auto& [name, number] : m_levels) {
         allowlist.entries.push_back(AllowlistEntry{
-            .repo = name, .level = static_cast<Level>(number), .device = number == 3 ? "npu" : ""});
+            .repo = name, .device = number == 3 ? "npu" : "", .level = static_cast<Level>(number)});
     }
     m_relay.set_allowlist(std::move(allowlist));
 }

@@ -14,8 +14,8 @@ namespace {
 using crcr::yaml::Kind;
 using crcr::yaml::Node;
 
-std::string json_key(const Node& key) {
-    switch (key.kind) {
+std::string json_key(Node key) {
+    switch (key.kind()) {
     case Kind::boolean:
         return crcr::yaml::python_str(key) == "True" ? "true" : "false";
     case Kind::null:
@@ -25,8 +25,8 @@ std::string json_key(const Node& key) {
     }
 }
 
-nlohmann::json to_json(const Node& node) {
-    switch (node.kind) {
+nlohmann::json to_json(Node node) {
+    switch (node.kind()) {
     case Kind::null:
         return nullptr;
     case Kind::boolean:
@@ -36,7 +36,7 @@ nlohmann::json to_json(const Node& node) {
         return nlohmann::json::parse(digits);
     }
     case Kind::floating: { // PyYAML's construct_yaml_float, sexagesimal included
-        std::string text = node.text;
+        std::string text(node.text());
         std::erase(text, '_');
         const double sign = text.starts_with('-') ? -1.0 : 1.0;
         if (text.starts_with('-') || text.starts_with('+')) {
@@ -53,20 +53,20 @@ nlohmann::json to_json(const Node& node) {
     }
     case Kind::sequence: {
         nlohmann::json out = nlohmann::json::array();
-        for (const crcr::yaml::NodePtr& item : node.items) {
-            out.push_back(to_json(*item));
+        for (const Node item : node.items()) {
+            out.push_back(to_json(item));
         }
         return out;
     }
     case Kind::mapping: {
         nlohmann::json out = nlohmann::json::object();
-        for (const crcr::yaml::Entry& entry : node.entries) {
-            out[json_key(*entry.key)] = to_json(*entry.value);
+        for (const crcr::yaml::Entry entry : node.entries()) {
+            out[json_key(entry.key)] = to_json(entry.value);
         }
         return out;
     }
     default:
-        return node.text;
+        return std::string(node.text());
     }
 }
 
@@ -82,6 +82,6 @@ int main(int argc, char** argv) {
         fmt::print("ERROR {}\n", doc.errors.front().rule);
         return 0;
     }
-    fmt::print("{}\n", doc.root ? to_json(*doc.root).dump() : "null");
+    fmt::print("{}\n", doc.root ? to_json(doc.root).dump() : "null");
     return 0;
 }
