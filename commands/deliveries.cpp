@@ -103,24 +103,22 @@ public:
                         "--app-id and --private-key (CRCR_APP_ID, CRCR_APP_PRIVATE_KEY_FILE)",
                         ExitCode::auth);
         }
-        if (!found) {
-            found = require_credentials(sel.github, ctx); // throws the error every command gives
-        }
-        if (hook.kind == HookTarget::Kind::app && !found->is_app()) {
+        GitHubCredentials credentials = require_credentials(std::move(found));
+        if (hook.kind == HookTarget::Kind::app && !credentials.is_app()) {
             throw Error(fmt::format("the App's webhook log answers only the App's own JWT, not a "
                                     "token ({}): give --app-id and --private-key, or --repo/--org "
                                     "with --hook-id for another hook",
-                                    found->token_source),
+                                    credentials.token_source),
                         ExitCode::auth);
         }
-        if (hook.kind == HookTarget::Kind::org && found->is_app()) {
+        if (hook.kind == HookTarget::Kind::org && credentials.is_app()) {
             throw Error("an organization hook's log needs an organization owner's token "
                         "(admin:org_hook) in GH_TOKEN or --token-file, not App credentials",
                         ExitCode::usage);
         }
         // For a repository's hook, an App acts through an installation token limited to it.
         m_auth = std::make_unique<GitHubAuth>(
-            m_api, std::move(*found), Json{{"repository_hooks", write ? "write" : "read"}});
+            m_api, std::move(credentials), Json{{"repository_hooks", write ? "write" : "read"}});
     }
 
     GitHubApi& api() { return m_api; }

@@ -171,7 +171,11 @@ GitHubWaits github_waits(const GitHubOptions& opts, Context& ctx) {
 
 GitHubCredentials
 require_credentials(const GitHubOptions& opts, Context& ctx, std::string_view purpose) {
-    std::optional<GitHubCredentials> credentials = resolve_credentials(opts, ctx);
+    return require_credentials(resolve_credentials(opts, ctx), purpose);
+}
+
+GitHubCredentials require_credentials(std::optional<GitHubCredentials> credentials,
+                                      std::string_view purpose) {
     if (!credentials) {
         throw Error(fmt::format("no GitHub credentials{}{}: set GH_TOKEN or GITHUB_TOKEN, or "
                                 "--token-file, or a GitHub App's --app-id and --private-key "

@@ -48,6 +48,10 @@ std::optional<GitHubCredentials> resolve_credentials(const GitHubOptions& opts, 
 GitHubCredentials
 require_credentials(const GitHubOptions& opts, Context& ctx, std::string_view purpose = {});
 
+// The same for credentials already resolved.
+GitHubCredentials require_credentials(std::optional<GitHubCredentials> credentials,
+                                      std::string_view purpose = {});
+
 // Waits through `ctx` (its clock and sleep), notices on stderr, the --max-wait budget.
 GitHubWaits github_waits(const GitHubOptions& opts, Context& ctx);
 

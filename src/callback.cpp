@@ -7,6 +7,8 @@
 
 #include <algorithm>
 #include <array>
+#include <string_view>
+#include <vector>
 
 namespace crcr {
 
@@ -169,18 +171,43 @@ Json callback_body(Json client_payload, const WorkflowReport& report) {
     } else if (!report.conclusion.empty()) {
         throw usage("--conclusion goes with --status completed; an in_progress callback has none");
     }
-    if (report.name.empty()) {
-        throw usage("no workflow name: --workflow-name, or GITHUB_WORKFLOW inside GitHub Actions");
-    }
-    if (report.job_name.empty()) {
-        throw usage("no job name: --job-name, or GITHUB_JOB inside GitHub Actions");
-    }
-    for (const auto& [value, what, variable] :
-         {std::tuple{report.run_id, "run id", "--run-id or GITHUB_RUN_ID"},
-          std::tuple{report.run_attempt, "run attempt", "--run-attempt or GITHUB_RUN_ATTEMPT"}}) {
-        if (value.empty()) {
-            throw usage(fmt::format("no {}: {}", what, variable));
+    // What a job outside GitHub Actions must say, all named at once.
+    struct Needed {
+        const std::string& value;
+        std::string_view what;
+        std::string_view option;
+        std::string_view variable;
+    };
+    const std::array<Needed, 4> needed = {{
+        {report.name, "workflow name", "--workflow-name", "GITHUB_WORKFLOW"},
+        {report.job_name, "job name", "--job-name", "GITHUB_JOB"},
+        {report.run_id, "run id", "--run-id", "GITHUB_RUN_ID"},
+        {report.run_attempt, "run attempt", "--run-attempt", "GITHUB_RUN_ATTEMPT"},
+    }};
+    std::vector<std::string_view> missing;
+    std::vector<std::string_view> options;
+    std::vector<std::string_view> variables;
+    for (const Needed& n : needed) {
+        if (n.value.empty()) {
+            missing.push_back(n.what);
+            options.push_back(n.option);
+            variables.push_back(n.variable);
         }
+    }
+    // "a", "a or b", "a, b or c"
+    const auto list = [](const std::vector<std::string_view>& items, std::string_view last) {
+        const std::vector<std::string_view> head(items.begin(), items.end() - 1);
+        return head.empty() ? std::string(items.back())
+                            : fmt::format("{} {} {}", fmt::join(head, ", "), last, items.back());
+    };
+    if (!missing.empty()) {
+        throw usage(fmt::format("no {}: {}, or {} inside GitHub Actions",
+                                list(missing, "or"),
+                                list(options, "and"),
+                                list(variables, "and")));
+    }
+    for (const auto& [value, what] :
+         {std::pair{report.run_id, "run id"}, std::pair{report.run_attempt, "run attempt"}}) {
         if (!is_integer(value)) {
             throw usage(fmt::format(
                 "{} '{}' is not an integer (the relay answers 500 to it)", what, value));

@@ -76,9 +76,18 @@ TEST_CASE("callback_body refuses what the relay would refuse or answer 500 to") 
         {"run attempt not a number",
          [](auto& r) { r.run_attempt = "first"; },
          "run attempt 'first' is not an integer"},
-        {"no run id", [](auto& r) { r.run_id = ""; }, "no run id: --run-id or GITHUB_RUN_ID"},
-        {"no job name", [](auto& r) { r.job_name = ""; }, "no job name: --job-name, or GITHUB_JOB"},
-        {"no workflow name", [](auto& r) { r.name = ""; }, "no workflow name"},
+        {"no run id",
+         [](auto& r) { r.run_id = ""; },
+         "no run id: --run-id, or GITHUB_RUN_ID inside GitHub Actions"},
+        {"no job name",
+         [](auto& r) { r.job_name = ""; },
+         "no job name: --job-name, or GITHUB_JOB inside GitHub Actions"},
+        {"no workflow name", [](auto& r) { r.name = ""; }, "no workflow name: --workflow-name,"},
+        {"nothing a run says, all named at once",
+         [](auto& r) { r.name = r.job_name = r.run_id = r.run_attempt = ""; },
+         "no workflow name, job name, run id or run attempt: --workflow-name, --job-name, "
+         "--run-id and --run-attempt, or GITHUB_WORKFLOW, GITHUB_JOB, GITHUB_RUN_ID and "
+         "GITHUB_RUN_ATTEMPT inside GitHub Actions"},
     };
     for (const Case& c : cases) {
         CAPTURE(c.name);
