@@ -9,6 +9,7 @@
 #include "crcr/github_names.hpp"
 #include "crcr/relay.hpp"
 #include "crcr/relay_emulator.hpp"
+#include "crcr/relay_status.hpp"
 #include "crcr/relay_store.hpp"
 
 #include <CLI/CLI.hpp>
@@ -246,110 +247,6 @@ ExitCode run_relay_serve(const RelayServeOptions& opts, Context& ctx) {
     return serve_relay_emulator(settings, ctx);
 }
 
-namespace {
-
-std::string format_duration(const std::optional<double>& duration) {
-    return duration ? fmt::format("{:.3f} s", *duration) : std::string("-");
-}
-
-// The ISO 8601 time of `epoch` seconds.
-std::string time_of(double epoch) {
-    return iso8601(std::chrono::system_clock::time_point(
-        std::chrono::duration_cast<std::chrono::system_clock::duration>(
-            std::chrono::duration<double>(epoch))));
-}
-
-Json callback_json(const CallbackRow& c) {
-    return Json{{"at",
-                 iso8601(std::chrono::system_clock::time_point(
-                     std::chrono::duration_cast<std::chrono::system_clock::duration>(
-                         std::chrono::duration<double>(c.at))))},
-                {"repo", c.repo},
-                {"delivery_id", c.delivery_id},
-                {"run_id", c.run_id},
-                {"run_attempt", c.run_attempt},
-                {"workflow", c.workflow},
-                {"job_name", c.job_name},
-                {"status", c.status},
-                {"conclusion", c.conclusion.empty() ? Json() : Json(c.conclusion)},
-                {"answer_status", c.answer_status},
-                {"answer", Json::parse(c.answer, nullptr, false)},
-                {"queue_time", c.queue_time ? Json(*c.queue_time) : Json()},
-                {"execution_time", c.execution_time ? Json(*c.execution_time) : Json()}};
-}
-
-Json arrival_json(const ArrivalRecord& a) {
-    return Json{{"delivery_id", a.delivery_id},
-                {"event", a.event},
-                {"action", a.action.empty() ? Json() : Json(a.action)},
-                {"location", a.location},
-                {"answers", a.answers}};
-}
-
-ExitCode
-print_arrivals(const std::string& path, const Arrivals& arrivals, bool json, Context& ctx) {
-    const bool all_well = arrivals.never_arrived.empty() && arrivals.never_accepted.empty()
-                          && arrivals.unreadable.empty();
-    if (json) {
-        Json never_arrived = Json::array();
-        for (const ArrivalRecord& a : arrivals.never_arrived) {
-            never_arrived.push_back(arrival_json(a));
-        }
-        Json never_accepted = Json::array();
-        for (const ArrivalRecord& a : arrivals.never_accepted) {
-            never_accepted.push_back(arrival_json(a));
-        }
-        fmt::print(ctx.out,
-                   "{}\n",
-                   Json{{"state", path},
-                        {"deliveries", arrivals.deliveries},
-                        {"never_arrived", never_arrived},
-                        {"never_accepted", never_accepted},
-                        {"unreadable", arrivals.unreadable}}
-                       .dump(2));
-        return all_well ? ExitCode::ok : ExitCode::failure;
-    }
-    if (arrivals.deliveries == 0) {
-        fmt::print(ctx.out, "{}: no delivery records to compare\n", path);
-    } else if (arrivals.never_arrived.empty() && arrivals.never_accepted.empty()) {
-        fmt::print(ctx.out,
-                   "{}: all {} deliveries arrived and were accepted\n",
-                   path,
-                   arrivals.deliveries);
-    } else {
-        fmt::print(ctx.out,
-                   "{}: {} of {} deliveries never arrived, {} arrived but were never accepted\n",
-                   path,
-                   arrivals.never_arrived.size(),
-                   arrivals.deliveries,
-                   arrivals.never_accepted.size());
-    }
-    const auto list = [&ctx](std::string_view title, const std::vector<ArrivalRecord>& records) {
-        if (records.empty()) {
-            return;
-        }
-        fmt::print(ctx.out, "\n{}:\n", title);
-        for (const ArrivalRecord& a : records) {
-            fmt::print(ctx.out,
-                       "  {}  {}{}{}  {}\n",
-                       a.delivery_id,
-                       a.event,
-                       a.action.empty() ? "" : " " + a.action,
-                       a.answers.empty() ? ""
-                                         : fmt::format("  answered {}", fmt::join(a.answers, ", ")),
-                       a.location);
-        }
-    };
-    list("Never arrived", arrivals.never_arrived);
-    list("Arrived, never answered 2xx", arrivals.never_accepted);
-    for (const std::string& problem : arrivals.unreadable) {
-        fmt::print(ctx.err, "crcr: error: {}\n", problem);
-    }
-    return all_well ? ExitCode::ok : ExitCode::failure;
-}
-
-} // namespace
-
 ExitCode run_relay_status(const RelayStatusOptions& opts, Context& ctx) {
     const std::string path =
         opts.state.empty()
@@ -363,127 +260,24 @@ ExitCode run_relay_status(const RelayStatusOptions& opts, Context& ctx) {
     }
     RelayStore store(path, /*read_only=*/true);
     if (!opts.compare.empty()) {
-        return print_arrivals(path, compare_arrivals(opts.compare, ctx.in, store), opts.json, ctx);
+        const Arrivals arrivals = compare_arrivals(opts.compare, ctx.in, store);
+        if (opts.json) {
+            fmt::print(ctx.out, "{}\n", arrivals_json(path, arrivals).dump(2));
+        } else {
+            fmt::print(ctx.out, "{}", format_arrivals(path, arrivals));
+            for (const std::string& problem : arrivals.unreadable) {
+                fmt::print(ctx.err, "crcr: error: {}\n", problem);
+            }
+        }
+        const bool all_well = arrivals.never_arrived.empty() && arrivals.never_accepted.empty()
+                              && arrivals.unreadable.empty();
+        return all_well ? ExitCode::ok : ExitCode::failure;
     }
-    const std::vector<DeliveryStatus> recent = store.recent(opts.limit);
-    const std::vector<CallbackRow> others = store.unmatched_callbacks(opts.limit);
+    const RelayStatus status = read_relay_status(store, path, opts.limit);
     if (opts.json) {
-        Json deliveries = Json::array();
-        for (const DeliveryStatus& d : recent) {
-            Json dispatches = Json::array();
-            for (const DispatchRow& row : d.dispatches) {
-                dispatches.push_back(Json{
-                    {"repo", row.repo},
-                    {"level", row.level},
-                    {"at", time_of(row.at)},
-                    {"ok", row.ok},
-                    {"error", row.error.empty() ? Json() : Json(row.error)},
-                    {"github_status", row.github_status == 0 ? Json() : Json(row.github_status)},
-                    {"bytes", row.bytes}});
-            }
-            Json callbacks = Json::array();
-            for (const CallbackRow& c : d.callbacks) {
-                callbacks.push_back(callback_json(c));
-            }
-            Json check_runs = Json::array();
-            for (const CheckRunRow& r : d.check_runs) {
-                check_runs.push_back(
-                    Json{{"at", time_of(r.at)},
-                         {"repo", r.repo},
-                         {"name", r.name},
-                         {"status", r.status},
-                         {"conclusion", r.conclusion.empty() ? Json() : Json(r.conclusion)},
-                         {"details_url", r.details_url},
-                         {"blocks_merge", r.blocks_merge}});
-            }
-            deliveries.push_back(
-                Json{{"delivery_id", d.delivery.delivery_id},
-                     {"event", d.delivery.event},
-                     {"action", d.delivery.action.empty() ? Json() : Json(d.delivery.action)},
-                     {"received_at", time_of(d.delivery.received_at)},
-                     {"status", d.delivery.status},
-                     {"answer", Json::parse(d.delivery.answer, nullptr, false)},
-                     {"decision", d.delivery.decision},
-                     {"head_sha", d.delivery.head_sha.empty() ? Json() : Json(d.delivery.head_sha)},
-                     {"dispatches", dispatches},
-                     {"callbacks", callbacks},
-                     {"check_runs", check_runs}});
-        }
-        Json other_callbacks = Json::array();
-        for (const CallbackRow& c : others) {
-            other_callbacks.push_back(callback_json(c));
-        }
-        const Json document{{"state", path},
-                            {"totals",
-                             {{"deliveries", store.count("deliveries")},
-                              {"dispatches", store.count("dispatches")},
-                              {"callbacks", store.count("callbacks")},
-                              {"check_runs", store.count("check_runs")}}},
-                            {"deliveries", deliveries},
-                            {"other_callbacks", other_callbacks}};
-        fmt::print(ctx.out, "{}\n", document.dump(2));
-        return ExitCode::ok;
-    }
-    fmt::print(ctx.out,
-               "{}: {} deliveries, {} dispatches, {} callbacks, {} check runs\n",
-               path,
-               store.count("deliveries"),
-               store.count("dispatches"),
-               store.count("callbacks"),
-               store.count("check_runs"));
-    for (const DeliveryStatus& d : recent) {
-        fmt::print(ctx.out,
-                   "\n{} {}{} {}  {} {}\n",
-                   time_of(d.delivery.received_at),
-                   d.delivery.event,
-                   d.delivery.action.empty() ? "" : " " + d.delivery.action,
-                   d.delivery.delivery_id,
-                   d.delivery.status,
-                   d.delivery.decision);
-        for (const DispatchRow& row : d.dispatches) {
-            fmt::print(ctx.out,
-                       "  dispatch   {:<32} {}  {}\n",
-                       row.repo,
-                       row.level,
-                       row.ok ? (row.github_status != 0
-                                     ? fmt::format("ok (GitHub {})", row.github_status)
-                                     : "ok")
-                              : row.error);
-        }
-        for (const CallbackRow& c : d.callbacks) {
-            fmt::print(ctx.out,
-                       "  callback   {:<32} run {}/{} {}  {}{}  {}  queue {}  run {}\n",
-                       c.repo,
-                       c.run_id,
-                       c.run_attempt,
-                       c.job_name,
-                       c.status,
-                       c.conclusion.empty() ? "" : " " + c.conclusion,
-                       c.answer_status,
-                       format_duration(c.queue_time),
-                       format_duration(c.execution_time));
-        }
-        for (const CheckRunRow& r : d.check_runs) {
-            fmt::print(ctx.out,
-                       "  check run  {}  {}{}{}\n",
-                       r.name,
-                       r.status,
-                       r.conclusion.empty() ? "" : " " + r.conclusion,
-                       r.blocks_merge ? "  (blocks merge)" : "");
-        }
-    }
-    if (!others.empty()) {
-        fmt::print(ctx.out, "\nCallbacks without a delivery here:\n");
-        for (const CallbackRow& c : others) {
-            fmt::print(ctx.out,
-                       "  {} {:<32} {} {}  {}\n",
-                       time_of(c.at),
-                       c.repo.empty() ? "(no verified token)" : c.repo,
-                       c.delivery_id,
-                       c.status,
-                       c.answer_status == 200 ? std::to_string(c.answer_status)
-                                              : fmt::format("{} {}", c.answer_status, c.answer));
-        }
+        fmt::print(ctx.out, "{}\n", relay_status_json(status).dump(2));
+    } else {
+        fmt::print(ctx.out, "{}", format_relay_status(status));
     }
     return ExitCode::ok;
 }
