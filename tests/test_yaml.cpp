@@ -4,6 +4,8 @@
 
 #include <doctest/doctest.h>
 
+#include <sys/mman.h>
+
 #include <string>
 
 using crcr::yaml::Kind;
@@ -306,4 +308,19 @@ TEST_CASE("yaml::python_type") {
     CHECK(crcr::yaml::python_type(Kind::mapping) == "dict");
     CHECK(crcr::yaml::python_type(Kind::sequence) == "list");
     CHECK(crcr::yaml::python_type(Kind::integer) == "int");
+}
+
+TEST_CASE("yaml::load refuses a text over 1 GiB before reading any of it") {
+    // Pages mapped but never touched: the loader must say no from the size alone.
+    const std::size_t size = crcr::yaml::k_max_text + 1;
+    void* const pages =
+        mmap(nullptr, size, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    REQUIRE(pages != MAP_FAILED);
+    const crcr::yaml::Document doc =
+        crcr::yaml::load(std::string_view(static_cast<const char*>(pages), size));
+    munmap(pages, size);
+    REQUIRE(doc.errors.size() == 1);
+    CHECK(doc.errors[0].message
+          == "the file is 1073741825 bytes; crcr reads YAML files of at most 1073741824 bytes");
+    CHECK_FALSE(doc.root);
 }
