@@ -24,9 +24,11 @@
 #include <fmt/ostream.h>
 
 #include <algorithm>
+#include <array>
 #include <cctype>
 #include <memory>
 #include <mutex>
+#include <span>
 #include <vector>
 
 namespace crcr {
@@ -119,7 +121,8 @@ Context ctx_with_http(const Context& ctx,
                    ctx.sleep,
                    ctx.random_seed,
                    ctx.out_is_terminal,
-                   ctx.err_is_terminal};
+                   ctx.err_is_terminal,
+                   ctx.argv};
 }
 
 // `crcr help [COMMAND...]`, as in git and gh: the help of crcr or of a command.
@@ -159,67 +162,153 @@ void add_help(CLI::App& app, const CommandRunner& run) {
 
 } // namespace
 
-void add_commands(CLI::App& app, const CommandRunner& run) {
-    add_validate_allowlist(app, [run](const ValidateAllowlistOptions& opts) {
-        run([opts](Context& ctx) { return run_validate_allowlist(opts, ctx); });
-    });
-    add_simulate(app, [run](const SimulateOptions& opts) {
-        run([opts](Context& ctx) { return run_simulate(opts, ctx); });
-    });
-    add_dispatch_test(app, [run](const DispatchTestOptions& opts) {
-        run([opts](Context& ctx) { return run_dispatch_test(opts, ctx); });
-    });
-    add_doctor(app, [run](const DoctorOptions& opts) {
-        run([opts](Context& ctx) { return run_doctor(opts, ctx); });
-    });
-    add_replay(app, [run](const ReplayOptions& opts) {
-        run([opts](Context& ctx) { return run_replay(opts, ctx); });
-    });
-    add_plan(app, [run](const PlanOptions& opts) {
-        run([opts](Context& ctx) { return run_plan(opts, ctx); });
-    });
-    add_relay(
-        app,
-        [run](const RelayServeOptions& opts) {
-            run([opts](Context& ctx) { return run_relay_serve(opts, ctx); });
-        },
-        [run](const RelayStatusOptions& opts) {
-            run([opts](Context& ctx) { return run_relay_status(opts, ctx); });
-        },
-        [run](const RelayTokenOptions& opts) {
-            run([opts](Context& ctx) { return run_relay_token(opts, ctx); });
-        });
-    add_deliveries(
-        app,
-        [run](const DeliveriesListOptions& opts) {
-            run([opts](Context& ctx) { return run_deliveries_list(opts, ctx); });
-        },
-        [run](const DeliveriesShowOptions& opts) {
-            run([opts](Context& ctx) { return run_deliveries_show(opts, ctx); });
-        },
-        [run](const DeliveriesPullOptions& opts) {
-            run([opts](Context& ctx) { return run_deliveries_pull(opts, ctx); });
-        },
-        [run](const DeliveriesRedeliverOptions& opts) {
-            run([opts](Context& ctx) { return run_deliveries_redeliver(opts, ctx); });
-        });
-    add_callback(app, [run](const CallbackOptions& opts) {
-        run([opts](Context& ctx) { return run_callback(opts, ctx); });
-    });
-    add_verify_signature(app, [run](const VerifySignatureOptions& opts) {
-        run([opts](Context& ctx) { return run_verify_signature(opts, ctx); });
-    });
-    add_gen_workflow(app, [run](const GenWorkflowOptions& opts) {
-        run([opts](Context& ctx) { return run_gen_workflow(opts, ctx); });
-    });
-    add_completion(app, [run](const CompletionOptions& opts) {
-        run([opts](Context& ctx) { return run_completion(opts, ctx); });
-    });
+namespace {
+
+// A crcr command: its name and what declares it on the root.
+struct CommandEntry {
+    std::string_view name;
+    void (*add)(CLI::App& app, const CommandRunner& run);
+};
+
+// THE list of crcr's commands, in the order `crcr --help` shows them.
+constexpr std::array k_commands = {
+    CommandEntry{"validate-allowlist",
+                 [](CLI::App& app, const CommandRunner& run) {
+                     add_validate_allowlist(app, [run](const ValidateAllowlistOptions& opts) {
+                         run([opts](Context& ctx) { return run_validate_allowlist(opts, ctx); });
+                     });
+                 }},
+    CommandEntry{"simulate",
+                 [](CLI::App& app, const CommandRunner& run) {
+                     add_simulate(app, [run](const SimulateOptions& opts) {
+                         run([opts](Context& ctx) { return run_simulate(opts, ctx); });
+                     });
+                 }},
+    CommandEntry{"dispatch-test",
+                 [](CLI::App& app, const CommandRunner& run) {
+                     add_dispatch_test(app, [run](const DispatchTestOptions& opts) {
+                         run([opts](Context& ctx) { return run_dispatch_test(opts, ctx); });
+                     });
+                 }},
+    CommandEntry{"doctor",
+                 [](CLI::App& app, const CommandRunner& run) {
+                     add_doctor(app, [run](const DoctorOptions& opts) {
+                         run([opts](Context& ctx) { return run_doctor(opts, ctx); });
+                     });
+                 }},
+    CommandEntry{"replay",
+                 [](CLI::App& app, const CommandRunner& run) {
+                     add_replay(app, [run](const ReplayOptions& opts) {
+                         run([opts](Context& ctx) { return run_replay(opts, ctx); });
+                     });
+                 }},
+    CommandEntry{"plan",
+                 [](CLI::App& app, const CommandRunner& run) {
+                     add_plan(app, [run](const PlanOptions& opts) {
+                         run([opts](Context& ctx) { return run_plan(opts, ctx); });
+                     });
+                 }},
+    CommandEntry{"relay",
+                 [](CLI::App& app, const CommandRunner& run) {
+                     add_relay(
+                         app,
+                         [run](const RelayServeOptions& opts) {
+                             run([opts](Context& ctx) { return run_relay_serve(opts, ctx); });
+                         },
+                         [run](const RelayStatusOptions& opts) {
+                             run([opts](Context& ctx) { return run_relay_status(opts, ctx); });
+                         },
+                         [run](const RelayTokenOptions& opts) {
+                             run([opts](Context& ctx) { return run_relay_token(opts, ctx); });
+                         });
+                 }},
+    CommandEntry{"deliveries",
+                 [](CLI::App& app, const CommandRunner& run) {
+                     add_deliveries(
+                         app,
+                         [run](const DeliveriesListOptions& opts) {
+                             run([opts](Context& ctx) { return run_deliveries_list(opts, ctx); });
+                         },
+                         [run](const DeliveriesShowOptions& opts) {
+                             run([opts](Context& ctx) { return run_deliveries_show(opts, ctx); });
+                         },
+                         [run](const DeliveriesPullOptions& opts) {
+                             run([opts](Context& ctx) { return run_deliveries_pull(opts, ctx); });
+                         },
+                         [run](const DeliveriesRedeliverOptions& opts) {
+                             run([opts](Context& ctx) {
+                                 return run_deliveries_redeliver(opts, ctx);
+                             });
+                         });
+                 }},
+    CommandEntry{"callback",
+                 [](CLI::App& app, const CommandRunner& run) {
+                     add_callback(app, [run](const CallbackOptions& opts) {
+                         run([opts](Context& ctx) { return run_callback(opts, ctx); });
+                     });
+                 }},
+    CommandEntry{"verify-signature",
+                 [](CLI::App& app, const CommandRunner& run) {
+                     add_verify_signature(app, [run](const VerifySignatureOptions& opts) {
+                         run([opts](Context& ctx) { return run_verify_signature(opts, ctx); });
+                     });
+                 }},
+    CommandEntry{"gen-workflow",
+                 [](CLI::App& app, const CommandRunner& run) {
+                     add_gen_workflow(app, [run](const GenWorkflowOptions& opts) {
+                         run([opts](Context& ctx) { return run_gen_workflow(opts, ctx); });
+                     });
+                 }},
+    CommandEntry{"completion",
+                 [](CLI::App& app, const CommandRunner& run) {
+                     add_completion(app, [run](const CompletionOptions& opts) {
+                         run([opts](Context& ctx) { return run_completion(opts, ctx); });
+                     });
+                 }},
     // Hidden: the completion scripts ask it about `app`, the tree built here, at run time.
-    add_complete(app, [run, &app](const CompleteOptions& opts) {
-        run([opts, &app](Context& ctx) { return run_complete(app, opts, ctx); });
-    });
-    add_help(app, run);
+    CommandEntry{"complete",
+                 [](CLI::App& app, const CommandRunner& run) {
+                     add_complete(app, [run, &app](const CompleteOptions& opts) {
+                         run([opts, &app](Context& ctx) { return run_complete(app, opts, ctx); });
+                     });
+                 }},
+    CommandEntry{"help", add_help},
+};
+
+// The commands `argv` needs declared. Declaring every command's options costs about as much as
+// starting the process (a few hundred CLI11 objects), so, as git parses only the options of the
+// builtin it runs: only the command being run, when the first word that is not an option names
+// one (`help` and `complete` excepted: they look at every command); none for `crcr --version`.
+// Every command otherwise: what lists them (`crcr --help`, an option before the command that is
+// not -v, --verbose or --version) or suggests one (a word that is not a command).
+std::span<const CommandEntry> commands_needed(int argc, const char* const* argv) {
+    const std::span<const CommandEntry> all(k_commands);
+    bool version = false;
+    for (int i = 1; i < argc; ++i) {
+        const std::string_view word = argv[i];
+        if (word == "-v" || word == "--verbose" || word == "--version") {
+            version = version || word == "--version";
+            continue;
+        }
+        if (word.starts_with('-') || word == "help" || word == "complete") {
+            return all;
+        }
+        for (std::size_t command = 0; command < all.size(); ++command) {
+            if (all[command].name == word) {
+                return all.subspan(command, 1);
+            }
+        }
+        return all;
+    }
+    return version ? all.first(0) : all;
+}
+
+} // namespace
+
+void add_commands(CLI::App& app, const CommandRunner& run) {
+    for (const CommandEntry& entry : k_commands) {
+        entry.add(app, run);
+    }
     refuse_empty_names(app);
 }
 
@@ -252,7 +341,10 @@ int run_cli(int argc, const char* const* argv, Context& ctx) {
         });
         result = command(traced_ctx);
     };
-    add_commands(app, run);
+    for (const CommandEntry& entry : commands_needed(argc, argv)) {
+        entry.add(app, run);
+    }
+    refuse_empty_names(app);
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {

@@ -15,7 +15,7 @@ namespace crcr {
 // (possibly `--verbose`-wrapped) context, and it stores the exit code.
 using CommandRunner = std::function<void(std::function<ExitCode(Context&)>)>;
 
-// Declares every subcommand on `app`: THE list of crcr's commands.
+// Declares every subcommand on `app` (commands/cli.cpp holds THE list of crcr's commands).
 void add_commands(CLI::App& app, const CommandRunner& run);
 
 // Parses `argv`, runs the chosen command with `ctx`, and returns the process exit status. The one

@@ -61,6 +61,11 @@ void add_relay(CLI::App& parent,
                std::function<void(const RelayStatusOptions&)> on_status,
                std::function<void(const RelayTokenOptions&)> on_token);
 
+// `relay serve` and `relay status` have two definitions, one linked in each program: the engine
+// (commands/relay_run.cpp: crcr-relay, the tests, the portable crcr), and the execution of
+// crcr-relay with the same command line (commands/relay_exec.cpp: crcr in a shared-library build,
+// which then loads neither cpp-httplib nor SQLite). crcr/helper.hpp says why.
+
 // Serves the relay emulator until SIGINT or SIGTERM.
 ExitCode run_relay_serve(const RelayServeOptions& opts, Context& ctx);
 // Prints the recent deliveries of a relay state.

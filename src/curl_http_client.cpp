@@ -4,12 +4,12 @@
 // gen-workflow, simulate without --send) should not pay.
 #include "crcr/error.hpp"
 #include "crcr/http.hpp"
+#include "crcr/shared_library.hpp"
 #include "crcr/text.hpp"
 
 #include <curl/curl.h>
 #include <fmt/format.h>
 
-#include <dlfcn.h>
 #include <strings.h>
 
 #include <algorithm>
@@ -45,46 +45,33 @@ struct CurlApi {
     decltype(&curl_multi_setopt) multi_setopt = nullptr;
 };
 
-template<typename Function> void bind(void* library, const char* name, Function& target) {
-    void* symbol = dlsym(library, name);
-    if (symbol == nullptr) {
-        throw Error(fmt::format("cannot use libcurl: '{}' is missing from libcurl.so.4", name));
-    }
-    target = reinterpret_cast<Function>(symbol); // NOLINT: dlsym returns void*
-}
-
 // libcurl, loaded and initialised once per process. Throws `crcr::Error` when it is missing.
 const CurlApi& curl_api() {
     static CurlApi api;
     static std::string failure;
     static std::once_flag once;
     std::call_once(once, [] {
-        void* library = dlopen("libcurl.so.4", RTLD_NOW | RTLD_LOCAL);
-        if (library == nullptr) {
-            failure = fmt::format("cannot load libcurl: {}; install Debian's libcurl4 package",
-                                  dlerror());
-            return;
-        }
         try {
-            bind(library, "curl_global_init", api.global_init);
-            bind(library, "curl_easy_init", api.easy_init);
-            bind(library, "curl_easy_cleanup", api.easy_cleanup);
-            bind(library, "curl_easy_reset", api.easy_reset);
-            bind(library, "curl_easy_setopt", api.easy_setopt);
-            bind(library, "curl_easy_perform", api.easy_perform);
-            bind(library, "curl_easy_getinfo", api.easy_getinfo);
-            bind(library, "curl_easy_strerror", api.easy_strerror);
-            bind(library, "curl_slist_append", api.slist_append);
-            bind(library, "curl_slist_free_all", api.slist_free_all);
-            bind(library, "curl_multi_init", api.multi_init);
-            bind(library, "curl_multi_cleanup", api.multi_cleanup);
-            bind(library, "curl_multi_add_handle", api.multi_add_handle);
-            bind(library, "curl_multi_remove_handle", api.multi_remove_handle);
-            bind(library, "curl_multi_perform", api.multi_perform);
-            bind(library, "curl_multi_poll", api.multi_poll);
-            bind(library, "curl_multi_info_read", api.multi_info_read);
-            bind(library, "curl_multi_strerror", api.multi_strerror);
-            bind(library, "curl_multi_setopt", api.multi_setopt);
+            const SharedLibrary library("libcurl.so.4", "libcurl", "libcurl4");
+            library.bind("curl_global_init", api.global_init);
+            library.bind("curl_easy_init", api.easy_init);
+            library.bind("curl_easy_cleanup", api.easy_cleanup);
+            library.bind("curl_easy_reset", api.easy_reset);
+            library.bind("curl_easy_setopt", api.easy_setopt);
+            library.bind("curl_easy_perform", api.easy_perform);
+            library.bind("curl_easy_getinfo", api.easy_getinfo);
+            library.bind("curl_easy_strerror", api.easy_strerror);
+            library.bind("curl_slist_append", api.slist_append);
+            library.bind("curl_slist_free_all", api.slist_free_all);
+            library.bind("curl_multi_init", api.multi_init);
+            library.bind("curl_multi_cleanup", api.multi_cleanup);
+            library.bind("curl_multi_add_handle", api.multi_add_handle);
+            library.bind("curl_multi_remove_handle", api.multi_remove_handle);
+            library.bind("curl_multi_perform", api.multi_perform);
+            library.bind("curl_multi_poll", api.multi_poll);
+            library.bind("curl_multi_info_read", api.multi_info_read);
+            library.bind("curl_multi_strerror", api.multi_strerror);
+            library.bind("curl_multi_setopt", api.multi_setopt);
         } catch (const Error& e) {
             failure = e.what();
             return;

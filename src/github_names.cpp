@@ -84,4 +84,8 @@ std::string fold_case(std::string_view name) {
     return folded;
 }
 
+std::string check_run_name(std::string_view repo, std::string_view workflow, std::string_view job) {
+    return fmt::format("crcr/{}/{}/{}", repo, workflow, job);
+}
+
 } // namespace crcr

@@ -1,16 +1,9 @@
 #include "crcr/jwt.hpp"
 
 #include "crcr/error.hpp"
+#include "crcr/openssl.hpp"
 
 #include <fmt/format.h>
-#include <openssl/bio.h>
-#include <openssl/bn.h>
-#include <openssl/core_names.h>
-#include <openssl/err.h>
-#include <openssl/evp.h>
-#include <openssl/objects.h>
-#include <openssl/param_build.h>
-#include <openssl/pem.h>
 
 #include <algorithm>
 
@@ -22,25 +15,25 @@ constexpr std::string_view k_alphabet =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
 struct PkeyFree {
-    void operator()(EVP_PKEY* key) const { EVP_PKEY_free(key); }
+    void operator()(EVP_PKEY* key) const { openssl().EVP_PKEY_free(key); }
 };
 struct BioFree {
-    void operator()(BIO* bio) const { BIO_free(bio); }
+    void operator()(BIO* bio) const { openssl().BIO_free(bio); }
 };
 struct MdCtxFree {
-    void operator()(EVP_MD_CTX* ctx) const { EVP_MD_CTX_free(ctx); }
+    void operator()(EVP_MD_CTX* ctx) const { openssl().EVP_MD_CTX_free(ctx); }
 };
 struct BnFree {
-    void operator()(BIGNUM* bn) const { BN_free(bn); }
+    void operator()(BIGNUM* bn) const { openssl().BN_free(bn); }
 };
 struct ParamBldFree {
-    void operator()(OSSL_PARAM_BLD* bld) const { OSSL_PARAM_BLD_free(bld); }
+    void operator()(OSSL_PARAM_BLD* bld) const { openssl().OSSL_PARAM_BLD_free(bld); }
 };
 struct ParamFree {
-    void operator()(OSSL_PARAM* params) const { OSSL_PARAM_free(params); }
+    void operator()(OSSL_PARAM* params) const { openssl().OSSL_PARAM_free(params); }
 };
 struct PkeyCtxFree {
-    void operator()(EVP_PKEY_CTX* ctx) const { EVP_PKEY_CTX_free(ctx); }
+    void operator()(EVP_PKEY_CTX* ctx) const { openssl().EVP_PKEY_CTX_free(ctx); }
 };
 using Pkey = std::unique_ptr<EVP_PKEY, PkeyFree>;
 using Bio = std::unique_ptr<BIO, BioFree>;
@@ -50,13 +43,13 @@ using Bn = std::unique_ptr<BIGNUM, BnFree>;
 // The big-endian bytes of `key`'s RSA parameter `name` ("n", "e"), base64url.
 std::string rsa_param(const EVP_PKEY* key, const char* name) {
     BIGNUM* raw = nullptr;
-    if (EVP_PKEY_get_bn_param(key, name, &raw) != 1) {
-        ERR_clear_error();
+    if (openssl().EVP_PKEY_get_bn_param(key, name, &raw) != 1) {
+        openssl().ERR_clear_error();
         throw Error(fmt::format("cannot read the key's RSA parameter '{}'", name));
     }
     const Bn bn(raw);
-    std::string bytes(static_cast<std::size_t>(BN_num_bytes(bn.get())), '\0');
-    BN_bn2bin(bn.get(), reinterpret_cast<unsigned char*>(bytes.data()));
+    std::string bytes(static_cast<std::size_t>((openssl().BN_num_bits(bn.get()) + 7) / 8), '\0');
+    openssl().BN_bn2bin(bn.get(), reinterpret_cast<unsigned char*>(bytes.data()));
     return base64url_encode(bytes);
 }
 
@@ -73,10 +66,10 @@ Bn jwk_number(const nlohmann::json& jwk, const char* name, std::string_view sour
         throw Error(
             fmt::format("'{}': the key's '{}' is not base64url: {}", source, name, e.what()));
     }
-    Bn bn(BN_bin2bn(reinterpret_cast<const unsigned char*>(bytes.data()),
-                    static_cast<int>(bytes.size()),
-                    nullptr));
-    if (!bn || BN_is_zero(bn.get())) {
+    Bn bn(openssl().BN_bin2bn(reinterpret_cast<const unsigned char*>(bytes.data()),
+                              static_cast<int>(bytes.size()),
+                              nullptr));
+    if (!bn || openssl().BN_is_zero(bn.get())) {
         throw Error(fmt::format("'{}': the key's '{}' is not a positive number", source, name));
     }
     return bn;
@@ -114,7 +107,7 @@ void require_rsa_bits(int bits, std::string_view source, ExitCode code) {
 }
 
 Bio memory_bio(std::string_view bytes) {
-    Bio bio(BIO_new_mem_buf(bytes.data(), static_cast<int>(bytes.size())));
+    Bio bio(openssl().BIO_new_mem_buf(bytes.data(), static_cast<int>(bytes.size())));
     if (!bio) {
         throw Error("out of memory reading a key");
     }
@@ -218,21 +211,23 @@ RsaPrivateKey::RsaPrivateKey(std::string_view pem, std::string_view source)
                     ExitCode::auth);
     }
     Bio bio = memory_bio(pem);
-    m_impl->key.reset(PEM_read_bio_PrivateKey(bio.get(), nullptr, no_passphrase, nullptr));
-    ERR_clear_error();
+    m_impl->key.reset(
+        openssl().PEM_read_bio_PrivateKey(bio.get(), nullptr, no_passphrase, nullptr));
+    openssl().ERR_clear_error();
     if (!m_impl->key) {
         throw Error(fmt::format("'{}' is not a readable PEM private key (a public key or a "
                                 "certificate, or a damaged file?)",
                                 source),
                     ExitCode::auth);
     }
-    if (EVP_PKEY_get_base_id(m_impl->key.get()) != EVP_PKEY_RSA) {
-        throw Error(fmt::format("'{}' holds a {} key: GitHub App keys are RSA (RS256)",
-                                source,
-                                OBJ_nid2sn(EVP_PKEY_get_base_id(m_impl->key.get()))),
-                    ExitCode::auth);
+    if (openssl().EVP_PKEY_get_base_id(m_impl->key.get()) != EVP_PKEY_RSA) {
+        throw Error(
+            fmt::format("'{}' holds a {} key: GitHub App keys are RSA (RS256)",
+                        source,
+                        openssl().OBJ_nid2sn(openssl().EVP_PKEY_get_base_id(m_impl->key.get()))),
+            ExitCode::auth);
     }
-    require_rsa_bits(EVP_PKEY_get_bits(m_impl->key.get()), source, ExitCode::auth);
+    require_rsa_bits(openssl().EVP_PKEY_get_bits(m_impl->key.get()), source, ExitCode::auth);
 }
 
 RsaPrivateKey::~RsaPrivateKey() = default;
@@ -240,27 +235,29 @@ RsaPrivateKey::RsaPrivateKey(RsaPrivateKey&&) noexcept = default;
 RsaPrivateKey& RsaPrivateKey::operator=(RsaPrivateKey&&) noexcept = default;
 
 std::string RsaPrivateKey::sign_rs256(std::string_view data) const {
-    MdCtx ctx(EVP_MD_CTX_new());
+    MdCtx ctx(openssl().EVP_MD_CTX_new());
     std::size_t length = 0;
     if (!ctx
-        || EVP_DigestSignInit(ctx.get(), nullptr, EVP_sha256(), nullptr, m_impl->key.get()) != 1
-        || EVP_DigestSign(ctx.get(),
-                          nullptr,
-                          &length,
-                          reinterpret_cast<const unsigned char*>(data.data()),
-                          data.size())
+        || openssl().EVP_DigestSignInit(
+               ctx.get(), nullptr, openssl().EVP_sha256(), nullptr, m_impl->key.get())
+               != 1
+        || openssl().EVP_DigestSign(ctx.get(),
+                                    nullptr,
+                                    &length,
+                                    reinterpret_cast<const unsigned char*>(data.data()),
+                                    data.size())
                != 1) {
-        ERR_clear_error();
+        openssl().ERR_clear_error();
         throw Error("cannot sign with the private key (OpenSSL failed)", ExitCode::auth);
     }
     std::string signature(length, '\0');
-    if (EVP_DigestSign(ctx.get(),
-                       reinterpret_cast<unsigned char*>(signature.data()),
-                       &length,
-                       reinterpret_cast<const unsigned char*>(data.data()),
-                       data.size())
+    if (openssl().EVP_DigestSign(ctx.get(),
+                                 reinterpret_cast<unsigned char*>(signature.data()),
+                                 &length,
+                                 reinterpret_cast<const unsigned char*>(data.data()),
+                                 data.size())
         != 1) {
-        ERR_clear_error();
+        openssl().ERR_clear_error();
         throw Error("cannot sign with the private key (OpenSSL failed)", ExitCode::auth);
     }
     signature.resize(length);
@@ -288,33 +285,34 @@ RsaPublicKey& RsaPublicKey::operator=(RsaPublicKey&&) noexcept = default;
 RsaPublicKey RsaPublicKey::from_pem(std::string_view pem, std::string_view source) {
     Bio bio = memory_bio(pem);
     auto impl = std::make_unique<Impl>();
-    impl->key.reset(PEM_read_bio_PUBKEY(bio.get(), nullptr, no_passphrase, nullptr));
-    ERR_clear_error();
-    if (!impl->key || EVP_PKEY_get_base_id(impl->key.get()) != EVP_PKEY_RSA) {
+    impl->key.reset(openssl().PEM_read_bio_PUBKEY(bio.get(), nullptr, no_passphrase, nullptr));
+    openssl().ERR_clear_error();
+    if (!impl->key || openssl().EVP_PKEY_get_base_id(impl->key.get()) != EVP_PKEY_RSA) {
         throw Error(fmt::format(
             "'{}' is not an RSA public key (expected '-----BEGIN PUBLIC KEY-----')", source));
     }
-    require_rsa_bits(EVP_PKEY_get_bits(impl->key.get()), source, ExitCode::failure);
+    require_rsa_bits(openssl().EVP_PKEY_get_bits(impl->key.get()), source, ExitCode::failure);
     return RsaPublicKey(std::move(impl));
 }
 
 RsaPublicKey RsaPublicKey::from_jwk(const nlohmann::json& jwk, std::string_view source) {
     const Bn n = jwk_number(jwk, "n", source);
     const Bn e = jwk_number(jwk, "e", source);
-    require_rsa_bits(BN_num_bits(n.get()), source, ExitCode::failure);
-    const std::unique_ptr<OSSL_PARAM_BLD, ParamBldFree> bld(OSSL_PARAM_BLD_new());
-    if (!bld || OSSL_PARAM_BLD_push_BN(bld.get(), OSSL_PKEY_PARAM_RSA_N, n.get()) != 1
-        || OSSL_PARAM_BLD_push_BN(bld.get(), OSSL_PKEY_PARAM_RSA_E, e.get()) != 1) {
-        ERR_clear_error();
+    require_rsa_bits(openssl().BN_num_bits(n.get()), source, ExitCode::failure);
+    const std::unique_ptr<OSSL_PARAM_BLD, ParamBldFree> bld(openssl().OSSL_PARAM_BLD_new());
+    if (!bld || openssl().OSSL_PARAM_BLD_push_BN(bld.get(), OSSL_PKEY_PARAM_RSA_N, n.get()) != 1
+        || openssl().OSSL_PARAM_BLD_push_BN(bld.get(), OSSL_PKEY_PARAM_RSA_E, e.get()) != 1) {
+        openssl().ERR_clear_error();
         throw Error("out of memory reading a key");
     }
-    const std::unique_ptr<OSSL_PARAM, ParamFree> params(OSSL_PARAM_BLD_to_param(bld.get()));
+    const std::unique_ptr<OSSL_PARAM, ParamFree> params(
+        openssl().OSSL_PARAM_BLD_to_param(bld.get()));
     const std::unique_ptr<EVP_PKEY_CTX, PkeyCtxFree> ctx(
-        EVP_PKEY_CTX_new_from_name(nullptr, "RSA", nullptr));
+        openssl().EVP_PKEY_CTX_new_from_name(nullptr, "RSA", nullptr));
     EVP_PKEY* raw = nullptr;
-    if (!params || !ctx || EVP_PKEY_fromdata_init(ctx.get()) != 1
-        || EVP_PKEY_fromdata(ctx.get(), &raw, EVP_PKEY_PUBLIC_KEY, params.get()) != 1) {
-        ERR_clear_error();
+    if (!params || !ctx || openssl().EVP_PKEY_fromdata_init(ctx.get()) != 1
+        || openssl().EVP_PKEY_fromdata(ctx.get(), &raw, EVP_PKEY_PUBLIC_KEY, params.get()) != 1) {
+        openssl().ERR_clear_error();
         throw Error(fmt::format("'{}': the RSA key's 'n' and 'e' do not make a key", source));
     }
     auto impl = std::make_unique<Impl>();
@@ -323,17 +321,19 @@ RsaPublicKey RsaPublicKey::from_jwk(const nlohmann::json& jwk, std::string_view 
 }
 
 bool RsaPublicKey::verify_rs256(std::string_view data, std::string_view signature) const {
-    MdCtx ctx(EVP_MD_CTX_new());
+    MdCtx ctx(openssl().EVP_MD_CTX_new());
     const bool ok =
         ctx
-        && EVP_DigestVerifyInit(ctx.get(), nullptr, EVP_sha256(), nullptr, m_impl->key.get()) == 1
-        && EVP_DigestVerify(ctx.get(),
-                            reinterpret_cast<const unsigned char*>(signature.data()),
-                            signature.size(),
-                            reinterpret_cast<const unsigned char*>(data.data()),
-                            data.size())
+        && openssl().EVP_DigestVerifyInit(
+               ctx.get(), nullptr, openssl().EVP_sha256(), nullptr, m_impl->key.get())
+               == 1
+        && openssl().EVP_DigestVerify(ctx.get(),
+                                      reinterpret_cast<const unsigned char*>(signature.data()),
+                                      signature.size(),
+                                      reinterpret_cast<const unsigned char*>(data.data()),
+                                      data.size())
                == 1;
-    ERR_clear_error();
+    openssl().ERR_clear_error();
     return ok;
 }
 

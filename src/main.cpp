@@ -35,6 +35,7 @@ int main(int argc, char** argv) {
         };
         ctx.out_is_terminal = isatty(STDOUT_FILENO) != 0;
         ctx.err_is_terminal = isatty(STDERR_FILENO) != 0;
+        ctx.argv = {argv, static_cast<std::size_t>(argc)};
         return crcr::run_cli(argc, argv, ctx);
     } catch (const crcr::Error& e) {
         fmt::print(stderr, "crcr: error: {}\n", e.what());

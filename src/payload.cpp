@@ -2,7 +2,6 @@
 
 #include "crcr/error.hpp"
 #include "crcr/github_names.hpp"
-#include "crcr/relay.hpp"
 #include "crcr/utf8.hpp"
 
 #include <fmt/chrono.h>

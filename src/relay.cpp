@@ -151,10 +151,6 @@ Dispatcher github_dispatcher(GitHubApi& api, GitHubAuth& auth, Log log) {
     };
 }
 
-std::string check_run_name(std::string_view repo, std::string_view workflow, std::string_view job) {
-    return fmt::format("crcr/{}/{}/{}", repo, workflow, job);
-}
-
 // Threads that run dispatches, started once (a thread per dispatch would cost more than a
 // recorded dispatch).
 class Relay::Pool {

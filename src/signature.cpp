@@ -1,10 +1,7 @@
 #include "crcr/signature.hpp"
 
 #include "crcr/error.hpp"
-
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/params.h>
+#include "crcr/openssl.hpp"
 
 #include <algorithm>
 #include <array>
@@ -20,7 +17,7 @@ namespace {
 class KeyedHmac {
 public:
     explicit KeyedHmac(const char* digest) : m_digest(digest) {}
-    ~KeyedHmac() { EVP_MAC_CTX_free(m_ctx); }
+    ~KeyedHmac() { openssl().EVP_MAC_CTX_free(m_ctx); }
     KeyedHmac(const KeyedHmac&) = delete;
     KeyedHmac& operator=(const KeyedHmac&) = delete;
 
@@ -29,17 +26,18 @@ public:
                      std::string_view body,
                      std::array<unsigned char, EVP_MAX_MD_SIZE>& mac) {
         if (m_ctx == nullptr || m_secret != secret) {
-            EVP_MAC_CTX_free(m_ctx);
+            openssl().EVP_MAC_CTX_free(m_ctx);
             m_ctx = keyed_context(secret);
             m_secret = secret;
         }
         std::size_t length = 0;
-        if (m_ctx == nullptr || EVP_MAC_init(m_ctx, nullptr, 0, nullptr) != 1 // same key, afresh
-            || EVP_MAC_update(
+        if (m_ctx == nullptr
+            || openssl().EVP_MAC_init(m_ctx, nullptr, 0, nullptr) != 1 // same key, afresh
+            || openssl().EVP_MAC_update(
                    m_ctx, reinterpret_cast<const unsigned char*>(body.data()), body.size())
                    != 1
-            || EVP_MAC_final(m_ctx, mac.data(), &length, mac.size()) != 1) {
-            EVP_MAC_CTX_free(m_ctx);
+            || openssl().EVP_MAC_final(m_ctx, mac.data(), &length, mac.size()) != 1) {
+            openssl().EVP_MAC_CTX_free(m_ctx);
             m_ctx = nullptr;
             throw Error("cannot compute the HMAC signature (OpenSSL failed)");
         }
@@ -49,18 +47,18 @@ public:
 private:
     // A context for this digest keyed with `secret`; nothing when OpenSSL fails.
     EVP_MAC_CTX* keyed_context(std::string_view secret) const {
-        EVP_MAC* hmac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
-        EVP_MAC_CTX* ctx = hmac == nullptr ? nullptr : EVP_MAC_CTX_new(hmac);
-        EVP_MAC_free(hmac); // the context holds its own reference
+        EVP_MAC* hmac = openssl().EVP_MAC_fetch(nullptr, "HMAC", nullptr);
+        EVP_MAC_CTX* ctx = hmac == nullptr ? nullptr : openssl().EVP_MAC_CTX_new(hmac);
+        openssl().EVP_MAC_free(hmac); // the context holds its own reference
         std::string digest = m_digest;
         const std::array<OSSL_PARAM, 2> params = {
-            OSSL_PARAM_construct_utf8_string("digest", digest.data(), 0),
-            OSSL_PARAM_construct_end()};
+            openssl().OSSL_PARAM_construct_utf8_string("digest", digest.data(), 0),
+            openssl().OSSL_PARAM_construct_end()};
         static constexpr unsigned char k_no_key = 0; // an empty secret is a key too
         const auto* key =
             secret.empty() ? &k_no_key : reinterpret_cast<const unsigned char*>(secret.data());
-        if (ctx != nullptr && EVP_MAC_init(ctx, key, secret.size(), params.data()) != 1) {
-            EVP_MAC_CTX_free(ctx);
+        if (ctx != nullptr && openssl().EVP_MAC_init(ctx, key, secret.size(), params.data()) != 1) {
+            openssl().EVP_MAC_CTX_free(ctx);
             return nullptr;
         }
         return ctx;
@@ -129,7 +127,7 @@ verify_signature(std::string_view secret, std::string_view body, std::string_vie
     } else {
         return SignatureCheck::malformed;
     }
-    return CRYPTO_memcmp(expected.data(), digest.data(), expected.size()) == 0
+    return openssl().CRYPTO_memcmp(expected.data(), digest.data(), expected.size()) == 0
                ? SignatureCheck::match
                : SignatureCheck::mismatch;
 }

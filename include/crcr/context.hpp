@@ -9,6 +9,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -54,6 +55,9 @@ struct Context {
     std::function<std::uint64_t()> random_seed;
     bool out_is_terminal = false; // stdout is a terminal (colour, progress)
     bool err_is_terminal = false; // stderr is a terminal
+    // The command line crcr was started with, argv[0] included: what a command that hands over
+    // to a helper program passes on (crcr/helper.hpp). Empty in tests.
+    std::span<const char* const> argv;
 };
 
 // Whether `env` configures a proxy for http:// requests (http_proxy, all_proxy, in either case),

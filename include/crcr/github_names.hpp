@@ -25,4 +25,8 @@ std::optional<std::string> full_name_problem(std::string_view full_name);
 // The lowercase form GitHub uses to compare names (they are case-insensitive).
 std::string fold_case(std::string_view name);
 
+// The name production gives the check run of a downstream job:
+// crcr/<owner>/<repo>/<workflow>/<job>.
+std::string check_run_name(std::string_view repo, std::string_view workflow, std::string_view job);
+
 } // namespace crcr

@@ -156,8 +156,4 @@ private:
 // UTF-8 (from a header: a delivery id, say) are written as U+FFFD instead of failing the request.
 std::string json_text(const Json& value);
 
-// The name production gives the check run of a downstream job:
-// crcr/<owner>/<repo>/<workflow>/<job>.
-std::string check_run_name(std::string_view repo, std::string_view workflow, std::string_view job);
-
 } // namespace crcr

@@ -286,3 +286,61 @@ TEST_CASE("cli: GH_HOST picks the API host as gh does, and a missing token names
     CHECK(none.code == 4);
     CHECK(none.err.find("GH_TOKEN=$(gh auth token)") != std::string::npos);
 }
+
+TEST_CASE("cli: a command declared alone parses and helps as in the whole tree") {
+    // run_cli declares only the command being run; `crcr help` declares them all. Each command's
+    // help (options, defaults, checks, examples) must be the same both ways.
+    CLI::App app;
+    crcr::add_commands(app, [](const std::function<crcr::ExitCode(crcr::Context&)>&) {});
+    std::vector<std::vector<std::string>> paths;
+    const auto visible = [](const CLI::App* s) { return !s->get_group().empty(); };
+    for (const CLI::App* command : app.get_subcommands(visible)) {
+        paths.push_back({command->get_name()});
+        for (const CLI::App* sub : command->get_subcommands(visible)) {
+            paths.push_back({command->get_name(), sub->get_name()});
+        }
+    }
+    REQUIRE(paths.size() > 15);
+    for (const std::vector<std::string>& path : paths) {
+        CAPTURE(path);
+        std::vector<std::string> help_args = {"help"};
+        help_args.insert(help_args.end(), path.begin(), path.end());
+        std::vector<std::string> alone_args = path;
+        alone_args.emplace_back("--help");
+        const crcr::test::CliRun whole = run_crcr(help_args);
+        const crcr::test::CliRun alone = run_crcr(alone_args);
+        CHECK(whole.code == 0);
+        CHECK(alone.code == 0);
+        CHECK(alone.out == whole.out);
+    }
+}
+
+TEST_CASE("cli: help asked before the command is the same as after it") {
+    // An option before the command declares every command (commands/cli.cpp); CLI11 then prints
+    // the help of the command given, as it does for `COMMAND --help`.
+    struct Pair {
+        std::vector<std::string> before;
+        std::vector<std::string> after;
+    };
+    const Pair pairs[] = {
+        {{"--help", "validate-allowlist"}, {"validate-allowlist", "--help"}},
+        {{"-h", "relay"}, {"relay", "--help"}},
+        {{"-v", "--help", "relay", "serve"}, {"relay", "serve", "--help"}},
+        {{"-v", "--help"}, {"--help"}},
+    };
+    for (const Pair& pair : pairs) {
+        CAPTURE(pair.before);
+        const crcr::test::CliRun before = run_crcr(pair.before);
+        const crcr::test::CliRun after = run_crcr(pair.after);
+        CHECK(before.code == 0);
+        CHECK(before.out == after.out);
+    }
+    // crcr's own help lists every command; --version needs none of them.
+    const crcr::test::CliRun help = run_crcr({"--help"});
+    for (const char* command : {"validate-allowlist", "simulate", "relay", "gen-workflow"}) {
+        CHECK(help.out.find(std::string("\n  ") + command + " ") != std::string::npos);
+    }
+    const crcr::test::CliRun version = run_crcr({"-v", "--version"});
+    CHECK(version.code == 0);
+    CHECK(version.out.starts_with("crcr "));
+}

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# `cmake --install` into a temporary prefix puts each file where it belongs, man reads the page,
-# and each shell finds the completion script where it looks for installed ones.
+# `cmake --install` into a temporary prefix puts each file where it belongs, crcr finds its helper
+# program (and loads none of the relay's libraries itself), man reads the page, and each shell
+# finds the completion script where it looks for installed ones.
 #   install.sh CMAKE BUILD_DIR
 set -u
 cmake=$1
@@ -11,15 +12,44 @@ trap 'rm -rf "$tmp"' EXIT
 prefix=$tmp/prefix
 
 expect 0 "cmake --install" -- "$cmake" --install "$build" --prefix "$prefix"
-for file in bin/crcr share/man/man1/crcr.1 share/bash-completion/completions/crcr \
+for file in bin/crcr libexec/crcr/crcr-relay share/man/man1/crcr.1 share/bash-completion/completions/crcr \
   share/zsh/site-functions/_crcr share/fish/vendor_completions.d/crcr.fish; do
   checks=$((checks + 1))
   [ -f "$prefix/$file" ] || { echo "FAIL: $file is not installed"; fails=$((fails + 1)); }
 done
-checks=$((checks + 1))
-[ -x "$prefix/bin/crcr" ] || { echo "FAIL: bin/crcr is not executable"; fails=$((fails + 1)); }
+for file in bin/crcr libexec/crcr/crcr-relay; do
+  checks=$((checks + 1))
+  [ -x "$prefix/$file" ] || { echo "FAIL: $file is not executable"; fails=$((fails + 1)); }
+done
 expect 0 "installed crcr --version" -- "$prefix/bin/crcr" --version
 contains "crcr " "--version"
+
+# crcr loads neither cpp-httplib (nor libssl, zlib, brotli through it) nor SQLite: only its helper
+# crcr-relay does, which it executes for `relay serve` and `relay status` (include/crcr/helper.hpp).
+# Nor libcrypto, loaded when something is signed (include/crcr/openssl.hpp), nor libcurl.
+unloaded='libcpp-httplib|libsqlite3|libssl|libcrypto|libcurl|libz\.|libbrotli'
+expect 0 "ldd crcr" -- ldd "$prefix/bin/crcr"
+checks=$((checks + 1))
+if grep -qE "$unloaded" <<<"$out"; then
+  echo "FAIL: crcr loads at start-up a library that only some commands use:"
+  grep -E "$unloaded" <<<"$out" | sed 's/^/    /'
+  fails=$((fails + 1))
+fi
+expect 0 "ldd crcr-relay" -- ldd "$prefix/libexec/crcr/crcr-relay"
+contains "libcpp-httplib" "crcr-relay links cpp-httplib"
+contains "libsqlite3" "crcr-relay links SQLite"
+# The installed crcr runs relay status in the installed helper (its answer: there is no state),
+# the global option before the command included.
+expect 1 "installed crcr relay status" -- "$prefix/bin/crcr" -v relay status --state "$tmp/none.db"
+contains "no relay state at '$tmp/none.db'" "crcr-relay ran relay status"
+# Without its helper, crcr says where it looked; the other commands still run.
+mv "$prefix/libexec/crcr/crcr-relay" "$tmp/crcr-relay"
+expect 1 "relay status without crcr-relay" -- "$prefix/bin/crcr" relay status --state "$tmp/none.db"
+contains "this command runs in crcr-relay, crcr's helper program, which is missing: not in '$prefix/libexec/crcr/'" \
+  "the missing helper"
+expect 0 "validate-allowlist without crcr-relay" -- "$prefix/bin/crcr" validate-allowlist \
+  "$(dirname "$0")/../../examples/allowlist.yml"
+mv "$tmp/crcr-relay" "$prefix/libexec/crcr/crcr-relay"
 
 # The installed scripts are what the installed binary prints.
 for pair in bash:share/bash-completion/completions/crcr zsh:share/zsh/site-functions/_crcr \

@@ -27,8 +27,9 @@ depends=$(dpkg-deb -f "$deb" Depends)
 checks=$((checks + 1))
 [[ $depends == *"libcurl4 (>= 7.85.0)"* ]] || { echo "FAIL: Depends lacks libcurl4: $depends"; fails=$((fails + 1)); }
 
-# Every library the binary links is provided by a package in Depends.
-needed=$(objdump -p "$build/crcr" | awk '$1 == "NEEDED" { print $2 }')
+# Every library the programs link (crcr and its helper crcr-relay) is provided by a package in
+# Depends.
+needed=$(objdump -p "$build/crcr" "$build/crcr-relay" | awk '$1 == "NEEDED" { print $2 }' | sort -u)
 [ -n "$needed" ] || { echo "FAIL: objdump found no NEEDED libraries"; fails=$((fails + 1)); }
 for library in $needed; do
   checks=$((checks + 1))
@@ -59,7 +60,7 @@ else
 fi
 
 expect 0 "dpkg-deb -c" -- dpkg-deb -c "$deb"
-for file in ./usr/bin/crcr ./usr/share/man/man1/crcr.1.gz \
+for file in ./usr/bin/crcr ./usr/libexec/crcr/crcr-relay ./usr/share/man/man1/crcr.1.gz \
   ./usr/share/bash-completion/completions/crcr ./usr/share/zsh/vendor-completions/_crcr \
   ./usr/share/fish/vendor_completions.d/crcr.fish ./usr/share/doc/crcr/copyright \
   ./usr/share/doc/crcr/changelog.gz; do
@@ -78,6 +79,9 @@ expect 0 "crcr --version from the package" -- "$tmp/root/usr/bin/crcr" --version
 contains "crcr " "--version"
 expect 0 "crcr --help from the package" -- "$tmp/root/usr/bin/crcr" --help
 contains "completion" "--help lists completion"
+# relay status runs in the packaged helper, found from the packaged crcr.
+expect 1 "crcr relay status from the package" -- "$tmp/root/usr/bin/crcr" relay status --state "$tmp/none.db"
+contains "no relay state at '$tmp/none.db'" "crcr-relay ran relay status"
 expect 0 "man -l on the packaged page" -- env MANPAGER=cat man -l "$tmp/root/usr/share/man/man1/crcr.1.gz"
 contains "EXIT STATUS" "the packaged page"
 expect 0 "the packaged copyright file" -- cat "$tmp/root/usr/share/doc/crcr/copyright"
