@@ -42,9 +42,10 @@ for library in $needed; do
 done
 echo "NEEDED: $needed"
 
-# The newest glibc symbol version it needs is the oldest glibc it runs with.
-glibc=$(readelf --version-info --wide "$binary" | grep -o 'Name: GLIBC_[0-9.]*' | sed 's/.*GLIBC_//' |
-  sort -V | tail -1)
+# The newest glibc symbol version it needs is the oldest glibc it runs with (packed relative
+# relocations, GLIBC_ABI_DT_RELR, came with glibc 2.36).
+glibc=$(readelf --version-info --wide "$binary" | grep -oE 'Name: GLIBC_([0-9.]+|ABI_DT_RELR)' |
+  sed 's/.*GLIBC_//; s/^ABI_DT_RELR$/2.36/' | sort -V | tail -1)
 echo "newest glibc symbol version needed: $glibc"
 promised=$(sed -n 's/.*runs on glibc \([0-9.]*\) and newer.*/\1/p' "$root/README.md" | head -1)
 checks=$((checks + 1))
