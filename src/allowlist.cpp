@@ -2,6 +2,7 @@
 
 #include "crcr/github_names.hpp"
 #include "crcr/memory.hpp"
+#include "crcr/text.hpp"
 #include "crcr/yaml.hpp"
 
 #include <fmt/format.h>
@@ -148,7 +149,7 @@ bool looks_like_level(std::string_view key) {
     std::string folded;
     for (const char c : key) {
         if (c != ' ' && c != '_' && c != '-' && c != '\t') {
-            folded += static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+            folded += to_lower_ascii(c);
         }
     }
     std::string_view rest = folded;
@@ -252,22 +253,20 @@ private:
         }
     }
 
-    static char fold(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
-
     // FNV-1a over the folded bytes.
     static std::uint32_t hash(std::string_view name) {
         std::uint32_t h = 2166136261U;
         for (const char c : name) {
-            h = (h ^ static_cast<unsigned char>(fold(c))) * 16777619U;
+            h = (h ^ static_cast<unsigned char>(to_lower_ascii(c))) * 16777619U;
         }
         return h;
     }
 
-    // Whether `a` and `b` are the same name once folded (fold_case's folding).
+    // Whether `a` and `b` are the same name once folded (to_lower_ascii's folding).
     static bool same_name(std::string_view a, std::string_view b) {
         return a.size() == b.size()
                && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-                      return fold(x) == fold(y);
+                      return to_lower_ascii(x) == to_lower_ascii(y);
                   });
     }
 
@@ -970,12 +969,12 @@ std::string_view to_string(ChangeKind kind) {
 std::vector<AllowlistChange> compare_allowlists(const Allowlist& base, const Allowlist& head) {
     std::unordered_map<std::string, const AllowlistEntry*> in_base;
     for (const AllowlistEntry& entry : base.entries) {
-        in_base.emplace(fold_case(entry.repo), &entry);
+        in_base.emplace(to_lower_ascii(entry.repo), &entry);
     }
     std::unordered_map<std::string, bool> in_head;
     std::vector<AllowlistChange> changes;
     for (const AllowlistEntry& entry : head.entries) {
-        const std::string key = fold_case(entry.repo);
+        const std::string key = to_lower_ascii(entry.repo);
         if (!in_head.emplace(key, true).second) {
             continue;
         }
@@ -1012,7 +1011,7 @@ std::vector<AllowlistChange> compare_allowlists(const Allowlist& base, const All
         changes.push_back(std::move(change));
     }
     for (const AllowlistEntry& entry : base.entries) {
-        if (in_head.emplace(fold_case(entry.repo), true).second) {
+        if (in_head.emplace(to_lower_ascii(entry.repo), true).second) {
             changes.push_back({ChangeKind::removed,
                                entry.repo,
                                entry.repo,

@@ -1,7 +1,6 @@
 #include "crcr/deliveries.hpp"
 
 #include "crcr/error.hpp"
-#include "crcr/github_names.hpp"
 #include "crcr/text.hpp"
 
 #include <fmt/format.h>

@@ -1,8 +1,8 @@
 #include "crcr/delivery.hpp"
 
 #include "crcr/error.hpp"
-#include "crcr/github_names.hpp"
 #include "crcr/signature.hpp"
+#include "crcr/text.hpp"
 
 #include <fmt/format.h>
 
@@ -464,7 +464,7 @@ Route route_webhook(std::string_view event, const Json& payload, std::string_vie
         && payload["repository"]["full_name"].is_string()) {
         repo = payload["repository"]["full_name"].get<std::string>();
     }
-    if (fold_case(repo) != fold_case(upstream)) {
+    if (to_lower_ascii(repo) != to_lower_ascii(upstream)) {
         return {
             Route::Kind::ignored,
             fmt::format(

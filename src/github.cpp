@@ -1,7 +1,6 @@
 #include "crcr/github.hpp"
 
 #include "crcr/error.hpp"
-#include "crcr/github_names.hpp"
 #include "crcr/payload.hpp"
 #include "crcr/text.hpp"
 
@@ -236,7 +235,7 @@ std::string GitHubAuth::token_for(std::string_view repo) {
     if (!m_credentials.is_app()) {
         return m_credentials.token;
     }
-    const std::string key = fold_case(repo);
+    const std::string key = to_lower_ascii(repo);
     const auto cached = m_tokens.find(key);
     // Installation tokens last an hour: a long run (replay) gets a new one before it expires.
     if (cached != m_tokens.end()

@@ -76,14 +76,6 @@ std::optional<std::string> full_name_problem(std::string_view full_name) {
     return repo_name_problem(full_name.substr(slash + 1));
 }
 
-std::string fold_case(std::string_view name) {
-    std::string folded(name);
-    std::transform(folded.begin(), folded.end(), folded.begin(), [](char c) {
-        return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
-    });
-    return folded;
-}
-
 std::string check_run_name(std::string_view repo, std::string_view workflow, std::string_view job) {
     return fmt::format("crcr/{}/{}/{}", repo, workflow, job);
 }

@@ -16,14 +16,6 @@ namespace crcr {
 
 namespace {
 
-std::string lowercase(std::string_view text) {
-    std::string out(text);
-    std::transform(out.begin(), out.end(), out.begin(), [](char c) {
-        return static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    });
-    return out;
-}
-
 // A header's value as traces and --dry-run show it: secrets as `***`, keeping an Authorization
 // header's scheme ("Bearer ***") so people can see which kind of credential went.
 std::string shown_value(std::string_view name, std::string_view value) {
@@ -31,7 +23,7 @@ std::string shown_value(std::string_view name, std::string_view value) {
         return std::string(value);
     }
     const std::size_t space = value.find(' ');
-    if (lowercase(name).ends_with("authorization") && space != std::string_view::npos
+    if (to_lower_ascii(name).ends_with("authorization") && space != std::string_view::npos
         && space < 16) {
         return fmt::format("{} ***", value.substr(0, space));
     }
@@ -168,7 +160,7 @@ std::string percent_encode(std::string_view text) {
 }
 
 bool is_secret_header(std::string_view name) {
-    const std::string lower = lowercase(name);
+    const std::string lower = to_lower_ascii(name);
     constexpr std::array<std::string_view, 4> k_exact = {
         "authorization", "proxy-authorization", "cookie", "set-cookie"};
     if (std::find(k_exact.begin(), k_exact.end(), lower) != k_exact.end()) {

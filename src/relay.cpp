@@ -7,6 +7,7 @@
 #include "crcr/plan.hpp"
 #include "crcr/python_value.hpp"
 #include "crcr/signature.hpp"
+#include "crcr/text.hpp"
 
 #include <fmt/format.h>
 
@@ -302,7 +303,7 @@ RelayAnswer Relay::webhook(std::string_view event,
             row.decision = "'repository.full_name' is not a string (the relay fails on it)";
             return k_internal_error;
         }
-        if (fold_case(full_name.get<std::string>()) != fold_case(m_settings.upstream)) {
+        if (to_lower_ascii(full_name.get<std::string>()) != to_lower_ascii(m_settings.upstream)) {
             row.decision = fmt::format(
                 "'{}' is not the upstream '{}'", full_name.get<std::string>(), m_settings.upstream);
             return ignored();
@@ -597,7 +598,7 @@ Relay::Token Relay::verify_token(std::string_view authorization) const {
         return refuse(401, "Missing authorization token");
     }
     std::string token(authorization);
-    if (fold_case(token.substr(0, 7)) == "bearer ") {
+    if (to_lower_ascii(token.substr(0, 7)) == "bearer ") {
         token.erase(0, 7);
         while (!token.empty() && (token.front() == ' ' || token.front() == '\t')) {
             token.erase(0, 1);
@@ -711,7 +712,7 @@ RelayAnswer Relay::handle_callback(const std::string& repo, const Json& body, Ca
     if (found == allowlist->entries.end() || found->level < Level::l2) {
         const auto folded = std::find_if(
             allowlist->entries.begin(), allowlist->entries.end(), [&](const AllowlistEntry& e) {
-                return fold_case(e.repo) == fold_case(repo);
+                return to_lower_ascii(e.repo) == to_lower_ascii(repo);
             });
         if (found == allowlist->entries.end() && folded != allowlist->entries.end()) {
             m_log(LogEntry{.level = "warning",

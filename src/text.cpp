@@ -7,6 +7,14 @@
 
 namespace crcr {
 
+std::string to_lower_ascii(std::string_view text) {
+    std::string lower(text);
+    for (char& c : lower) {
+        c = to_lower_ascii(c);
+    }
+    return lower;
+}
+
 bool iequals(std::string_view a, std::string_view b) {
     return a.size() == b.size() && strncasecmp(a.data(), b.data(), a.size()) == 0;
 }
@@ -16,10 +24,7 @@ bool icontains(std::string_view haystack, std::string_view needle) {
                        haystack.end(),
                        needle.begin(),
                        needle.end(),
-                       [](char a, char b) {
-                           return std::tolower(static_cast<unsigned char>(a))
-                                  == std::tolower(static_cast<unsigned char>(b));
-                       })
+                       [](char a, char b) { return to_lower_ascii(a) == to_lower_ascii(b); })
            != haystack.end();
 }
 

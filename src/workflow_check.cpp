@@ -2,6 +2,7 @@
 
 #include "crcr/callback.hpp"
 #include "crcr/report.hpp"
+#include "crcr/text.hpp"
 #include "crcr/workflow.hpp"
 #include "crcr/yaml.hpp"
 
@@ -596,10 +597,7 @@ private:
         }
         for (const Node step : steps.items()) {
             const Node with = get(step, "with");
-            std::string repository = text_of(get(with, "repository"));
-            std::transform(repository.begin(), repository.end(), repository.begin(), [](char c) {
-                return static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
-            });
+            const std::string repository = to_lower_ascii(text_of(get(with, "repository")));
             if (!text_of(get(step, "uses")).starts_with("actions/checkout@")
                 || repository != "pytorch/pytorch") {
                 continue;

@@ -1,6 +1,7 @@
 #include "crcr/yaml_writer.hpp"
 
 #include "crcr/error.hpp"
+#include "crcr/text.hpp"
 #include "crcr/utf8.hpp"
 
 #include <fmt/format.h>
@@ -58,10 +59,7 @@ bool is_special_word(std::string_view text) {
                                                                  ".inf",
                                                                  ".nan",
                                                                  "-.inf"};
-    std::string lower(text);
-    std::transform(lower.begin(), lower.end(), lower.begin(), [](char c) {
-        return static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
-    });
+    const std::string lower = to_lower_ascii(text);
     return std::find(k_words.begin(), k_words.end(), lower) != k_words.end();
 }
 
@@ -75,10 +73,7 @@ std::string key_text(std::string_view key) {
                return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')
                       || c == '_' || c == '-' || c == '.';
            });
-    std::string lower(key);
-    std::transform(lower.begin(), lower.end(), lower.begin(), [](char c) {
-        return static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
-    });
+    const std::string lower = to_lower_ascii(key);
     const bool yaml12_special = lower == "true" || lower == "false" || lower == "null";
     return identifier && !yaml12_special ? std::string(key) : double_quoted(key);
 }

@@ -47,8 +47,3 @@ TEST_CASE("login_problem") {
     CHECK(crcr::login_problem(""));
     CHECK(*crcr::login_problem("x-") == "login 'x-' cannot start or end with a hyphen");
 }
-
-TEST_CASE("fold_case") {
-    CHECK(crcr::fold_case("Ascend/PyTorch") == "ascend/pytorch");
-    CHECK(crcr::fold_case("a_b-1") == "a_b-1");
-}

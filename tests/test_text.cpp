@@ -23,3 +23,11 @@ TEST_CASE("iequals and trim_space") {
         CHECK(crcr::trim_space(c.text) == c.want);
     }
 }
+
+TEST_CASE("to_lower_ascii: GitHub's case folding, ASCII only") {
+    CHECK(crcr::to_lower_ascii("Ascend/PyTorch") == "ascend/pytorch");
+    CHECK(crcr::to_lower_ascii("a_b-1") == "a_b-1");
+    CHECK(crcr::to_lower_ascii("\xc3\x89Z") == "\xc3\x89z"); // a UTF-8 capital stays as it is
+    static_assert(crcr::to_lower_ascii('Q') == 'q' && crcr::to_lower_ascii('@') == '@'
+                  && crcr::to_lower_ascii('[') == '[');
+}

@@ -22,8 +22,7 @@ std::optional<std::string> repo_name_problem(std::string_view name);
 // `owner/name`, both parts valid, exactly one '/'.
 std::optional<std::string> full_name_problem(std::string_view full_name);
 
-// The lowercase form GitHub uses to compare names (they are case-insensitive).
-std::string fold_case(std::string_view name);
+// GitHub compares names ignoring ASCII case: compare their `to_lower_ascii` (crcr/text.hpp).
 
 // The name production gives the check run of a downstream job:
 // crcr/<owner>/<repo>/<workflow>/<job>.

@@ -7,9 +7,9 @@
 
 #include "fake_github.hpp"
 
-#include "crcr/github_names.hpp"
 #include "crcr/jwt.hpp"
 #include "crcr/payload.hpp"
+#include "crcr/text.hpp"
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -98,7 +98,7 @@ json repository_answer(const FakeRepoData& data, bool is_private, std::string_vi
 
 void FakeGitHub::set_repo_data(FakeRepoData data, bool is_private) {
     const std::lock_guard lock(m_mutex);
-    const std::string key = fold_case(data.full_name);
+    const std::string key = to_lower_ascii(data.full_name);
     if (m_repos.count(key) == 0) {
         m_repos[key] = FakeRepo{.is_private = is_private};
     }
@@ -108,18 +108,18 @@ void FakeGitHub::set_repo_data(FakeRepoData data, bool is_private) {
 
 void FakeGitHub::set_org(const std::string& login, FakeOrg org) {
     const std::lock_guard lock(m_mutex);
-    m_orgs[fold_case(login)] = std::move(org);
+    m_orgs[to_lower_ascii(login)] = std::move(org);
 }
 
 void FakeGitHub::add_user(const std::string& login) {
     const std::lock_guard lock(m_mutex);
-    m_users.insert(fold_case(login));
+    m_users.insert(to_lower_ascii(login));
 }
 
 void FakeGitHub::add_run(const std::string& repo,
                          std::chrono::system_clock::time_point created_at) {
     const std::lock_guard lock(m_mutex);
-    const std::string key = fold_case(repo);
+    const std::string key = to_lower_ascii(repo);
     // Seen completed from the first poll: its `polls` start past every configured status.
     m_runs.push_back(Run{m_next_id++, key, "PyTorch CI", "PyTorch CI", created_at, 1000});
 }
@@ -156,7 +156,7 @@ std::optional<Reply> FakeGitHub::route_repo_data(const RecordedRequest& request,
         if (has_authorization && token == nullptr) {
             return error_reply(401, "Bad credentials");
         }
-        if (m_users.count(fold_case(parts[1])) == 0) {
+        if (m_users.count(to_lower_ascii(parts[1])) == 0) {
             return error_reply(404, "Not Found");
         }
         json user = answer_template("users--get-by-username");
@@ -165,7 +165,7 @@ std::optional<Reply> FakeGitHub::route_repo_data(const RecordedRequest& request,
         return json_reply(200, user.dump());
     }
     if (parts.size() == 3 && parts[0] == "orgs" && parts[2] == "installations") {
-        const auto org = m_orgs.find(fold_case(parts[1]));
+        const auto org = m_orgs.find(to_lower_ascii(parts[1]));
         const std::string bearer = request.header("Authorization").value_or("");
         if (token == nullptr) {
             return error_reply(401, "Requires authentication");
@@ -187,7 +187,7 @@ std::optional<Reply> FakeGitHub::route_repo_data(const RecordedRequest& request,
     if (parts.size() < 3 || parts[0] != "repos") {
         return std::nullopt;
     }
-    const std::string key = fold_case(parts[1] + "/" + parts[2]);
+    const std::string key = to_lower_ascii(parts[1] + "/" + parts[2]);
     const auto found = m_repo_data.find(key);
     if (found == m_repo_data.end() || (parts.size() == 4 && parts[3] == "installation")) {
         return std::nullopt;
