@@ -164,6 +164,22 @@ void add_help(CLI::App& app, const CommandRunner& run) {
 
 namespace {
 
+// What an `add_x` calls with the options it parsed: `run_command` on them, through `run`.
+template<typename Options, ExitCode (*run_command)(const Options&, Context&)>
+std::function<void(const Options&)> runner(const CommandRunner& run) {
+    return [run](const Options& opts) {
+        run([opts](Context& ctx) { return run_command(opts, ctx); });
+    };
+}
+
+// Declares a command that runs one way: `add`, then `run_command` with its options.
+template<typename Options,
+         void (*add)(CLI::App&, std::function<void(const Options&)>),
+         ExitCode (*run_command)(const Options&, Context&)>
+void add_command(CLI::App& app, const CommandRunner& run) {
+    add(app, runner<Options, run_command>(run));
+}
+
 // A crcr command: its name and what declares it on the root.
 struct CommandEntry {
     std::string_view name;
@@ -172,99 +188,37 @@ struct CommandEntry {
 
 // THE list of crcr's commands, in the order `crcr --help` shows them.
 constexpr std::array k_commands = {
-    CommandEntry{"validate-allowlist",
-                 [](CLI::App& app, const CommandRunner& run) {
-                     add_validate_allowlist(app, [run](const ValidateAllowlistOptions& opts) {
-                         run([opts](Context& ctx) { return run_validate_allowlist(opts, ctx); });
-                     });
-                 }},
-    CommandEntry{"simulate",
-                 [](CLI::App& app, const CommandRunner& run) {
-                     add_simulate(app, [run](const SimulateOptions& opts) {
-                         run([opts](Context& ctx) { return run_simulate(opts, ctx); });
-                     });
-                 }},
+    CommandEntry{
+        "validate-allowlist",
+        add_command<ValidateAllowlistOptions, add_validate_allowlist, run_validate_allowlist>},
+    CommandEntry{"simulate", add_command<SimulateOptions, add_simulate, run_simulate>},
     CommandEntry{"dispatch-test",
-                 [](CLI::App& app, const CommandRunner& run) {
-                     add_dispatch_test(app, [run](const DispatchTestOptions& opts) {
-                         run([opts](Context& ctx) { return run_dispatch_test(opts, ctx); });
-                     });
-                 }},
-    CommandEntry{"doctor",
-                 [](CLI::App& app, const CommandRunner& run) {
-                     add_doctor(app, [run](const DoctorOptions& opts) {
-                         run([opts](Context& ctx) { return run_doctor(opts, ctx); });
-                     });
-                 }},
-    CommandEntry{"replay",
-                 [](CLI::App& app, const CommandRunner& run) {
-                     add_replay(app, [run](const ReplayOptions& opts) {
-                         run([opts](Context& ctx) { return run_replay(opts, ctx); });
-                     });
-                 }},
-    CommandEntry{"plan",
-                 [](CLI::App& app, const CommandRunner& run) {
-                     add_plan(app, [run](const PlanOptions& opts) {
-                         run([opts](Context& ctx) { return run_plan(opts, ctx); });
-                     });
-                 }},
+                 add_command<DispatchTestOptions, add_dispatch_test, run_dispatch_test>},
+    CommandEntry{"doctor", add_command<DoctorOptions, add_doctor, run_doctor>},
+    CommandEntry{"replay", add_command<ReplayOptions, add_replay, run_replay>},
+    CommandEntry{"plan", add_command<PlanOptions, add_plan, run_plan>},
     CommandEntry{"relay",
                  [](CLI::App& app, const CommandRunner& run) {
-                     add_relay(
-                         app,
-                         [run](const RelayServeOptions& opts) {
-                             run([opts](Context& ctx) { return run_relay_serve(opts, ctx); });
-                         },
-                         [run](const RelayStatusOptions& opts) {
-                             run([opts](Context& ctx) { return run_relay_status(opts, ctx); });
-                         },
-                         [run](const RelayTokenOptions& opts) {
-                             run([opts](Context& ctx) { return run_relay_token(opts, ctx); });
-                         });
+                     add_relay(app,
+                               runner<RelayServeOptions, run_relay_serve>(run),
+                               runner<RelayStatusOptions, run_relay_status>(run),
+                               runner<RelayTokenOptions, run_relay_token>(run));
                  }},
     CommandEntry{"deliveries",
                  [](CLI::App& app, const CommandRunner& run) {
                      add_deliveries(
                          app,
-                         [run](const DeliveriesListOptions& opts) {
-                             run([opts](Context& ctx) { return run_deliveries_list(opts, ctx); });
-                         },
-                         [run](const DeliveriesShowOptions& opts) {
-                             run([opts](Context& ctx) { return run_deliveries_show(opts, ctx); });
-                         },
-                         [run](const DeliveriesPullOptions& opts) {
-                             run([opts](Context& ctx) { return run_deliveries_pull(opts, ctx); });
-                         },
-                         [run](const DeliveriesRedeliverOptions& opts) {
-                             run([opts](Context& ctx) {
-                                 return run_deliveries_redeliver(opts, ctx);
-                             });
-                         });
+                         runner<DeliveriesListOptions, run_deliveries_list>(run),
+                         runner<DeliveriesShowOptions, run_deliveries_show>(run),
+                         runner<DeliveriesPullOptions, run_deliveries_pull>(run),
+                         runner<DeliveriesRedeliverOptions, run_deliveries_redeliver>(run));
                  }},
-    CommandEntry{"callback",
-                 [](CLI::App& app, const CommandRunner& run) {
-                     add_callback(app, [run](const CallbackOptions& opts) {
-                         run([opts](Context& ctx) { return run_callback(opts, ctx); });
-                     });
-                 }},
+    CommandEntry{"callback", add_command<CallbackOptions, add_callback, run_callback>},
     CommandEntry{"verify-signature",
-                 [](CLI::App& app, const CommandRunner& run) {
-                     add_verify_signature(app, [run](const VerifySignatureOptions& opts) {
-                         run([opts](Context& ctx) { return run_verify_signature(opts, ctx); });
-                     });
-                 }},
+                 add_command<VerifySignatureOptions, add_verify_signature, run_verify_signature>},
     CommandEntry{"gen-workflow",
-                 [](CLI::App& app, const CommandRunner& run) {
-                     add_gen_workflow(app, [run](const GenWorkflowOptions& opts) {
-                         run([opts](Context& ctx) { return run_gen_workflow(opts, ctx); });
-                     });
-                 }},
-    CommandEntry{"completion",
-                 [](CLI::App& app, const CommandRunner& run) {
-                     add_completion(app, [run](const CompletionOptions& opts) {
-                         run([opts](Context& ctx) { return run_completion(opts, ctx); });
-                     });
-                 }},
+                 add_command<GenWorkflowOptions, add_gen_workflow, run_gen_workflow>},
+    CommandEntry{"completion", add_command<CompletionOptions, add_completion, run_completion>},
     // Hidden: the completion scripts ask it about `app`, the tree built here, at run time.
     CommandEntry{"complete",
                  [](CLI::App& app, const CommandRunner& run) {
