@@ -7,7 +7,8 @@
 #   cpp-httplib (libssl, zlib, brotli) and SQLite only by crcr-relay, the helper program crcr
 #   executes for `relay serve` and `relay status` (include/crcr/helper.hpp). crcr-relay is crcr
 #   with every one of those libraries linked, so the same command run by it is the baseline: what
-#   every command paid when crcr linked them all.
+#   every command paid when crcr linked them all (a conservative one: crcr-relay, too, declares
+#   only the command it runs, and declaring all of them cost every command another 1.5 ms).
 # - options: `crcr help validate-allowlist` declares every command, `crcr validate-allowlist
 #   --help` only that one (commands/cli.cpp); both print the same text.
 # The portable release binary (scripts/release.sh: static but for glibc) is reported beside.

@@ -17,6 +17,7 @@
 #include "verify_signature.hpp"
 
 #include "crcr/error.hpp"
+#include "crcr/text.hpp"
 #include "crcr/version.hpp"
 
 #include <CLI/CLI.hpp>
@@ -25,7 +26,6 @@
 
 #include <algorithm>
 #include <array>
-#include <cctype>
 #include <memory>
 #include <mutex>
 #include <span>
@@ -72,10 +72,9 @@ std::string closest_command(const CLI::App& app, std::string_view typed) {
 std::string usage_message(const CLI::App* app, const CLI::Error& e) {
     std::string what = e.what();
     // git's grammar starts lowercase, but a positional's name (EVENT, SHELL) keeps its case.
-    const bool capitalised_word =
-        what.size() > 1 && std::isupper(static_cast<unsigned char>(what[1]));
+    const bool capitalised_word = what.size() > 1 && what[1] >= 'A' && what[1] <= 'Z';
     if (!what.empty() && !capitalised_word) {
-        what[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(what[0])));
+        what[0] = to_lower_ascii(what[0]);
     }
     while (!what.empty() && (what.back() == '.' || what.back() == '\n')) {
         what.pop_back();
@@ -184,6 +183,7 @@ void add_command(CLI::App& app, const CommandRunner& run) {
 struct CommandEntry {
     std::string_view name;
     void (*add)(CLI::App& app, const CommandRunner& run);
+    bool sees_all = false; // it looks at every command (help, completion): declare them all
 };
 
 // THE list of crcr's commands, in the order `crcr --help` shows them.
@@ -220,19 +220,20 @@ constexpr std::array k_commands = {
                  add_command<GenWorkflowOptions, add_gen_workflow, run_gen_workflow>},
     CommandEntry{"completion", add_command<CompletionOptions, add_completion, run_completion>},
     // Hidden: the completion scripts ask it about `app`, the tree built here, at run time.
-    CommandEntry{"complete",
+    CommandEntry{"__complete",
                  [](CLI::App& app, const CommandRunner& run) {
                      add_complete(app, [run, &app](const CompleteOptions& opts) {
                          run([opts, &app](Context& ctx) { return run_complete(app, opts, ctx); });
                      });
-                 }},
-    CommandEntry{"help", add_help},
+                 },
+                 true},
+    CommandEntry{"help", add_help, true},
 };
 
 // The commands `argv` needs declared. Declaring every command's options costs about as much as
 // starting the process (a few hundred CLI11 objects), so, as git parses only the options of the
 // builtin it runs: only the command being run, when the first word that is not an option names
-// one (`help` and `complete` excepted: they look at every command); none for `crcr --version`.
+// one (but `help` and `__complete`, which look at every command); none for `crcr --version`.
 // Every command otherwise: what lists them (`crcr --help`, an option before the command that is
 // not -v, --verbose or --version) or suggests one (a word that is not a command).
 std::span<const CommandEntry> commands_needed(int argc, const char* const* argv) {
@@ -244,12 +245,12 @@ std::span<const CommandEntry> commands_needed(int argc, const char* const* argv)
             version = version || word == "--version";
             continue;
         }
-        if (word.starts_with('-') || word == "help" || word == "complete") {
+        if (word.starts_with('-')) {
             return all;
         }
         for (std::size_t command = 0; command < all.size(); ++command) {
             if (all[command].name == word) {
-                return all.subspan(command, 1);
+                return all[command].sees_all ? all : all.subspan(command, 1);
             }
         }
         return all;

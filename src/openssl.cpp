@@ -29,7 +29,7 @@ const OpenSsl& openssl() {
 #endif
     });
     if (!failure.empty()) {
-        throw Error(failure);
+        throw Error(failure, ExitCode::unavailable);
     }
     return api;
 }

@@ -17,7 +17,12 @@ namespace {
 class KeyedHmac {
 public:
     explicit KeyedHmac(const char* digest) : m_digest(digest) {}
-    ~KeyedHmac() { openssl().EVP_MAC_CTX_free(m_ctx); }
+    // Without a context, libcrypto may never have loaded: nothing to free, nothing to throw.
+    ~KeyedHmac() {
+        if (m_ctx != nullptr) {
+            openssl().EVP_MAC_CTX_free(m_ctx);
+        }
+    }
     KeyedHmac(const KeyedHmac&) = delete;
     KeyedHmac& operator=(const KeyedHmac&) = delete;
 
@@ -25,19 +30,20 @@ public:
     std::size_t sign(std::string_view secret,
                      std::string_view body,
                      std::array<unsigned char, EVP_MAX_MD_SIZE>& mac) {
+        const OpenSsl& ssl = openssl();
         if (m_ctx == nullptr || m_secret != secret) {
-            openssl().EVP_MAC_CTX_free(m_ctx);
+            ssl.EVP_MAC_CTX_free(m_ctx);
             m_ctx = keyed_context(secret);
             m_secret = secret;
         }
         std::size_t length = 0;
         if (m_ctx == nullptr
-            || openssl().EVP_MAC_init(m_ctx, nullptr, 0, nullptr) != 1 // same key, afresh
-            || openssl().EVP_MAC_update(
+            || ssl.EVP_MAC_init(m_ctx, nullptr, 0, nullptr) != 1 // same key, afresh
+            || ssl.EVP_MAC_update(
                    m_ctx, reinterpret_cast<const unsigned char*>(body.data()), body.size())
                    != 1
-            || openssl().EVP_MAC_final(m_ctx, mac.data(), &length, mac.size()) != 1) {
-            openssl().EVP_MAC_CTX_free(m_ctx);
+            || ssl.EVP_MAC_final(m_ctx, mac.data(), &length, mac.size()) != 1) {
+            ssl.EVP_MAC_CTX_free(m_ctx);
             m_ctx = nullptr;
             throw Error("cannot compute the HMAC signature (OpenSSL failed)");
         }

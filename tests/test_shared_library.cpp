@@ -16,6 +16,7 @@ TEST_CASE("SharedLibrary: a missing library names itself and the package to inst
         const std::string what = e.what();
         CHECK(what.starts_with("cannot load libcrcr-no-such: libcrcr-no-such.so.0: cannot open"));
         CHECK(what.ends_with("; install Debian's crcr-no-such package"));
+        CHECK(e.code() == crcr::ExitCode::unavailable);
     }
 }
 

@@ -1,8 +1,9 @@
 #pragma once
 
 // crcr's helper programs. A command whose libraries every other command would load at start-up
-// for nothing runs in a program of its own, which crcr executes in its place, as git runs
-// git-remote-https (the only part of git that links libcurl): `relay serve` and `relay status`
+// for nothing runs in a program of its own, which crcr executes in its place, as git runs its
+// remote helpers (git-remote-https), so that git itself does not link libcurl: `relay serve` and
+// `relay status`
 // run in crcr-relay, the one program that links cpp-httplib (with libssl, zlib and brotli) and
 // SQLite. The helper is crcr itself with those commands' engine linked in, given the same
 // command line, so parsing, errors and exit codes are the same. Installed, helpers live in

@@ -35,6 +35,22 @@ if grep -qE "$unloaded" <<<"$out"; then
   grep -E "$unloaded" <<<"$out" | sed 's/^/    /'
   fails=$((fails + 1))
 fi
+# libcrypto that cannot be loaded (a file that is no library, found first): a command that signs
+# says what to install and exits 5, without a crash; one that signs nothing runs.
+mkdir -p "$tmp/broken-lib"
+echo "not a library" >"$tmp/broken-lib/libcrypto.so.3"
+expect 5 "simulate without a loadable libcrypto" -- env LD_LIBRARY_PATH="$tmp/broken-lib" \
+  CRCR_WEBHOOK_SECRET=s "$prefix/bin/crcr" simulate push --seed 1
+contains "crcr: error: cannot load libcrypto (OpenSSL 3): " "the missing libcrypto is named"
+contains "; install Debian's libssl3 package" "the package to install is named"
+checks=$((checks + 1))
+if grep -qE "terminate|Aborted" <<<"$out"; then
+  echo "FAIL: crcr aborted:"
+  sed 's/^/    /' <<<"$out"
+  fails=$((fails + 1))
+fi
+expect 0 "validate-allowlist without a loadable libcrypto" -- env LD_LIBRARY_PATH="$tmp/broken-lib" \
+  "$prefix/bin/crcr" validate-allowlist "$(dirname "$0")/../../examples/allowlist.yml"
 expect 0 "ldd crcr-relay" -- ldd "$prefix/libexec/crcr/crcr-relay"
 contains "libcpp-httplib" "crcr-relay links cpp-httplib"
 contains "libsqlite3" "crcr-relay links SQLite"
