@@ -88,20 +88,23 @@ std::string usage_message(const CLI::App* app, const CLI::Error& e) {
     if (rest.empty()) {
         rest = app->remaining();
     }
-    if (dynamic_cast<const CLI::ExtrasError*>(&e) != nullptr && !rest.empty()
-        && rest.front().starts_with('-')) {
-        what = fmt::format("unknown option '{}'", rest.front().substr(0, rest.front().find('=')));
-    } else if (app->get_subcommands().empty() && !app->remaining().empty()) {
-        what = fmt::format("'{}' is not a crcr command", app->remaining().front());
-        const std::string suggestion = closest_command(*app, app->remaining().front());
-        if (!suggestion.empty()) {
-            what += fmt::format("; did you mean '{}'?", suggestion);
-        }
-    }
     std::string command = "crcr"; // the command as far as it was parsed: "crcr relay serve"
     for (const CLI::App* sub = app; !sub->get_subcommands().empty();) {
         sub = sub->get_subcommands().front();
         command += " " + sub->get_name();
+    }
+    const bool has_commands =
+        !parsed->get_subcommands([](const CLI::App* s) { return !s->get_group().empty(); }).empty();
+    if (dynamic_cast<const CLI::ExtrasError*>(&e) != nullptr && !rest.empty()
+        && rest.front().starts_with('-')) {
+        what = fmt::format("unknown option '{}'", rest.front().substr(0, rest.front().find('=')));
+    } else if (has_commands && !rest.empty()) {
+        // A word where a command of `parsed` goes (crcr's, or relay's, deliveries'...).
+        what = fmt::format("'{}' is not a {} command", rest.front(), command);
+        const std::string suggestion = closest_command(*parsed, rest.front());
+        if (!suggestion.empty()) {
+            what += fmt::format("; did you mean '{}'?", suggestion);
+        }
     }
     return fmt::format("crcr: error: {}\nsee '{} --help'\n", what, command);
 }

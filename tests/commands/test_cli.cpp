@@ -29,6 +29,16 @@ TEST_CASE("cli: exit codes and messages at the boundary") {
          2,
          "crcr: error: 'validate-alowlist' is not a crcr command; did you mean "
          "'validate-allowlist'?\n"},
+        {"typo of a command's command",
+         {"relay", "statsu"},
+         2,
+         "crcr: error: 'statsu' is not a crcr relay command; did you mean 'status'?\nsee 'crcr "
+         "relay --help'\n"},
+        {"unknown command of a command",
+         {"deliveries", "frobnicate"},
+         2,
+         "crcr: error: 'frobnicate' is not a crcr deliveries command\nsee 'crcr deliveries "
+         "--help'\n"},
         {"unknown option",
          {"validate-allowlist", "--frob"},
          2,
