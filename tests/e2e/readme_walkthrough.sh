@@ -8,8 +8,9 @@ set -euo pipefail
 bin=$(realpath "$1")
 root=$(cd "$(dirname "$0")/../.." && pwd)
 tmp=$(mktemp -d)
-relay_pid=
-trap '[ -z "$relay_pid" ] || kill -9 "$relay_pid" 2>/dev/null; rm -rf "$tmp"' EXIT
+# The walkthrough runs in a subshell, so the server's pid comes back in a file; it is stopped
+# whatever happens (a server left running would outlive the test and hold its port).
+trap '[ ! -s "$tmp/relay.pid" ] || kill -9 "$(cat "$tmp/relay.pid")" 2>/dev/null; rm -rf "$tmp"' EXIT
 fail() { echo "FAIL: $*" >&2; [ -f "$tmp/relay.log" ] && tail -5 "$tmp/relay.log" >&2; exit 1; }
 
 # The section's ```sh blocks, in order.
@@ -25,7 +26,7 @@ url=
 crcr() {
   if [ "$1 $2" = "relay serve" ]; then
     "$bin" "$@" --listen 127.0.0.1:0 >"$tmp/url" 2>"$tmp/relay.log" &
-    relay_pid=$!
+    echo $! >"$tmp/relay.pid"
     for _ in $(seq 100); do [ -s "$tmp/url" ] && break; sleep 0.1; done
     url=$(head -n1 "$tmp/url")
     [ -n "$url" ] || fail "relay serve did not start"
